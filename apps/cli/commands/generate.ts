@@ -1,0 +1,47 @@
+/** `rnnlm generate`: stream a continuation of a prompt from a checkpoint. */
+import { Command } from 'commander';
+import { generateTokens, loadLanguageModel, useBackend } from '../../../src/node.js';
+import { int, num, oneOf } from '../args.js';
+
+interface GenerateCliOptions {
+  model: string;
+  prompt: string;
+  maxTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed?: number;
+  greedy: boolean;
+  backend: 'auto' | 'js' | 'native';
+}
+
+export function generateCommand(): Command {
+  return new Command('generate')
+    .description('generate text from a trained model')
+    .requiredOption('--model <dir>', 'checkpoint directory')
+    .option('--prompt <text>', 'text to continue', '')
+    .option('--max-tokens <n>', 'tokens to generate', int(0), 200)
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', num(0), 1)
+    .option('--top-k <k>', 'sample from the k most likely tokens (0 = all)', int(0), 0)
+    .option('--top-p <p>', 'nucleus sampling mass (1 = off)', num(0.000001, 1), 1)
+    .option('--seed <n>', 'random seed (default: time)', int(0))
+    .option('--greedy', 'always take the most likely token', false)
+    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .action((o: GenerateCliOptions) => {
+      useBackend(o.backend);
+      const { model, tokenizer } = loadLanguageModel(o.model);
+      const sep = tokenizer.kind === 'word' ? ' ' : '';
+      process.stdout.write(o.prompt);
+      for (const t of generateTokens(model, tokenizer, {
+        prompt: o.prompt,
+        maxTokens: o.maxTokens,
+        temperature: o.greedy ? 0 : o.temperature,
+        topK: o.topK,
+        topP: o.topP,
+        ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      })) {
+        process.stdout.write(t.id === tokenizer.eosId ? '\n' : sep + t.text);
+      }
+      process.stdout.write('\n');
+    });
+}

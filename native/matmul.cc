@@ -1,0 +1,387 @@
+// gemm for the native backend: C[M,N] = alpha · op(A) · op(B) + beta · C, row-major float32.
+//
+// Dimension legend: M rows of C and op(A), N columns of C and op(B), K the summed size;
+// MR×NR register tile, KC/MC/NC cache blocks (matmul.h).
+//
+// Goto/BLIS structure: for each NC column block and KC depth block, op(B) is packed into NR-wide
+// panels [kc][NR] (L3/L1), for each MC row block op(A) is packed into MR-tall panels [kc][MR] (L2),
+// and an MR×NR microkernel keeps the whole C tile in vector registers: per k it loads NR/VL vectors
+// of B and broadcasts MR values of A into MR·NR/VL FMAs. alpha and beta are applied when the tile
+// is written (beta on the first KC block only; beta = 0 never reads C, so NaN there cannot leak).
+//
+// Special paths:
+// - small M, op(B) = B: B rows are read in place (no packing), since each B panel is used only
+//   ceil(M/MR) times and packing would cost as much as the math;
+// - M ≤ 4, op(B) = Bᵀ: dot products along contiguous rows of A and B (gemv-like, memory bound);
+// - prepacked op(B) (gemm_packed_cols) for the recurrent layers, which reuse W_hh for T steps.
+// Threads split the columns of C (NR-aligned), or the rows when C has too few columns.
+#include "matmul.h"
+
+#include "kernels.h"
+
+namespace rnnlm {
+namespace RNNLM_ISA {
+
+constexpr int MR = GEMM_MR, NR = GEMM_NR, NV = NR / VL;
+constexpr i64 KC = GEMM_KC, MC = GEMM_MC, NC = GEMM_NC;
+constexpr i64 DIRECT_M = 4 * MR;  // at most this many rows: read B in place
+constexpr i64 DOT_M = 4;          // at most this many rows with op(B) = Bᵀ: dot-product path
+
+// ------------------------------------------------------------------ microkernel
+
+// C[0:MRr, 0:nr] (+)= alpha · Ap[kc][MR] · Bp[kc][NR] (only the first MRr rows of the A panel).
+// ldbk: floats between consecutive k rows of the B panel (NR packed, ldb in place).
+template <int MRr>
+static inline void ukernel(i64 kc, const float* __restrict a, const float* __restrict b, i64 ldbk,
+                           float* __restrict c, i64 ldc, i64 nr, float alpha, float beta, bool first) {
+  vf acc[MRr][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MRr; i++)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) acc[i][j] = vf{};
+  for (i64 k = 0; k < kc; k++) {
+    vf bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) bv[j] = vld(b + j * VL);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRr; i++) {
+      vf ai = vbc(a[i]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; j++) acc[i][j] += ai * bv[j];
+    }
+    a += MR;
+    b += ldbk;
+  }
+  const vf va = vbc(alpha), vb = vbc(beta);
+  if (nr == NR) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MRr; i++) {
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; j++) {
+        float* cp = c + i * ldc + j * VL;
+        vf r = acc[i][j] * va;
+        if (!first) r += vld(cp);
+        else if (beta != 0) r += vb * vld(cp);
+        vst(cp, r);
+      }
+    }
+    return;
+  }
+  // Right edge: fewer than NR valid columns.
+  float tile[MRr * NR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MRr; i++)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) vst(tile + i * NR + j * VL, acc[i][j]);
+  for (int i = 0; i < MRr; i++) {
+    float* cp = c + i * ldc;
+    for (i64 j = 0; j < nr; j++) {
+      float r = alpha * tile[i * NR + j];
+      if (!first) r += cp[j];
+      else if (beta != 0) r += beta * cp[j];
+      cp[j] = r;
+    }
+  }
+}
+
+// Picks the microkernel for mr ≤ MR rows at run time.
+template <int R>
+struct UkDispatch {
+  static inline void run(int mr, i64 kc, const float* a, const float* b, i64 ldbk, float* c, i64 ldc, i64 nr,
+                         float alpha, float beta, bool first) {
+    if (mr == R) ukernel<R>(kc, a, b, ldbk, c, ldc, nr, alpha, beta, first);
+    else UkDispatch<R - 1>::run(mr, kc, a, b, ldbk, c, ldc, nr, alpha, beta, first);
+  }
+};
+template <>
+struct UkDispatch<0> {
+  static inline void run(int, i64, const float*, const float*, i64, float*, i64, i64, float, float, bool) {}
+};
+
+// ------------------------------------------------------------------ packing
+
+// op(A)[i0:i0+mc, p0:p0+kc] → dst as ceil(mc/MR) panels [kc][MR] (rows past mc zero).
+static void pack_a(bool ta, const float* A, i64 lda, i64 i0, i64 mc, i64 p0, i64 kc, float* dst) {
+  for (i64 ir = 0; ir < mc; ir += MR) {
+    i64 mr = imin(MR, mc - ir);
+    float* d = dst + ir * kc;  // panel ir/MR: [kc][MR]
+    if (!ta) {
+      // op(A)[i,k] = A[i·lda + k]: MR rows read side by side.
+      for (i64 r = 0; r < mr; r++) {
+        const float* s = A + (i0 + ir + r) * lda + p0;
+        for (i64 k = 0; k < kc; k++) d[k * MR + r] = s[k];
+      }
+      for (i64 r = mr; r < MR; r++)
+        for (i64 k = 0; k < kc; k++) d[k * MR + r] = 0;
+    } else {
+      // op(A)[i,k] = A[k·lda + i]: each k is a contiguous run of mr floats.
+      for (i64 k = 0; k < kc; k++) {
+        const float* s = A + (p0 + k) * lda + i0 + ir;
+        float* dk = d + k * MR;
+        for (i64 r = 0; r < mr; r++) dk[r] = s[r];
+        for (i64 r = mr; r < MR; r++) dk[r] = 0;
+      }
+    }
+  }
+}
+
+// One panel of op(B)[p0:p0+kc, j0:j0+nr] (nr ≤ NR) → dst [kc][NR], columns past nr zero.
+static void pack_b_panel(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64 nr, float* d) {
+  if (!tb) {
+    // op(B)[k,j] = B[k·ldb + j]: copy a row segment per k.
+    if (nr == NR) {
+      for (i64 k = 0; k < kc; k++) {
+        const float* s = B + (p0 + k) * ldb + j0;
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) vst(d + k * NR + j * VL, vld(s + j * VL));
+      }
+    } else {
+      for (i64 k = 0; k < kc; k++) {
+        const float* s = B + (p0 + k) * ldb + j0;
+        float* dk = d + k * NR;
+        for (i64 j = 0; j < nr; j++) dk[j] = s[j];
+        for (i64 j = nr; j < NR; j++) dk[j] = 0;
+      }
+    }
+  } else {
+    // op(B)[k,j] = B[j·ldb + k]: a transpose (read along k, write down the panel).
+    for (i64 j = 0; j < nr; j++) {
+      const float* s = B + (j0 + j) * ldb + p0;
+      for (i64 k = 0; k < kc; k++) d[k * NR + j] = s[k];
+    }
+    if (nr < NR)
+      for (i64 k = 0; k < kc; k++)
+        for (i64 j = nr; j < NR; j++) d[k * NR + j] = 0;
+  }
+}
+
+// op(B)[p0:p0+kc, j0:j0+nc] → dst as ceil(nc/NR) panels [kc][NR].
+static void pack_b(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64 nc, float* dst) {
+  for (i64 jr = 0; jr < nc; jr += NR) pack_b_panel(tb, B, ldb, p0, kc, j0 + jr, imin(NR, nc - jr), dst + jr * kc);
+}
+
+// ------------------------------------------------------------------ macrokernel
+
+// C[0:mc, 0:nc] (+)= alpha · Ap · op(B) for one packed A block and one B block of depth kc.
+// B block: packed panels (direct = false, panel jr/NR at Bsrc + jr·kc) or B itself (direct = true:
+// row k of the block at Bsrc + k·ldb; the partial last panel is packed into `edge`).
+static void macro(i64 mc, i64 nc, i64 kc, const float* Ap, const float* Bsrc, i64 ldb, bool direct, float* C,
+                  i64 ldc, float alpha, float beta, bool first, float* edge) {
+  for (i64 jr = 0; jr < nc; jr += NR) {
+    i64 nr = imin(NR, nc - jr);
+    const float* bp;
+    i64 ldbk = NR;
+    if (!direct) {
+      bp = Bsrc + jr * kc;
+    } else if (nr == NR) {
+      bp = Bsrc + jr;
+      ldbk = ldb;
+    } else {
+      pack_b_panel(false, Bsrc, ldb, 0, kc, jr, nr, edge);
+      bp = edge;
+    }
+    for (i64 ir = 0; ir < mc; ir += MR) {
+      int mr = (int)imin(MR, mc - ir);
+      UkDispatch<MR>::run(mr, kc, Ap + ir * kc, bp, ldbk, C + ir * ldc + jr, ldc, nr, alpha, beta, first);
+    }
+  }
+}
+
+// Single-threaded gemm over rows [m0,m1) and columns [n0,n1) of C.
+static bool gemm_block(bool ta, bool tb, i64 m0, i64 m1, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda,
+                       const float* B, i64 ldb, float beta, float* C, i64 ldc) {
+  i64 M = m1 - m0;
+  bool direct = !tb && M <= DIRECT_M;
+  float* Abuf = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * MC * KC));
+  float* Bbuf = direct ? nullptr : static_cast<float*>(scratch(SCRATCH_PACK_B, sizeof(float) * KC * NC));
+  float* edge = static_cast<float*>(scratch(SCRATCH_PANEL, sizeof(float) * KC * NR));
+  if (!Abuf || (!direct && !Bbuf) || !edge) return false;
+  for (i64 jc = n0; jc < n1; jc += NC) {
+    i64 nc = imin(NC, n1 - jc);
+    for (i64 pc = 0; pc < K; pc += KC) {
+      i64 kc = imin(KC, K - pc);
+      bool first = pc == 0;
+      if (!direct) pack_b(tb, B, ldb, pc, kc, jc, nc, Bbuf);
+      for (i64 ic = m0; ic < m1; ic += MC) {
+        i64 mc = imin(MC, m1 - ic);
+        pack_a(ta, A, lda, ic, mc, pc, kc, Abuf);
+        if (direct) macro(mc, nc, kc, Abuf, B + pc * ldb + jc, ldb, true, C + ic * ldc + jc, ldc, alpha, beta, first, edge);
+        else macro(mc, nc, kc, Abuf, Bbuf, 0, false, C + ic * ldc + jc, ldc, alpha, beta, first, edge);
+      }
+    }
+  }
+  return true;
+}
+
+// ------------------------------------------------------------------ dot path (M ≤ DOT_M, op(B) = Bᵀ)
+
+// C[i, j] = alpha · A[i,:]·B[j,:] + beta · C[i, j] for j in [n0,n1); A is row-major [M,K] (contiguous).
+template <int Mr>
+static void gemm_dot(i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta, float* C,
+                     i64 ldc) {
+  i64 j = n0;
+  auto finish = [&](i64 jj, float s, int i) {
+    float* cp = C + i * ldc + jj;
+    *cp = beta == 0 ? alpha * s : alpha * s + beta * *cp;
+  };
+  for (; j + 4 <= n1; j += 4) {
+    vf acc[Mr][4];
+    for (int i = 0; i < Mr; i++)
+      for (int q = 0; q < 4; q++) acc[i][q] = vf{};
+    const float* b0 = B + j * ldb;
+    i64 k = 0;
+    for (; k + VL <= K; k += VL) {
+      vf bv[4];
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; q++) bv[q] = vld(b0 + q * ldb + k);
+#pragma GCC unroll 4
+      for (int i = 0; i < Mr; i++) {
+        vf av = vld(A + i * K + k);
+#pragma GCC unroll 4
+        for (int q = 0; q < 4; q++) acc[i][q] += av * bv[q];
+      }
+    }
+    if (k < K) {
+      vf bv[4];
+      for (int q = 0; q < 4; q++) bv[q] = vld_part(b0 + q * ldb + k, K - k, 0);
+      for (int i = 0; i < Mr; i++) {
+        vf av = vld_part(A + i * K + k, K - k, 0);
+        for (int q = 0; q < 4; q++) acc[i][q] += av * bv[q];
+      }
+    }
+    for (int i = 0; i < Mr; i++)
+      for (int q = 0; q < 4; q++) finish(j + q, hsum(acc[i][q]), i);
+  }
+  for (; j < n1; j++) {
+    const float* bj = B + j * ldb;
+    for (int i = 0; i < Mr; i++) {
+      vf acc = vf{};
+      i64 k = 0;
+      for (; k + VL <= K; k += VL) acc += vld(A + i * K + k) * vld(bj + k);
+      if (k < K) acc += vld_part(A + i * K + k, K - k, 0) * vld_part(bj + k, K - k, 0);
+      finish(j, hsum(acc), i);
+    }
+  }
+}
+
+static void gemm_dot_any(int M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb,
+                         float beta, float* C, i64 ldc) {
+  switch (M) {
+    case 1: gemm_dot<1>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
+    case 2: gemm_dot<2>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
+    case 3: gemm_dot<3>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
+    default: gemm_dot<4>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
+  }
+}
+
+// ------------------------------------------------------------------ drivers
+
+// C = beta · C (beta = 0 writes zeros, whatever C held).
+static void scale_c(i64 M, i64 N, float beta, float* C, i64 ldc) {
+  if (beta == 1) return;
+  for (i64 i = 0; i < M; i++) {
+    float* c = C + i * ldc;
+    if (beta == 0) __builtin_memset(c, 0, sizeof(float) * N);
+    else
+      for (i64 j = 0; j < N; j++) c[j] *= beta;
+  }
+}
+
+bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A, i64 lda, const float* B, i64 ldb,
+             float beta, float* C, i64 ldc, int nth) {
+  if (M == 0 || N == 0) return true;
+  if (K == 0 || alpha == 0) {
+    scale_c(M, N, beta, C, ldc);
+    return true;
+  }
+  double flops = 2.0 * (double)M * (double)N * (double)K;
+  if (flops < 1e6) nth = 1;
+
+  if (tb && M <= DOT_M) {
+    const float* Ar = A;
+    if (ta) {
+      // Gather op(A) [M,K] into a contiguous copy (M ≤ 4 rows: small).
+      float* t = static_cast<float*>(scratch(SCRATCH_MISC, sizeof(float) * M * K));
+      if (!t) return false;
+      for (i64 k = 0; k < K; k++)
+        for (i64 i = 0; i < M; i++) t[i * K + k] = A[k * lda + i];
+      Ar = t;
+    } else if (lda != K) {
+      float* t = static_cast<float*>(scratch(SCRATCH_MISC, sizeof(float) * M * K));
+      if (!t) return false;
+      for (i64 i = 0; i < M; i++) __builtin_memcpy(t + i * K, A + i * lda, sizeof(float) * K);
+      Ar = t;
+    }
+    parallel(nth, [&](int tid, int n) {
+      i64 b, e;
+      split_range(N, tid, n, 16, &b, &e);
+      if (b < e) gemm_dot_any((int)M, b, e, K, alpha, Ar, B, ldb, beta, C, ldc);
+    });
+    return true;
+  }
+
+  bool ok[64];
+  for (int t = 0; t < 64; t++) ok[t] = true;
+  bool split_cols = ceil_div(N, NR) >= 2 * (i64)nth || ceil_div(M, MR) < 2 * (i64)nth;
+  parallel(nth, [&](int tid, int n) {
+    i64 b, e;
+    if (split_cols) {
+      split_range(N, tid, n, NR, &b, &e);
+      if (b < e) ok[tid] = gemm_block(ta, tb, 0, M, b, e, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    } else {
+      split_range(M, tid, n, MR, &b, &e);
+      if (b < e) ok[tid] = gemm_block(ta, tb, b, e, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    }
+  });
+  for (int t = 0; t < nth && t < 64; t++)
+    if (!ok[t]) return false;
+  return true;
+}
+
+i64 packed_b_floats(i64 K, i64 N) { return ceil_div(N, NR) * NR * K; }
+
+void pack_b_full(bool tb, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth) {
+  i64 npad = ceil_div(N, NR) * NR;
+  i64 panels = ceil_div(N, NR);
+  i64 blocks = ceil_div(K, KC);
+  // Work items: (KC block, panel) pairs, split evenly over the threads.
+  i64 items = blocks * panels;
+  i64 b = items * tid / nth, e = items * (tid + 1) / nth;
+  for (i64 it = b; it < e; it++) {
+    i64 pb = it / panels, p = it % panels;
+    i64 pc = pb * KC, kc = imin(KC, K - pc);
+    i64 jr = p * NR;
+    pack_b_panel(tb, B, ldb, pc, kc, jr, imin(NR, N - jr), dst + pc * npad + jr * kc);
+  }
+}
+
+bool gemm_packed_cols(bool ta, i64 M, i64 K, float alpha, const float* A, i64 lda, const float* Bp, i64 N, i64 n0,
+                      i64 n1, float beta, float* C, i64 ldc) {
+  if (M == 0 || n1 <= n0) return true;
+  if (K == 0) {
+    for (i64 i = 0; i < M; i++) scale_c(1, n1 - n0, beta, C + i * ldc + n0, ldc);
+    return true;
+  }
+  float* Abuf = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * MC * KC));
+  if (!Abuf) return false;
+  i64 npad = ceil_div(N, NR) * NR;
+  for (i64 pc = 0; pc < K; pc += KC) {
+    i64 kc = imin(KC, K - pc);
+    const float* Bblk = Bp + pc * npad + n0 * kc;  // panel n0/NR of this KC block
+    for (i64 ic = 0; ic < M; ic += MC) {
+      i64 mc = imin(MC, M - ic);
+      pack_a(ta, A, lda, ic, mc, pc, kc, Abuf);
+      macro(mc, n1 - n0, kc, Abuf, Bblk, 0, false, C + ic * ldc + n0, ldc, alpha, beta, pc == 0, nullptr);
+    }
+  }
+  return true;
+}
+
+// Kernel-table entry: contiguous row-major operands.
+bool k_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, const float* B,
+            float beta, float* C) {
+  return gemm_ld(ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N, pool_threads());
+}
+
+}  // namespace RNNLM_ISA
+}  // namespace rnnlm

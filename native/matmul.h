@@ -1,0 +1,39 @@
+// Internal gemm interface of one ISA build (matmul.cc), used by the kernel table and by
+// recurrent.cc, which prepacks W_hh once per sequence and runs the per-step gemms on it.
+//
+// Dimension legend: C [M,N] = alpha · op(A) [M,K] · op(B) [K,N] + beta · C; lda/ldb/ldc are row
+// strides in floats of the stored (untransposed) matrices. MR×NR is the register tile, KC the
+// depth of one packed block.
+#pragma once
+
+#include "common.h"
+
+namespace rnnlm {
+namespace RNNLM_ISA {
+
+#if RNNLM_VL == 16
+constexpr int GEMM_MR = 12, GEMM_NR = 32;  // 24 zmm accumulators
+#elif RNNLM_VL == 8
+constexpr int GEMM_MR = 6, GEMM_NR = 16;  // 12 ymm accumulators
+#else
+constexpr int GEMM_MR = 6, GEMM_NR = 8;  // 12 xmm/NEON accumulators
+#endif
+constexpr i64 GEMM_KC = 256;               // B micro-panel KC×NR stays in L1
+constexpr i64 GEMM_MC = GEMM_MR * 40;      // A block MC×KC stays in L2
+constexpr i64 GEMM_NC = GEMM_NR * 128;     // B block KC×NC stays in L3
+
+// Full gemm with strides, using up to nth pool threads. False if scratch memory ran out.
+bool gemm_ld(bool transA, bool transB, i64 M, i64 N, i64 K, float alpha, const float* A, i64 lda, const float* B,
+             i64 ldb, float beta, float* C, i64 ldc, int nth);
+
+// Floats needed to prepack op(B) [K,N]: per KC block, ceil(N/NR) panels of [kc][NR].
+i64 packed_b_floats(i64 K, i64 N);
+// Packs part `tid` of `nth` of op(B) into dst (call from every thread of a region, or tid 0 of 1).
+void pack_b_full(bool transB, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth);
+// Single-threaded C[:, n0:n1] = alpha · op(A) · op(B)[:, n0:n1] + beta · C[:, n0:n1] with op(B)
+// prepacked by pack_b_full. n0 must be a multiple of GEMM_NR. False if scratch memory ran out.
+bool gemm_packed_cols(bool transA, i64 M, i64 K, float alpha, const float* A, i64 lda, const float* Bp, i64 N, i64 n0,
+                      i64 n1, float beta, float* C, i64 ldc);
+
+}  // namespace RNNLM_ISA
+}  // namespace rnnlm

@@ -1,0 +1,205 @@
+// Persistent thread pool and per-thread scratch for the native backend (see pool.h).
+//
+// One region at a time: the caller publishes (fn, ctx, nth) and bumps a generation counter; each
+// worker waits for a new generation (spinning ~50 µs, then sleeping on a condition variable), runs
+// its share if its id < nth, and counts itself done. Workers are created with pthreads and never
+// throw; if one cannot be created the pool simply has fewer threads.
+#include "pool.h"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdlib>
+#include <mutex>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+static inline void cpu_relax() { _mm_pause(); }
+#elif defined(__aarch64__)
+static inline void cpu_relax() { __asm__ __volatile__("yield"); }
+#else
+static inline void cpu_relax() {}
+#endif
+
+namespace rnnlm {
+namespace {
+
+constexpr int kMaxThreads = 64;
+constexpr int kSpinRounds = 20000;  // ~50 µs of pause instructions before a worker sleeps
+
+struct Pool {
+  std::mutex mu;  // guards sleeping workers and (re)configuration
+  std::condition_variable cv;
+  std::atomic<uint64_t> generation{0};
+  std::atomic<int> remaining{0};
+  std::atomic<bool> busy{false};  // a region is running (nested/concurrent calls go single-threaded)
+  std::atomic<bool> stop{false};
+  PoolFn fn = nullptr;
+  void* ctx = nullptr;
+  int nth = 1;
+  int nworkers = 0;  // live workers, ids 1..nworkers
+  pthread_t threads[kMaxThreads];
+};
+
+Pool& pool() {
+  static Pool* p = new Pool();  // never destroyed: workers may outlive static destruction
+  return *p;
+}
+
+struct WorkerArg {
+  int id;
+};
+
+void* worker_main(void* arg) {
+  int id = static_cast<WorkerArg*>(arg)->id;
+  delete static_cast<WorkerArg*>(arg);
+  Pool& P = pool();
+  uint64_t seen = P.generation.load(std::memory_order_acquire);
+  for (;;) {
+    uint64_t g;
+    int spins = 0;
+    while ((g = P.generation.load(std::memory_order_acquire)) == seen && !P.stop.load(std::memory_order_relaxed)) {
+      if (++spins < kSpinRounds) {
+        cpu_relax();
+      } else {
+        std::unique_lock<std::mutex> lk(P.mu);
+        P.cv.wait(lk, [&] { return P.generation.load(std::memory_order_acquire) != seen || P.stop.load(); });
+      }
+    }
+    if (P.stop.load()) return nullptr;
+    seen = g;
+    if (id < P.nth) {
+      P.fn(P.ctx, id, P.nth);
+      P.remaining.fetch_sub(1, std::memory_order_acq_rel);
+    }
+  }
+}
+
+int default_threads() {
+  const char* env = std::getenv("RNNLM_THREADS");
+  if (env && *env) {
+    int n = std::atoi(env);
+    if (n >= 1) return n < kMaxThreads ? n : kMaxThreads;
+  }
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n >= 1) return n < kMaxThreads ? n : kMaxThreads;
+  }
+  return 1;
+}
+
+std::once_flag init_once;
+int configured = 1;  // threads regions use (≤ nworkers + 1)
+
+void ensure_workers(int want) {
+  Pool& P = pool();
+  while (P.nworkers < want - 1) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, 1 << 20);
+    auto* arg = new WorkerArg{P.nworkers + 1};
+    int rc = pthread_create(&P.threads[P.nworkers], &attr, worker_main, arg);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+      delete arg;
+      break;
+    }
+    pthread_detach(P.threads[P.nworkers]);
+    P.nworkers++;
+  }
+}
+
+void init() {
+  std::call_once(init_once, [] {
+    std::lock_guard<std::mutex> lk(pool().mu);
+    ensure_workers(default_threads());
+    configured = pool().nworkers + 1;
+  });
+}
+
+}  // namespace
+
+int pool_threads() {
+  init();
+  return configured;
+}
+
+int pool_set_threads(int n) {
+  init();
+  if (n < 1) n = 1;
+  if (n > kMaxThreads) n = kMaxThreads;
+  Pool& P = pool();
+  bool expected = false;
+  // Only reconfigure between regions.
+  while (!P.busy.compare_exchange_weak(expected, true, std::memory_order_acquire)) {
+    expected = false;
+    sched_yield();
+  }
+  {
+    std::lock_guard<std::mutex> lk(P.mu);
+    ensure_workers(n);
+    configured = n < P.nworkers + 1 ? n : P.nworkers + 1;
+  }
+  P.busy.store(false, std::memory_order_release);
+  return configured;
+}
+
+void pool_run(int nth, PoolFn fn, void* ctx) {
+  init();
+  Pool& P = pool();
+  if (nth > configured) nth = configured;
+  bool expected = false;
+  if (nth <= 1 || !P.busy.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
+    fn(ctx, 0, 1);
+    return;
+  }
+  P.fn = fn;
+  P.ctx = ctx;
+  P.nth = nth;
+  P.remaining.store(nth - 1, std::memory_order_relaxed);
+  {
+    // Publishing under the mutex pairs with the sleeping workers' predicate check.
+    std::lock_guard<std::mutex> lk(P.mu);
+    P.generation.fetch_add(1, std::memory_order_acq_rel);
+  }
+  P.cv.notify_all();
+  fn(ctx, 0, nth);
+  int spins = 0;
+  while (P.remaining.load(std::memory_order_acquire) != 0) {
+    if (++spins < kSpinRounds) cpu_relax();
+    else sched_yield();
+  }
+  P.busy.store(false, std::memory_order_release);
+}
+
+namespace {
+struct Scratch {
+  void* p[SCRATCH_SLOTS] = {};
+  size_t cap[SCRATCH_SLOTS] = {};
+  ~Scratch() {
+    for (void* q : p) std::free(q);
+  }
+};
+thread_local Scratch tls_scratch;
+}  // namespace
+
+void* scratch(int slot, size_t bytes) {
+  Scratch& s = tls_scratch;
+  if (bytes == 0) bytes = 64;
+  if (s.cap[slot] >= bytes) return s.p[slot];
+  std::free(s.p[slot]);
+  s.p[slot] = nullptr;
+  s.cap[slot] = 0;
+  size_t rounded = (bytes + 4095) & ~size_t(4095);
+  void* q = std::aligned_alloc(64, rounded);
+  if (!q) return nullptr;
+  s.p[slot] = q;
+  s.cap[slot] = rounded;
+  return q;
+}
+
+}  // namespace rnnlm

@@ -1,0 +1,59 @@
+/**
+ * A backend = a name, what it can do, and the kernels of kernels.ts.
+ * The active backend is process-wide; float64 work (gradcheck) always runs on a backend
+ * that declares float64 support, falling back to the js reference.
+ */
+import { RnnlmError } from '../errors.js';
+import type { F, Kernels } from './kernels.js';
+
+export type BackendName = 'js' | 'native' | 'wasm';
+
+export interface Backend {
+  readonly name: BackendName;
+  /** Human-readable detail for logs and `--version` (e.g. BLAS, threads, SIMD). */
+  readonly description: string;
+  readonly float64: boolean;
+  readonly kernels: Kernels;
+}
+
+const registry = new Map<BackendName, Backend>();
+let active: Backend | null = null;
+let reference: Backend | null = null;
+
+export function registerBackend(b: Backend): void {
+  registry.set(b.name, b);
+  if (b.name === 'js') reference = b;
+}
+
+export function availableBackends(): BackendName[] {
+  return [...registry.keys()];
+}
+
+export function setBackend(name: BackendName): Backend {
+  const b = registry.get(name);
+  if (!b) {
+    throw new RnnlmError(
+      'backend_unavailable',
+      `backend "${name}" is not available here (available: ${availableBackends().join(', ') || 'none'})`,
+    );
+  }
+  active = b;
+  return b;
+}
+
+/** The active backend. */
+export function getBackend(): Backend {
+  if (active) return active;
+  if (reference) return (active = reference);
+  throw new RnnlmError('backend_unavailable', 'no backend registered: import "rnnlm" (node) or the js backend first');
+}
+
+/** Kernels to run on arrays of this kind: float64 goes to a float64-capable backend. */
+export function kernelsFor(a: F): Kernels {
+  const b = getBackend();
+  if (a instanceof Float64Array && !b.float64) {
+    if (!reference) throw new RnnlmError('backend_unavailable', 'float64 needs the js reference backend');
+    return reference.kernels;
+  }
+  return b.kernels;
+}

@@ -1,0 +1,179 @@
+/**
+ * THE kernel contract. Every backend (js reference, native, later wasm) implements exactly this.
+ * Kernels are plain functions over contiguous row-major typed arrays with explicit sizes
+ * (like llm.c): no tensors, no autograd, no allocation of outputs. Callers allocate outputs,
+ * so backends stay small and can be checked one kernel at a time (test/conformance).
+ *
+ * Dimension legend: B batch, T time, E embedding, I layer input size, H hidden, G gates
+ * (LSTM 4, GRU 3, RNN 1), V vocabulary, N rows (usually T·B), M/N/K gemm sizes.
+ *
+ * Conventions
+ * - `F` arrays are all Float32Array or all Float64Array within one call (never mixed).
+ * - "accumulate" means `out += value`; otherwise outputs are overwritten.
+ * - Recurrent tensors are time-major: x [T,B,I], y [T,B,H]; states [B,H].
+ * - Weights follow PyTorch exactly: weight_ih [G·H, I], weight_hh [G·H, H], biases [G·H],
+ *   gate blocks in PyTorch order: LSTM (i, f, g, o), GRU (r, z, n), RNN (one block).
+ * - GRU is PyTorch's "reset after": n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)).
+ */
+
+export type F = Float32Array | Float64Array;
+
+export type RecurrentMode = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu' | 'rnn_sigmoid';
+
+export type UnaryOp = 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log' | 'neg';
+
+/** Gate blocks per mode: LSTM 4, GRU 3, RNN 1. */
+export function gatesOf(mode: RecurrentMode): number {
+  return mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1;
+}
+
+/** One layer, one direction, a whole sequence. */
+export interface RecurrentDesc {
+  mode: RecurrentMode;
+  T: number;
+  B: number;
+  /** Layer input size I. */
+  inputSize: number;
+  /** Hidden size H. */
+  hiddenSize: number;
+}
+
+/** One layer's parameters (or their gradients), PyTorch layout. Biases may be null (bias=False). */
+export interface RecurrentWeights {
+  weightIh: F; // [G·H, I]
+  weightHh: F; // [G·H, H]
+  biasIh: F | null; // [G·H]
+  biasHh: F | null; // [G·H]
+}
+
+export interface SgdOptions {
+  lr: number;
+  momentum: number;
+  dampening: number;
+  weightDecay: number;
+  nesterov: boolean;
+  /** True on the first step for this parameter: the momentum buffer is set to the gradient, as PyTorch does. */
+  firstStep: boolean;
+}
+
+export interface AdamOptions {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** AdamW: decay the weights directly (p -= lr·wd·p) instead of adding wd·p to the gradient. */
+  decoupled: boolean;
+  /** 1-based step count of this update (for bias correction). */
+  step: number;
+}
+
+export interface Kernels {
+  // ---------------------------------------------------------------- linear algebra
+  /**
+   * C[M,N] = alpha · op(A) · op(B) + beta · C (row-major).
+   * op(A) is [M,K]: A is [M,K], or [K,M] when transA. op(B) is [K,N]: B is [K,N], or [N,K] when transB.
+   * beta = 0 must ignore C's previous contents (even NaN).
+   */
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: F, B: F, beta: number, C: F): void;
+
+  // ---------------------------------------------------------------- elementwise (all length n = out.length)
+  /** out = a + b */
+  add(a: F, b: F, out: F): void;
+  /** out = a ⊙ b */
+  mul(a: F, b: F, out: F): void;
+  /** y += alpha · x */
+  axpy(alpha: number, x: F, y: F): void;
+  /** out = alpha · x */
+  scale(x: F, alpha: number, out: F): void;
+  /** out = op(x) */
+  unary(op: UnaryOp, x: F, out: F): void;
+  /**
+   * dx += dy ⊙ op'(·), where op' is written from the forward input x and/or output y
+   * (tanh, sigmoid, exp use y; relu, log use x; neg uses neither).
+   */
+  unaryBackward(op: UnaryOp, x: F, y: F, dy: F, dx: F): void;
+  /** x[r, c] += v[c] for an x of [R, C] (bias add, in place). */
+  addRowVector(x: F, v: F, R: number, C: number): void;
+  /** out[c] = beta · out[c] + Σ_r x[r, c] for an x of [R, C] (bias gradient). */
+  sumRows(x: F, R: number, C: number, beta: number, out: F): void;
+  /** Σ x. */
+  sum(x: F): number;
+  /** Σ x² (for gradient norms). */
+  sumSquares(x: F): number;
+
+  // ---------------------------------------------------------------- embedding
+  /** out[n, :] = weight[ids[n], :]; weight [V, E], ids [N], out [N, E]. Ids are checked by the caller. */
+  embeddingForward(weight: F, ids: Int32Array, E: number, out: F): void;
+  /** dWeight[ids[n], :] += dOut[n, :] (accumulate; repeated ids add up). */
+  embeddingBackward(dOut: F, ids: Int32Array, E: number, dWeight: F): void;
+
+  // ---------------------------------------------------------------- softmax + cross-entropy
+  /**
+   * Fused log-softmax + negative log-likelihood over rows of logits [N, V].
+   * Writes lse[n] = log Σ_v exp(logits[n, v]) and losses[n] = lse[n] − logits[n, targets[n]],
+   * or losses[n] = 0 where targets[n] === ignoreIndex. Keeps nothing else: backward recomputes
+   * the softmax from logits and lse.
+   */
+  softmaxXentForward(logits: F, targets: Int32Array, N: number, V: number, ignoreIndex: number, lse: F, losses: F): void;
+  /**
+   * dLogits[n, :] = scale[n] · (softmax(logits[n, :]) − onehot(targets[n])), rows with
+   * targets[n] === ignoreIndex get 0. `scale` is one number for all rows or one per row
+   * (the incoming gradient of each row's loss). dLogits may be the same array as logits.
+   */
+  softmaxXentBackward(logits: F, lse: F, targets: Int32Array, N: number, V: number, ignoreIndex: number, scale: number | F, dLogits: F): void;
+  /** out[n, :] = log_softmax(logits[n, :]) (inference; out may be logits). */
+  logSoftmax(logits: F, N: number, V: number, out: F): void;
+
+  // ---------------------------------------------------------------- recurrent layers
+  /** Length of the workspace recurrentForward fills for backward (backend-specific; 0 allowed). */
+  recurrentWorkspaceSize(desc: RecurrentDesc): number;
+  /**
+   * Runs one layer over the whole sequence: the input projection of all T steps as one gemm,
+   * then per step the recurrent gemm and fused gate math.
+   * x [T,B,I], h0 [B,H], c0 [B,H] (LSTM only, else null) → y [T,B,H], hT [B,H], cT [B,H] (LSTM only).
+   * workspace: null for inference (nothing kept), else an array of recurrentWorkspaceSize(desc)
+   * that receives what backward needs.
+   */
+  recurrentForward(
+    desc: RecurrentDesc,
+    w: RecurrentWeights,
+    x: F,
+    h0: F,
+    c0: F | null,
+    y: F,
+    hT: F,
+    cT: F | null,
+    workspace: F | null,
+  ): void;
+  /**
+   * Backward of recurrentForward through all T steps (BPTT within the window).
+   * Inputs: the forward's desc, w, x, h0, c0, y and filled workspace; dy [T,B,H] (may be all zero),
+   * dhT [B,H] and dcT [B,H] (LSTM; either may be null = zero).
+   * Outputs: dx [T,B,I] (overwritten; null if not needed), dh0 [B,H], dc0 [B,H] (overwritten; null if
+   * not needed), and grads: the four parameter gradients, ACCUMULATED (biases null when bias=False).
+   * May use dy as scratch.
+   */
+  recurrentBackward(
+    desc: RecurrentDesc,
+    w: RecurrentWeights,
+    x: F,
+    h0: F,
+    c0: F | null,
+    y: F,
+    workspace: F,
+    dy: F,
+    dhT: F | null,
+    dcT: F | null,
+    dx: F | null,
+    dh0: F | null,
+    dc0: F | null,
+    grads: RecurrentWeights,
+  ): void;
+
+  // ---------------------------------------------------------------- optimizers (in place, per parameter)
+  /** PyTorch torch.optim.SGD for one parameter. momentumBuf is null when momentum = 0. */
+  sgdStep(param: F, grad: F, momentumBuf: F | null, o: SgdOptions): void;
+  /** PyTorch torch.optim.Adam / AdamW (o.decoupled) for one parameter; m, v are the moment buffers. */
+  adamStep(param: F, grad: F, m: F, v: F, o: AdamOptions): void;
+}

@@ -1,0 +1,51 @@
+/**
+ * Backend selection: the fastest backend that loads wins (native → wasm → js), the js
+ * reference is always there as the fallback, and the choice is recorded so the CLI and the
+ * training log can say which backend runs.
+ */
+import { RnnlmError } from '../errors.js';
+import { type Backend, type BackendName, getBackend, registerBackend, setBackend } from './backend.js';
+import { jsBackend } from './js/index.js';
+
+export type BackendPreference = 'auto' | BackendName;
+
+export interface BackendCandidate {
+  name: BackendName;
+  /** Returns the backend, or null (with a reason) when it cannot run here. */
+  load(): Backend | null;
+}
+
+export interface Selection {
+  backend: Backend;
+  /** Why faster candidates were skipped (for warnings). */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+/** Registers js plus whatever candidates load, then activates the preferred (or fastest) one. */
+export function selectBackend(preference: BackendPreference, candidates: readonly BackendCandidate[]): Selection {
+  registerBackend(jsBackend);
+  const skipped: Selection['skipped'] = [];
+  for (const c of candidates) {
+    if (preference !== 'auto' && preference !== c.name) continue;
+    try {
+      const b = c.load();
+      if (b) {
+        registerBackend(b);
+        return { backend: setBackend(b.name), skipped };
+      }
+      skipped.push({ name: c.name, reason: 'not built on this machine' });
+    } catch (e) {
+      skipped.push({ name: c.name, reason: (e as Error).message });
+    }
+  }
+  if (preference !== 'auto' && preference !== 'js') {
+    const why = skipped.find((s) => s.name === preference)?.reason ?? 'unknown backend';
+    throw new RnnlmError('backend_unavailable', `backend "${preference}" cannot be used here (${why}); use --backend js or auto`);
+  }
+  return { backend: setBackend('js'), skipped };
+}
+
+export function describeBackend(): string {
+  const b = getBackend();
+  return `${b.name} (${b.description})`;
+}

@@ -1,0 +1,16 @@
+/** Data pipeline (tensor-free): vocabulary, corpora, batching. */
+export { Vocab, type VocabJSON, type VocabOptions } from './vocab.js';
+export {
+  readCorpusFile,
+  splitText,
+  encodeSplit,
+  buildTokenizer,
+  loadTextDataset,
+  type SplitTextOptions,
+  type TokenizerKindOption,
+  type BuildTokenizerOptions,
+  type TextDatasetFiles,
+  type TextDatasetOptions,
+  type TextDataset,
+} from './corpus.js';
+export { batchify, getBatch, bpttWindows, numWindows, padBatch, shuffleInPlace, type Batched, type Batch, type PaddedBatch } from './batchify.js';

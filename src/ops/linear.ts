@@ -1,0 +1,55 @@
+/**
+ * Matrix products, differentiable.
+ * Legend: N rows (T·B for sequences), I in-features, O out-features; M, K, Nc gemm sizes.
+ */
+import { kernelsFor } from '../backend/backend.js';
+import { accumulateGrad, gradBuffer, needsGrad, outputGrad, record } from '../autograd/graph.js';
+import { expectShape } from '../tensor/shape.js';
+import { Tensor, allocArray } from '../tensor/tensor.js';
+import { sameDtype } from './util.js';
+
+/** a [M,K] · b [K,Nc] → [M,Nc]. */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  sameDtype('matmul', a, b);
+  expectShape('matmul: a', a.shape, [-1, -1]);
+  const [M, K] = a.shape as [number, number];
+  expectShape('matmul: b', b.shape, [K, -1]);
+  const Nc = b.shape[1]!;
+  const k = kernelsFor(a.data);
+  const out = new Tensor(allocArray(a.dtype, M * Nc), [M, Nc]);
+  k.gemm(false, false, M, Nc, K, 1, a.data, b.data, 0, out.data);
+  if (needsGrad(a, b)) {
+    record('matmul', [a, b], [out], () => {
+      const g = outputGrad(out);
+      if (!g) return;
+      accumulateGrad(a, (buf) => k.gemm(false, true, M, K, Nc, 1, g, b.data, 0, buf)); // dA = g·bᵀ
+      accumulateGrad(b, (buf) => k.gemm(true, false, K, Nc, M, 1, a.data, g, 0, buf)); // dB = aᵀ·g
+    });
+  }
+  return out;
+}
+
+/** x [N,I] · weightᵀ [I,O] + bias [O] → [N,O] (torch.nn.functional.linear). */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
+  sameDtype('linear', x, weight, bias);
+  expectShape('linear: weight', weight.shape, [-1, -1]);
+  const [O, I] = weight.shape as [number, number];
+  expectShape('linear: input', x.shape, [-1, I]);
+  if (bias) expectShape('linear: bias', bias.shape, [O]);
+  const N = x.shape[0]!;
+  const k = kernelsFor(x.data);
+  const out = new Tensor(allocArray(x.dtype, N * O), [N, O]);
+  k.gemm(false, true, N, O, I, 1, x.data, weight.data, 0, out.data);
+  if (bias) k.addRowVector(out.data, bias.data, N, O);
+  if (needsGrad(x, weight, bias)) {
+    const inputs = bias ? [x, weight, bias] : [x, weight];
+    record('linear', inputs, [out], () => {
+      const g = outputGrad(out);
+      if (!g) return;
+      accumulateGrad(x, (buf) => k.gemm(false, false, N, I, O, 1, g, weight.data, 0, buf)); // dx = g·W
+      if (weight.requiresGrad) k.gemm(true, false, O, I, N, 1, g, x.data, 1, gradBuffer(weight)); // dW += gᵀ·x
+      if (bias && bias.requiresGrad) k.sumRows(g, N, O, 1, gradBuffer(bias)); // db += Σ_n g
+    });
+  }
+  return out;
+}

@@ -1,0 +1,89 @@
+/**
+ * One recurrent layer (LSTM, GRU or Elman RNN) over a whole sequence as ONE autograd node:
+ * the backend runs the time loop inside its fused kernel, never step by step from here.
+ * Legend: T time, B batch, I layer input, H hidden, G gates (LSTM 4, GRU 3, RNN 1).
+ */
+import { kernelsFor } from '../backend/backend.js';
+import { type RecurrentDesc, type RecurrentMode, type RecurrentWeights, gatesOf } from '../backend/kernels.js';
+import { accumulateGrad, gradBuffer, isGradEnabled, needsGrad, outputGrad, record } from '../autograd/graph.js';
+import { RnnlmError } from '../errors.js';
+import { expectShape } from '../tensor/shape.js';
+import { type FloatArray, Tensor, allocArray } from '../tensor/tensor.js';
+import { sameDtype } from './util.js';
+
+export interface RecurrentParams {
+  weightIh: Tensor; // [G·H, I]
+  weightHh: Tensor; // [G·H, H]
+  biasIh: Tensor | null; // [G·H]
+  biasHh: Tensor | null; // [G·H]
+}
+
+export interface RecurrentResult {
+  y: Tensor; // [T,B,H]
+  h: Tensor; // [B,H]
+  c: Tensor | null; // [B,H], LSTM only
+}
+
+/** x [T,B,I], h0 [B,H], c0 [B,H] (LSTM) → y [T,B,H], h [B,H], c [B,H]. */
+export function recurrent(mode: RecurrentMode, x: Tensor, p: RecurrentParams, h0: Tensor, c0: Tensor | null): RecurrentResult {
+  sameDtype('recurrent', x, p.weightIh, p.weightHh, p.biasIh, p.biasHh, h0, c0);
+  expectShape('recurrent: input', x.shape, [-1, -1, -1]);
+  const [T, B, I] = x.shape as [number, number, number];
+  const G = gatesOf(mode);
+  expectShape('recurrent: weight_hh', p.weightHh.shape, [-1, -1]);
+  const H = p.weightHh.shape[1]!;
+  expectShape('recurrent: weight_hh', p.weightHh.shape, [G * H, H]);
+  expectShape('recurrent: weight_ih', p.weightIh.shape, [G * H, I]);
+  if (p.biasIh) expectShape('recurrent: bias_ih', p.biasIh.shape, [G * H]);
+  if (p.biasHh) expectShape('recurrent: bias_hh', p.biasHh.shape, [G * H]);
+  expectShape('recurrent: h0', h0.shape, [B, H]);
+  const isLstm = mode === 'lstm';
+  if (isLstm) {
+    if (!c0) throw new RnnlmError('invalid_argument', 'recurrent: an LSTM needs an initial cell state c0');
+    expectShape('recurrent: c0', c0.shape, [B, H]);
+  }
+  if (T === 0) throw new RnnlmError('invalid_argument', 'recurrent: the sequence is empty (T = 0)');
+
+  const desc: RecurrentDesc = { mode, T, B, inputSize: I, hiddenSize: H };
+  const k = kernelsFor(x.data);
+  const dt = x.dtype;
+  const w: RecurrentWeights = {
+    weightIh: p.weightIh.data,
+    weightHh: p.weightHh.data,
+    biasIh: p.biasIh?.data ?? null,
+    biasHh: p.biasHh?.data ?? null,
+  };
+  const y = new Tensor(allocArray(dt, T * B * H), [T, B, H]);
+  const h = new Tensor(allocArray(dt, B * H), [B, H]);
+  const c = isLstm ? new Tensor(allocArray(dt, B * H), [B, H]) : null;
+  const inputs = [x, p.weightIh, p.weightHh, p.biasIh, p.biasHh, h0, c0].filter((t): t is Tensor => t !== null);
+  const grad = isGradEnabled() && needsGrad(...inputs);
+  const workspace = grad ? allocArray(dt, k.recurrentWorkspaceSize(desc)) : null;
+  k.recurrentForward(desc, w, x.data, h0.data, isLstm ? c0!.data : null, y.data, h.data, c ? c.data : null, workspace);
+
+  if (grad) {
+    record(`${mode}`, inputs, c ? [y, h, c] : [y, h], () => {
+      const dyOut = outputGrad(y);
+      const dhT = outputGrad(h);
+      const dcT = c ? outputGrad(c) : null;
+      if (!dyOut && !dhT && !dcT) return;
+      const dy = dyOut ?? allocArray(dt, y.size);
+      // Frozen weights still need somewhere for the kernel to put their gradients.
+      const gw = (t: Tensor): FloatArray => (t.requiresGrad ? gradBuffer(t) : allocArray(dt, t.size));
+      const grads: RecurrentWeights = {
+        weightIh: gw(p.weightIh),
+        weightHh: gw(p.weightHh),
+        biasIh: p.biasIh ? gw(p.biasIh) : null,
+        biasHh: p.biasHh ? gw(p.biasHh) : null,
+      };
+      const dx = x.requiresGrad ? allocArray(dt, x.size) : null;
+      const dh0 = h0.requiresGrad ? allocArray(dt, h0.size) : null;
+      const dc0 = c0 && c0.requiresGrad ? allocArray(dt, c0.size) : null;
+      k.recurrentBackward(desc, w, x.data, h0.data, c0?.data ?? null, y.data, workspace!, dy, dhT, dcT, dx, dh0, dc0, grads);
+      if (dx) accumulateGrad(x, (buf) => buf.set(dx));
+      if (dh0) accumulateGrad(h0, (buf) => buf.set(dh0));
+      if (dc0 && c0) accumulateGrad(c0, (buf) => buf.set(dc0));
+    });
+  }
+  return { y, h, c };
+}

@@ -1,0 +1,51 @@
+/** Node implementation of the platform seam. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RnnlmError } from '../errors.js';
+import type { Platform } from './platform.js';
+
+export const nodePlatform: Platform = {
+  name: 'node',
+  readFile(p: string): Uint8Array {
+    try {
+      return fs.readFileSync(p);
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT') throw new RnnlmError('file_not_found', `file not found: ${p}; check the path`);
+      if (err.code === 'EISDIR') throw new RnnlmError('io_error', `${p} is a directory; give a file`);
+      throw new RnnlmError('io_error', `cannot read ${p}: ${err.message}`);
+    }
+  },
+  writeFileAtomic(p: string, data: Uint8Array | string): void {
+    const tmp = `${p}.tmp-${process.pid}-${Date.now()}`;
+    try {
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        fs.writeFileSync(fd, data);
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+      fs.renameSync(tmp, p);
+    } catch (e) {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        /* the temporary file may not exist */
+      }
+      throw new RnnlmError('io_error', `cannot write ${p}: ${(e as Error).message}`);
+    }
+  },
+  exists(p: string): boolean {
+    return fs.existsSync(p);
+  },
+  mkdirp(p: string): void {
+    fs.mkdirSync(p, { recursive: true });
+  },
+  joinPath(...parts: string[]): string {
+    return path.join(...parts);
+  },
+  now(): number {
+    return performance.now();
+  },
+};

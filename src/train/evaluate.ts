@@ -1,0 +1,92 @@
+/**
+ * Evaluation over a whole split, statefully: the split is batchified into B streams and read
+ * window by window with the hidden state carried across windows (as in training), so every
+ * token is predicted with its full left context up to the stream start.
+ * Legend: T time (window), B batch, V vocabulary, N = T·B rows.
+ */
+import { kernelsFor } from '../backend/backend.js';
+import { noGrad } from '../autograd/graph.js';
+import { batchify, bpttWindows } from '../data/batchify.js';
+import { RnnlmError } from '../errors.js';
+import type { RNNLM, RNNState } from '../models/rnnlm.js';
+import { allocArray } from '../tensor/tensor.js';
+
+export interface EvalResult {
+  /** Mean cross-entropy in nats per token. */
+  loss: number;
+  perplexity: number;
+  /** Bits per token (= bits per character for a character model). */
+  bitsPerToken: number;
+  /** Fraction of tokens whose argmax prediction is right. */
+  accuracy: number;
+  tokens: number;
+}
+
+export interface EvalOptions {
+  batchSize?: number;
+  bptt?: number;
+  /** Called after each window with the number of tokens done so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export function summarize(totalNats: number, correct: number, tokens: number): EvalResult {
+  const loss = totalNats / tokens;
+  return { loss, perplexity: Math.exp(loss), bitsPerToken: loss / Math.LN2, accuracy: correct / tokens, tokens };
+}
+
+export function evaluate(model: RNNLM, ids: Int32Array, opts: EvalOptions = {}): EvalResult {
+  const B = opts.batchSize ?? 10;
+  const bptt = opts.bptt ?? 35;
+  if (ids.length < 2 * B) {
+    throw new RnnlmError('empty_corpus', `evaluation needs at least ${2 * B} tokens (got ${ids.length}); use a smaller batch size`);
+  }
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    return noGrad(() => {
+      const batched = batchify(ids, B);
+      const V = model.config.vocabSize;
+      const total = (batched.L - 1) * B;
+      let state: RNNState | null = null;
+      let nats = 0;
+      let correct = 0;
+      let done = 0;
+      for (const w of bpttWindows(batched, bptt)) {
+        const out = model.forward(w.input, w.T, B, state);
+        state = out.state;
+        const N = w.T * B;
+        const k = kernelsFor(out.logits.data);
+        const lse = allocArray(out.logits.dtype, N);
+        const losses = allocArray(out.logits.dtype, N);
+        k.softmaxXentForward(out.logits.data, w.target, N, V, -100, lse, losses);
+        nats += k.sum(losses);
+        correct += countCorrect(out.logits.data, w.target, N, V);
+        done += N;
+        opts.onProgress?.(done, total);
+      }
+      if (!Number.isFinite(nats)) throw new RnnlmError('non_finite', 'evaluation loss is not finite: the model weights hold NaN or Inf');
+      return summarize(nats, correct, done);
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+}
+
+/** Rows of logits [N,V] whose argmax equals the target. */
+export function countCorrect(logits: ArrayLike<number>, targets: Int32Array, N: number, V: number): number {
+  let correct = 0;
+  for (let n = 0; n < N; n++) {
+    const off = n * V;
+    let best = 0;
+    let bestV = logits[off]!;
+    for (let v = 1; v < V; v++) {
+      const x = logits[off + v]!;
+      if (x > bestV) {
+        bestV = x;
+        best = v;
+      }
+    }
+    if (best === targets[n]) correct++;
+  }
+  return correct;
+}
