@@ -1,5 +1,5 @@
 /** Data pipeline (tensor-free): vocabulary, corpora, batching. */
-export { Vocab, type VocabJSON, type VocabOptions } from './vocab.js';
+
 export {
   readCorpusFile,
   splitText,

@@ -8,7 +8,7 @@
  * so decoded text never contains a made-up multi-character marker.
  */
 import { RnnlmError } from '../errors.js';
-import { Vocab } from '../data/vocab.js';
+import { Vocab } from './vocab.js';
 import { checkId, checkTokenizerJSON, corruptTokenizer, TOKENIZER_JSON_VERSION, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 
 export const CHAR_UNK = '<unk>';

@@ -1,4 +1,5 @@
 /** Tokenizers (tensor-free) and `tokenizerFromJSON`, which rebuilds any saved kind. */
+export { Vocab, type VocabJSON, type VocabOptions } from './vocab.js';
 import { RnnlmError } from '../errors.js';
 import { CharTokenizer } from './char.js';
 import { corruptTokenizer, type Tokenizer } from './tokenizer.js';

@@ -3,7 +3,7 @@
  * so a server or a browser page can tokenize text without loading a backend.
  */
 import { RnnlmError } from '../errors.js';
-import type { Vocab } from '../data/vocab.js';
+import type { Vocab } from './vocab.js';
 
 export type TokenizerKind = 'char' | 'word' | 'bpe';
 

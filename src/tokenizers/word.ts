@@ -13,7 +13,7 @@
  * PTB) is the same token.
  */
 import { RnnlmError } from '../errors.js';
-import { Vocab } from '../data/vocab.js';
+import { Vocab } from './vocab.js';
 import { checkId, checkTokenizerJSON, corruptTokenizer, TOKENIZER_JSON_VERSION, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 
 export const EOS = '<eos>';

@@ -1,0 +1,81 @@
+/**
+ * The dependency direction of DESIGN.md, checked on the import statements of src/:
+ * the engine never imports a front-end, only the platform seam (and the native loader)
+ * touch node:*, and tokenizers/data stay tensor-free so servers and browsers can tokenize
+ * without a backend.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return sources(p);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+/** [file relative to src/, import specifier] for every static or dynamic import. */
+function imports(): [string, string][] {
+  const out: [string, string][] = [];
+  for (const file of sources(path.join(root, 'src'))) {
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'([^']+)'/g)) out.push([path.relative(path.join(root, 'src'), file), m[1]!]);
+  }
+  return out;
+}
+
+/** The src/ folder a relative import lands in ('' for src/ itself). */
+function target(file: string, spec: string): string {
+  const abs = path.resolve(path.join(root, 'src', path.dirname(file)), spec);
+  return path.relative(path.join(root, 'src'), abs).split(path.sep)[0]!;
+}
+
+const all = imports();
+
+test('the scan finds the imports it checks', () => {
+  assert.ok(all.length > 100, `only ${all.length} imports found: is the regex broken?`);
+});
+
+test('src/ never imports a front-end (apps/)', () => {
+  const bad = all.filter(([f, s]) => s.startsWith('.') && target(f, s).startsWith('..'));
+  assert.deepEqual(bad, []);
+});
+
+test('only the platform seam and native loaders import node:*', () => {
+  const allowed = (f: string): boolean => f.startsWith(`platform${path.sep}node.ts`) || f.startsWith(`backend${path.sep}native`) || f === 'node.ts';
+  const bad = all.filter(([f, s]) => s.startsWith('node:') && !allowed(f));
+  assert.deepEqual(bad, []);
+});
+
+test('tokenizers and data are tensor-free', () => {
+  const forbidden = new Set(['backend', 'autograd', 'ops', 'nn', 'models', 'optim', 'train', 'generate', 'io']);
+  const bad = all.filter(([f, s]) => {
+    const dir = f.split(path.sep)[0]!;
+    if (dir !== 'tokenizers' && dir !== 'data') return false;
+    if (!s.startsWith('.')) return false;
+    const t = target(f, s);
+    return forbidden.has(t) || (t === 'tensor' && !s.endsWith('random.js'));
+  });
+  assert.deepEqual(bad, []);
+});
+
+test('lower layers do not import higher ones', () => {
+  // layer rank: a module may import only modules of lower or equal rank.
+  const rank: Record<string, number> = {
+    'errors.ts': 0, platform: 0, tensor: 1, backend: 2, autograd: 3, ops: 4, nn: 5, tokenizers: 1, data: 2,
+    models: 6, optim: 6, io: 7, train: 8, generate: 8,
+  };
+  const bad = all.filter(([f, s]) => {
+    if (!s.startsWith('.')) return false;
+    const from = f.split(path.sep)[0]!;
+    const to = target(f, s);
+    return from in rank && to in rank && rank[to]! > rank[from]!;
+  });
+  assert.deepEqual(bad, []);
+});
