@@ -23,7 +23,13 @@ namespace rnnlm {
 namespace RNNLM_ISA {
 
 constexpr int MR = GEMM_MR, NR = GEMM_NR, NV = NR / VL;
-constexpr i64 KC = GEMM_KC, MC = GEMM_MC, NC = GEMM_NC;
+constexpr i64 KC = GEMM_KC, MC = GEMM_MC;
+
+// Depth of the KC blocks for a given K: at most KC, split evenly (650 → 2 × 325, not 384 + 266),
+// so no block is short. Packed layouts (pack_b_full) use the same blocking.
+static inline i64 kc_for(i64 K) { return ceil_div(K, ceil_div(K, KC)); }
+// Columns of a packed B block: kc × nc floats within GEMM_NC_BYTES (a share of L2).
+static inline i64 nc_for(i64 kc) { return imax(2, GEMM_NC_BYTES / (kc * NR * 4)) * NR; }
 constexpr i64 DIRECT_M = 4 * MR;  // at most this many rows: read B in place
 constexpr i64 DOT_M = 4;          // at most this many rows with op(B) = Bᵀ: dot-product path
 
@@ -36,9 +42,14 @@ static inline void ukernel(i64 kc, const float* __restrict a, const float* __res
                            float* __restrict c, i64 ldc, i64 nr, float alpha, float beta, bool first) {
   vf acc[MRr][NV];
 #pragma GCC unroll 16
-  for (int i = 0; i < MRr; i++)
+  for (int i = 0; i < MRr; i++) {
 #pragma GCC unroll 4
     for (int j = 0; j < NV; j++) acc[i][j] = vf{};
+#ifdef PF_C
+    __builtin_prefetch(c + i * ldc, 1, 3);
+    __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
+#endif
+  }
   for (i64 k = 0; k < kc; k++) {
     vf bv[NV];
 #pragma GCC unroll 4
@@ -125,6 +136,30 @@ static void pack_a(bool ta, const float* A, i64 lda, i64 i0, i64 mc, i64 p0, i64
   }
 }
 
+typedef float v8f __attribute__((vector_size(32)));
+
+// dst[c·lds + r] = src[r·ldr + c] for an 8×8 block: unpack, 64-bit shuffle, 128-bit lane swap.
+static inline void transpose8(const float* src, i64 ldr, float* dst, i64 lds) {
+  v8f r[8], t[8], u[8];
+  for (int i = 0; i < 8; i++) __builtin_memcpy(&r[i], src + i * ldr, sizeof(v8f));
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int i = 0; i < 4; i++) {
+    v8f lo = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    v8f hi = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    __builtin_memcpy(dst + i * lds, &lo, sizeof(v8f));
+    __builtin_memcpy(dst + (i + 4) * lds, &hi, sizeof(v8f));
+  }
+}
+
 // One panel of op(B)[p0:p0+kc, j0:j0+nr] (nr ≤ NR) → dst [kc][NR], columns past nr zero.
 static void pack_b_panel(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64 nr, float* d) {
   if (!tb) {
@@ -144,8 +179,15 @@ static void pack_b_panel(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j
       }
     }
   } else {
-    // op(B)[k,j] = B[j·ldb + k]: a transpose (read along k, write down the panel).
-    for (i64 j = 0; j < nr; j++) {
+    // op(B)[k,j] = B[j·ldb + k]: a transpose, 8×8 blocks in registers, scalar at the edges.
+    i64 j8 = nr & ~i64(7), k8 = kc & ~i64(7);
+    for (i64 j = 0; j < j8; j += 8) {
+      const float* s = B + (j0 + j) * ldb + p0;
+      for (i64 k = 0; k < k8; k += 8) transpose8(s + k, ldb, d + k * NR + j, NR);
+      for (i64 k = k8; k < kc; k++)
+        for (i64 jj = 0; jj < 8; jj++) d[k * NR + j + jj] = s[jj * ldb + k];
+    }
+    for (i64 j = j8; j < nr; j++) {
       const float* s = B + (j0 + j) * ldb + p0;
       for (i64 k = 0; k < kc; k++) d[k * NR + j] = s[k];
     }
@@ -165,8 +207,10 @@ static void pack_b(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64
 // C[0:mc, 0:nc] (+)= alpha · Ap · op(B) for one packed A block and one B block of depth kc.
 // B block: packed panels (direct = false, panel jr/NR at Bsrc + jr·kc) or B itself (direct = true:
 // row k of the block at Bsrc + k·ldb; the partial last panel is packed into `edge`).
-static void macro(i64 mc, i64 nc, i64 kc, const float* Ap, const float* Bsrc, i64 ldb, bool direct, float* C,
-                  i64 ldc, float alpha, float beta, bool first, float* edge) {
+// Loops over B panels outside A panels: each B panel is loaded once (from L3 or memory) and
+// reused from L1 by all A panels — the order for few rows (small M, prepacked W_hh).
+static void macro_b_outer(i64 mc, i64 nc, i64 kc, const float* Ap, const float* Bsrc, i64 ldb, bool direct, float* C,
+                          i64 ldc, float alpha, float beta, bool first, float* edge) {
   for (i64 jr = 0; jr < nc; jr += NR) {
     i64 nr = imin(NR, nc - jr);
     const float* bp;
@@ -187,26 +231,43 @@ static void macro(i64 mc, i64 nc, i64 kc, const float* Ap, const float* Bsrc, i6
   }
 }
 
+// Same with A panels outside: the A panel (MR×kc, the broadcast side) stays in L1 while the
+// packed B block (kc×nc, sized for L2) streams past it — the order for large M.
+static void macro_a_outer(i64 mc, i64 nc, i64 kc, const float* Ap, const float* Bp, float* C, i64 ldc, float alpha,
+                          float beta, bool first) {
+  for (i64 ir = 0; ir < mc; ir += MR) {
+    int mr = (int)imin(MR, mc - ir);
+    for (i64 jr = 0; jr < nc; jr += NR)
+      UkDispatch<MR>::run(mr, kc, Ap + ir * kc, Bp + jr * kc, NR, C + ir * ldc + jr, ldc, imin(NR, nc - jr), alpha,
+                          beta, first);
+  }
+}
+
 // Single-threaded gemm over rows [m0,m1) and columns [n0,n1) of C.
 static bool gemm_block(bool ta, bool tb, i64 m0, i64 m1, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda,
                        const float* B, i64 ldb, float beta, float* C, i64 ldc) {
   i64 M = m1 - m0;
   bool direct = !tb && M <= DIRECT_M;
-  float* Abuf = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * MC * KC));
-  float* Bbuf = direct ? nullptr : static_cast<float*>(scratch(SCRATCH_PACK_B, sizeof(float) * KC * NC));
-  float* edge = static_cast<float*>(scratch(SCRATCH_PANEL, sizeof(float) * KC * NR));
+  const i64 KB = kc_for(K), NC = nc_for(KB);
+  float* Abuf = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * ceil_div(imin(M, MC), MR) * MR * KB));
+  float* Bbuf = direct ? nullptr : static_cast<float*>(scratch(SCRATCH_PACK_B, sizeof(float) * KB * NC));
+  float* edge = static_cast<float*>(scratch(SCRATCH_PANEL, sizeof(float) * KB * NR));
   if (!Abuf || (!direct && !Bbuf) || !edge) return false;
-  for (i64 jc = n0; jc < n1; jc += NC) {
-    i64 nc = imin(NC, n1 - jc);
-    for (i64 pc = 0; pc < K; pc += KC) {
-      i64 kc = imin(KC, K - pc);
-      bool first = pc == 0;
-      if (!direct) pack_b(tb, B, ldb, pc, kc, jc, nc, Bbuf);
-      for (i64 ic = m0; ic < m1; ic += MC) {
-        i64 mc = imin(MC, m1 - ic);
-        pack_a(ta, A, lda, ic, mc, pc, kc, Abuf);
-        if (direct) macro(mc, nc, kc, Abuf, B + pc * ldb + jc, ldb, true, C + ic * ldc + jc, ldc, alpha, beta, first, edge);
-        else macro(mc, nc, kc, Abuf, Bbuf, 0, false, C + ic * ldc + jc, ldc, alpha, beta, first, edge);
+  for (i64 pc = 0; pc < K; pc += KB) {
+    i64 kc = imin(KB, K - pc);
+    bool first = pc == 0;
+    for (i64 ic = m0; ic < m1; ic += MC) {
+      i64 mc = imin(MC, m1 - ic);
+      pack_a(ta, A, lda, ic, mc, pc, kc, Abuf);  // A block [mc, kc]: packed once, used for all columns
+      if (direct) {
+        macro_b_outer(mc, n1 - n0, kc, Abuf, B + pc * ldb + n0, ldb, true, C + ic * ldc + n0, ldc, alpha, beta, first,
+                      edge);
+        continue;
+      }
+      for (i64 jc = n0; jc < n1; jc += NC) {
+        i64 nc = imin(NC, n1 - jc);
+        pack_b(tb, B, ldb, pc, kc, jc, nc, Bbuf);
+        macro_a_outer(mc, nc, kc, Abuf, Bbuf, C + ic * ldc + jc, ldc, alpha, beta, first);
       }
     }
   }
@@ -343,13 +404,14 @@ i64 packed_b_floats(i64 K, i64 N) { return ceil_div(N, NR) * NR * K; }
 void pack_b_full(bool tb, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth) {
   i64 npad = ceil_div(N, NR) * NR;
   i64 panels = ceil_div(N, NR);
-  i64 blocks = ceil_div(K, KC);
+  const i64 KB = kc_for(K);
+  i64 blocks = ceil_div(K, KB);
   // Work items: (KC block, panel) pairs, split evenly over the threads.
   i64 items = blocks * panels;
   i64 b = items * tid / nth, e = items * (tid + 1) / nth;
   for (i64 it = b; it < e; it++) {
     i64 pb = it / panels, p = it % panels;
-    i64 pc = pb * KC, kc = imin(KC, K - pc);
+    i64 pc = pb * KB, kc = imin(KB, K - pc);
     i64 jr = p * NR;
     pack_b_panel(tb, B, ldb, pc, kc, jr, imin(NR, N - jr), dst + pc * npad + jr * kc);
   }
@@ -362,16 +424,17 @@ bool gemm_packed_cols(bool ta, i64 M, i64 K, float alpha, const float* A, i64 ld
     for (i64 i = 0; i < M; i++) scale_c(1, n1 - n0, beta, C + i * ldc + n0, ldc);
     return true;
   }
-  float* Abuf = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * MC * KC));
+  const i64 KB = kc_for(K);
+  float* Abuf = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * ceil_div(imin(M, MC), MR) * MR * KB));
   if (!Abuf) return false;
   i64 npad = ceil_div(N, NR) * NR;
-  for (i64 pc = 0; pc < K; pc += KC) {
-    i64 kc = imin(KC, K - pc);
+  for (i64 pc = 0; pc < K; pc += KB) {
+    i64 kc = imin(KB, K - pc);
     const float* Bblk = Bp + pc * npad + n0 * kc;  // panel n0/NR of this KC block
     for (i64 ic = 0; ic < M; ic += MC) {
       i64 mc = imin(MC, M - ic);
       pack_a(ta, A, lda, ic, mc, pc, kc, Abuf);
-      macro(mc, n1 - n0, kc, Abuf, Bblk, 0, false, C + ic * ldc + n0, ldc, alpha, beta, pc == 0, nullptr);
+      macro_b_outer(mc, n1 - n0, kc, Abuf, Bblk, 0, false, C + ic * ldc + n0, ldc, alpha, beta, pc == 0, nullptr);
     }
   }
   return true;

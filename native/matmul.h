@@ -11,16 +11,24 @@
 namespace rnnlm {
 namespace RNNLM_ISA {
 
-#if RNNLM_VL == 16
+#if RNNLM_VL == 16 && defined(RNNLM_TUNE_MR)
+constexpr int GEMM_MR = RNNLM_TUNE_MR, GEMM_NR = RNNLM_TUNE_NR;
+#elif RNNLM_VL == 16
 constexpr int GEMM_MR = 12, GEMM_NR = 32;  // 24 zmm accumulators
 #elif RNNLM_VL == 8
 constexpr int GEMM_MR = 6, GEMM_NR = 16;  // 12 ymm accumulators
 #else
 constexpr int GEMM_MR = 6, GEMM_NR = 8;  // 12 xmm/NEON accumulators
 #endif
-constexpr i64 GEMM_KC = 256;               // B micro-panel KC×NR stays in L1
-constexpr i64 GEMM_MC = GEMM_MR * 40;      // A block MC×KC stays in L2
-constexpr i64 GEMM_NC = GEMM_NR * 128;     // B block KC×NC stays in L3
+#ifdef RNNLM_TUNE_KC
+constexpr i64 GEMM_KC = RNNLM_TUNE_KC, GEMM_MC = GEMM_MR * RNNLM_TUNE_MCP, GEMM_NC_BYTES = RNNLM_TUNE_NCB;
+#else
+// Measured on Zen 5 (48 KiB L1d, 1 MiB L2): KC 768 / 256 KiB B blocks is within a few % of the
+// best of KC 384–768 × 256–448 KiB on every benchmark shape (bench/gemm.ts).
+constexpr i64 GEMM_KC = 768;               // max depth of a block: the A micro-panel MR×KC stays in L1
+constexpr i64 GEMM_MC = GEMM_MR * 256;     // A block MC×KC, packed once per KC block (L2/L3)
+constexpr i64 GEMM_NC_BYTES = 256 << 10;   // B block KC×NC stays in L2
+#endif
 
 // Full gemm with strides, using up to nth pool threads. False if scratch memory ran out.
 bool gemm_ld(bool transA, bool transB, i64 M, i64 N, i64 K, float alpha, const float* A, i64 lda, const float* B,

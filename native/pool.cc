@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <time.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -28,7 +29,13 @@ namespace rnnlm {
 namespace {
 
 constexpr int kMaxThreads = 64;
-constexpr int kSpinRounds = 20000;  // ~50 µs of pause instructions before a worker sleeps
+constexpr int64_t kSpinNs = 50000;  // a worker spins ~50 µs after a region before it sleeps
+
+int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 struct Pool {
   std::mutex mu;  // guards sleeping workers and (re)configuration
@@ -51,18 +58,20 @@ Pool& pool() {
 
 struct WorkerArg {
   int id;
+  uint64_t generation;  // last region published before this worker existed (not for it to run)
 };
 
 void* worker_main(void* arg) {
   int id = static_cast<WorkerArg*>(arg)->id;
+  uint64_t seen = static_cast<WorkerArg*>(arg)->generation;
   delete static_cast<WorkerArg*>(arg);
   Pool& P = pool();
-  uint64_t seen = P.generation.load(std::memory_order_acquire);
   for (;;) {
     uint64_t g;
     int spins = 0;
+    int64_t spin_until = now_ns() + kSpinNs;
     while ((g = P.generation.load(std::memory_order_acquire)) == seen && !P.stop.load(std::memory_order_relaxed)) {
-      if (++spins < kSpinRounds) {
+      if ((++spins & 63) != 0 || now_ns() < spin_until) {
         cpu_relax();
       } else {
         std::unique_lock<std::mutex> lk(P.mu);
@@ -101,7 +110,8 @@ void ensure_workers(int want) {
     pthread_attr_t attr;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, 1 << 20);
-    auto* arg = new WorkerArg{P.nworkers + 1};
+    // Called with P.mu held and no region running, so no generation is published meanwhile.
+    auto* arg = new WorkerArg{P.nworkers + 1, P.generation.load()};
     int rc = pthread_create(&P.threads[P.nworkers], &attr, worker_main, arg);
     pthread_attr_destroy(&attr);
     if (rc != 0) {
@@ -168,10 +178,17 @@ void pool_run(int nth, PoolFn fn, void* ctx) {
   }
   P.cv.notify_all();
   fn(ctx, 0, nth);
+  // The caller's share is usually the last to finish; if not, spin briefly, then yield the core.
   int spins = 0;
+  int64_t spin_until = 0;
   while (P.remaining.load(std::memory_order_acquire) != 0) {
-    if (++spins < kSpinRounds) cpu_relax();
-    else sched_yield();
+    if ((++spins & 63) != 0) {
+      cpu_relax();
+    } else {
+      int64_t t = now_ns();
+      if (spin_until == 0) spin_until = t + kSpinNs;
+      if (t >= spin_until) sched_yield();
+    }
   }
   P.busy.store(false, std::memory_order_release);
 }

@@ -7,7 +7,12 @@ import { RnnlmError, describeBackend } from '../../src/node.js';
 import { demoCommand, packageRoot } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { generateCommand } from './commands/generate.js';
+import { rescoreCommand } from './commands/rescore.js';
+import { scoreCommand } from './commands/score.js';
+import { serveCommand } from './commands/serve.js';
+import { plotCommand } from './commands/plot.js';
 import { trainCommand } from './commands/train.js';
+import { translateCommandGroup } from './commands/translate.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -17,6 +22,11 @@ const program = new Command('rnnlm')
   .addCommand(trainCommand())
   .addCommand(evalCommand())
   .addCommand(generateCommand())
+  .addCommand(scoreCommand())
+  .addCommand(rescoreCommand())
+  .addCommand(serveCommand())
+  .addCommand(plotCommand())
+  .addCommand(translateCommandGroup())
   .addCommand(demoCommand())
   .showHelpAfterError();
 

@@ -138,7 +138,7 @@ describe('loadTextDataset', () => {
       (e) => isRnnlmError(e, 'invalid_utf8'),
     );
     assert.throws(() => loadTextDataset({ train: empty }, { tokenizer: 'char', validFraction: 1 }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => loadTextDataset({ train: empty }, { tokenizer: 'bpe' as 'char' }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(() => loadTextDataset({ train: empty }, { tokenizer: 'sentencepiece' as 'char' }), (e) => isRnnlmError(e, 'invalid_argument'));
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { RnnlmError } from '../errors.js';
 import { readTextFile } from '../platform/platform.js';
+import { BpeTokenizer } from '../tokenizers/bpe.js';
 import { CharTokenizer, type CharTokenizerOptions } from '../tokenizers/char.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { WordTokenizer, type WordTokenizerOptions } from '../tokenizers/word.js';
@@ -89,10 +90,14 @@ export function encodeSplit(tokenizer: Tokenizer, text: string, what: string): I
   return ids;
 }
 
-export type TokenizerKindOption = 'char' | 'word';
+export type TokenizerKindOption = 'char' | 'word' | 'bpe';
 
 export interface BuildTokenizerOptions extends WordTokenizerOptions, CharTokenizerOptions {
   tokenizer: TokenizerKindOption;
+  /** bpe: merge operations to learn (default 1000). */
+  bpeMerges?: number;
+  /** bpe: stop merging below this pair frequency (default 2). */
+  bpeMinFrequency?: number;
 }
 
 /** A tokenizer of the chosen kind built from `trainText`. */
@@ -107,8 +112,13 @@ export function buildTokenizer(trainText: string, options: BuildTokenizerOptions
       if (options.lowercase !== undefined) o.lowercase = options.lowercase;
       return WordTokenizer.fromText(trainText, o);
     }
+    case 'bpe':
+      return BpeTokenizer.train(trainText, {
+        ...(options.bpeMerges !== undefined ? { merges: options.bpeMerges } : {}),
+        ...(options.bpeMinFrequency !== undefined ? { minFrequency: options.bpeMinFrequency } : {}),
+      });
     default:
-      throw new RnnlmError('invalid_argument', `unknown tokenizer ${JSON.stringify(options.tokenizer)}; use "char" or "word"`);
+      throw new RnnlmError('invalid_argument', `unknown tokenizer ${JSON.stringify(options.tokenizer)}; use "char", "word" or "bpe"`);
   }
 }
 
@@ -121,7 +131,7 @@ export interface TextDatasetFiles {
 export interface TextDatasetOptions extends BuildTokenizerOptions {
   /**
    * Used only when no valid file is given: the last fraction of train held out for
-   * validation (default 0.1; 0 = no validation split). Word tokenizers cut at a line break.
+   * validation (default 0.1; 0 = no validation split). Word and BPE tokenizers cut at a line break.
    */
   validFraction?: number;
 }
@@ -147,7 +157,7 @@ export function loadTextDataset(files: TextDatasetFiles, options: TextDatasetOpt
   let heldOut: string | null = null;
   if (files.valid === undefined && validFraction > 0) {
     [trainText, heldOut] = splitText(trainText, [1 - validFraction, validFraction], {
-      atLineBreak: options.tokenizer === 'word',
+      atLineBreak: options.tokenizer !== 'char',
     }) as [string, string];
   }
 

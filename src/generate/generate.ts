@@ -27,6 +27,13 @@ export interface GeneratedToken {
   text: string;
   /** log p(token | context) in nats. */
   logProb: number;
+  /** The whole distribution the token was drawn from: log p(· | context) in nats [V]. */
+  logProbs: Float64Array;
+}
+
+/** The id generation starts from when the prompt is empty: <eos> (word models: a sentence start) or a line break (char models). */
+export function startId(tokenizer: Tokenizer): number {
+  return tokenizer.eosId ?? tokenizer.vocab.idOf('\n') ?? 0;
 }
 
 /** Yields one token at a time (for streaming). */
@@ -37,30 +44,35 @@ export function* generateTokens(model: RNNLM, tokenizer: Tokenizer, opts: Genera
   const rng = new Rng(opts.seed ?? Date.now());
   const stopAtEos = opts.stopAtEos ?? true;
   const V = model.config.vocabSize;
-  model.eval();
 
   let ids: Int32Array = opts.prompt ? tokenizer.encode(opts.prompt, { addEos: false }) : new Int32Array(0);
-  if (ids.length === 0) {
-    // An empty prompt starts from <eos> (word models: a sentence start) or a newline (char models).
-    const start = tokenizer.eosId ?? tokenizer.vocab.idOf('\n') ?? 0;
-    ids = Int32Array.from([start]);
-  }
+  if (ids.length === 0) ids = Int32Array.from([startId(tokenizer)]);
   let state: RNNState | null = null;
   let row = new Float32Array(0) as Float32Array | Float64Array;
+  // Each step runs in eval mode (no dropout) and restores the caller's mode, since the
+  // generator may be suspended between tokens while the model is used elsewhere.
   const step = (input: Int32Array): void => {
-    noGrad(() => {
-      const out = model.forward(input, input.length, 1, state);
-      state = out.state;
-      row = out.logits.data.slice((input.length - 1) * V, input.length * V); // last position's logits [V]
-    });
+    const wasTraining = model.training;
+    model.eval();
+    try {
+      noGrad(() => {
+        const out = model.forward(input, input.length, 1, state);
+        state = out.state;
+        row = out.logits.data.slice((input.length - 1) * V, input.length * V); // last position's logits [V]
+      });
+    } finally {
+      model.train(wasTraining);
+    }
   };
+  if (maxTokens === 0) return;
   step(ids);
   for (let n = 0; n < maxTokens; n++) {
     const id = temperature === 0 ? greedy(row) : sampleToken(row, { temperature, topK: opts.topK ?? 0, topP: opts.topP ?? 1, rng });
-    const logProb = logSoftmaxRow(row, new Float64Array(V))[id]!;
-    yield { id, text: tokenizer.tokenText(id), logProb };
+    const logProbs = logSoftmaxRow(row, new Float64Array(V));
+    yield { id, text: tokenizer.tokenText(id), logProb: logProbs[id]!, logProbs };
     if (stopAtEos && tokenizer.eosId !== null && id === tokenizer.eosId) return;
-    step(Int32Array.from([id]));
+    // The last token's successor is never needed: no forward step for it.
+    if (n + 1 < maxTokens) step(Int32Array.from([id]));
   }
 }
 

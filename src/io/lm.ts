@@ -53,14 +53,28 @@ function parseConfig(raw: Record<string, unknown>, dir: string): RNNLMConfig {
   };
   const cell = raw.cell;
   if (typeof cell !== 'string' || !CELLS.includes(cell)) bad(`cell must be one of ${CELLS.join(', ')}`);
-  return {
+  // Optional fields: absent means the default, present must be valid (a bad value is a damaged
+  // config.json, not an invalid argument from the caller).
+  const dropout = raw.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) bad('dropout must be a number in [0, 1)');
+  const tieWeights = raw.tieWeights ?? false;
+  if (typeof tieWeights !== 'boolean') bad('tieWeights must be true or false');
+  const seed = raw.seed ?? 1;
+  if (typeof seed !== 'number' || !Number.isFinite(seed)) bad('seed must be a number');
+  const cfg: RNNLMConfig = {
     vocabSize: int('vocabSize'),
     embedSize: int('embedSize'),
     hiddenSize: int('hiddenSize'),
     numLayers: int('numLayers'),
     cell: cell as RNNLMConfig['cell'],
-    dropout: typeof raw.dropout === 'number' ? raw.dropout : 0,
-    tieWeights: raw.tieWeights === true,
-    seed: typeof raw.seed === 'number' ? raw.seed : 1,
+    dropout: dropout as number,
+    tieWeights: tieWeights as boolean,
+    seed: seed as number,
   };
+  // A damaged or hostile config must not make us allocate without bound before the weights are read.
+  const { vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = cfg;
+  const params = V * E + H * V + L * 4 * H * (Math.max(E, H) + H + 2);
+  if (L > 64 || params > 2 ** 31) bad(`the model it describes is implausibly large (${L} layers, ~${params.toExponential(1)} parameters)`);
+  if (cfg.tieWeights && cfg.embedSize !== cfg.hiddenSize) bad(`tieWeights needs embedSize == hiddenSize (got ${cfg.embedSize} and ${cfg.hiddenSize})`);
+  return cfg;
 }

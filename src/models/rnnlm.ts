@@ -2,7 +2,15 @@
  * The recurrent language model: Embedding → stacked RNN/LSTM/GRU → dropout → Linear decoder,
  * named as PyTorch's word_language_model (`encoder`, `rnn`, `decoder`) so state dicts move
  * between the two. Optional weight tying shares encoder.weight with decoder.weight (E = H).
- * Legend: T time, B batch, E embedding, H hidden, L layers, V vocabulary.
+ *
+ * AWD-LSTM options (Merity et al. 2017), all off by default so the plain model is unchanged:
+ * per-layer sizes (`hiddenSizes`, e.g. 1150/1150/400 — stored as `rnns.{k}.…` when they differ,
+ * see nn/rnn.ts), locked dropout on the embedding output (`dropoutInput`), between layers
+ * (`dropoutHidden`) and on the last layer's output (`dropoutOutput`), embedding dropout of whole
+ * word types (`dropoutEmbedding`) and DropConnect on the recurrent weights (`weightDrop`).
+ * forward() also returns the last layer's output before and after its dropout, for the AR/TAR
+ * loss terms (activationPenalty).
+ * Legend: T time, B batch, E embedding, H hidden (of the last layer), L layers, V vocabulary.
  */
 import type { RecurrentMode } from '../backend/kernels.js';
 import { RnnlmError } from '../errors.js';
@@ -11,19 +19,36 @@ import { uniform_, zeros_ } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
 import { RNN, type RNNState } from '../nn/rnn.js';
-import { dropout } from '../ops/dropout.js';
-import { reshape } from '../ops/elementwise.js';
+import { dropout, embeddingDropout, lockedDropout } from '../ops/dropout.js';
+import { add, reshape, scale } from '../ops/elementwise.js';
+import { meanSquare, timeDiff } from '../ops/regularization.js';
 import { Rng } from '../tensor/random.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
 
 export interface RNNLMConfig {
   vocabSize: number;
   embedSize: number;
+  /** Hidden size (of the last layer when hiddenSizes is given). */
   hiddenSize: number;
   numLayers: number;
   cell: RecurrentMode;
+  /**
+   * Per-layer hidden sizes, e.g. [1150, 1150, 400] (AWD-LSTM); length numLayers, last = hiddenSize.
+   * null/absent = every layer hiddenSize.
+   */
+  hiddenSizes?: readonly number[] | null;
   /** Dropout on embeddings, between layers and before the decoder (PyTorch example semantics). */
   dropout?: number;
+  /** Locked (variational) dropout on the embedding output, one [B,E] mask per sequence (AWD dropouti). */
+  dropoutInput?: number;
+  /** Locked dropout between recurrent layers (AWD dropouth). */
+  dropoutHidden?: number;
+  /** Locked dropout on the last layer's output, before the decoder (AWD dropout). */
+  dropoutOutput?: number;
+  /** Drops whole rows (word types) of the embedding matrix per forward (AWD dropoute). */
+  dropoutEmbedding?: number;
+  /** DropConnect on every recurrent weight matrix weight_hh_l{k} (AWD wdrop). */
+  weightDrop?: number;
   tieWeights?: boolean;
   /** 'torch' = PyTorch layer defaults; a number r = the word_language_model init: encoder/decoder U(±r), decoder bias 0. */
   init?: 'torch' | number;
@@ -33,9 +58,22 @@ export interface RNNLMConfig {
 
 export type { RNNState };
 
+/** What forward() returns. */
+export interface RNNLMOutput {
+  logits: Tensor; // [T·B, V]
+  state: RNNState;
+  /** The last recurrent layer's output [T,B,H] (before dropoutOutput): TAR's input. */
+  hidden: Tensor;
+  /** The same after dropoutOutput [T,B,H] (= hidden when it is off): AR's input. */
+  droppedHidden: Tensor;
+}
+
+const PROBS = ['dropout', 'dropoutInput', 'dropoutHidden', 'dropoutOutput', 'dropoutEmbedding', 'weightDrop'] as const;
+
 export class RNNLM extends Module {
   readonly config: Required<RNNLMConfig>;
   readonly encoder: Embedding;
+  /** The recurrent stack: state-dict prefix `rnn.` (nn.LSTM layout) or `rnns.` (per-layer sizes that differ). */
   readonly rnn: RNN;
   readonly decoder: Linear;
   /** Drives dropout masks; its state is saved with training checkpoints. */
@@ -43,28 +81,52 @@ export class RNNLM extends Module {
 
   constructor(cfg: RNNLMConfig) {
     super();
-    this.config = {
+    const defaults = {
+      hiddenSizes: null,
       dropout: 0,
+      dropoutInput: 0,
+      dropoutHidden: 0,
+      dropoutOutput: 0,
+      dropoutEmbedding: 0,
+      weightDrop: 0,
       tieWeights: false,
       init: 'torch',
       dtype: 'float32',
       seed: 1,
-      ...cfg,
-    };
+    } as const;
+    // An option passed as undefined means "the default", as when it is left out.
+    const given = Object.fromEntries(Object.entries(cfg).filter(([, v]) => v !== undefined)) as RNNLMConfig;
+    this.config = { ...defaults, ...given };
     const c = this.config;
     for (const k of ['vocabSize', 'embedSize', 'hiddenSize', 'numLayers'] as const) {
       if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RnnlmError('invalid_argument', `${k} must be a positive integer, got ${c[k]}`);
     }
+    for (const k of PROBS) {
+      const p = c[k];
+      if (!(typeof p === 'number' && p >= 0 && p < 1)) throw new RnnlmError('invalid_argument', `${k} must be a probability in [0, 1), got ${p}`);
+    }
     if (c.tieWeights && c.embedSize !== c.hiddenSize) {
-      throw new RnnlmError('invalid_argument', `tied weights need embedSize == hiddenSize (got ${c.embedSize} and ${c.hiddenSize})`);
+      throw new RnnlmError(
+        'invalid_argument',
+        `tied weights need embedSize == hiddenSize${c.hiddenSizes ? ' (the last layer)' : ''} (got ${c.embedSize} and ${c.hiddenSize})`,
+      );
     }
     this.rng = new Rng(c.seed);
     const dtype = c.dtype;
     this.encoder = this.registerModule('encoder', new Embedding(c.vocabSize, c.embedSize, { dtype, rng: this.rng }));
-    this.rnn = this.registerModule(
-      'rnn',
-      new RNN({ mode: c.cell, inputSize: c.embedSize, hiddenSize: c.hiddenSize, numLayers: c.numLayers, dropout: c.dropout, dtype, rng: this.rng }),
-    );
+    const rnn = new RNN({
+      mode: c.cell,
+      inputSize: c.embedSize,
+      hiddenSize: c.hiddenSize,
+      numLayers: c.numLayers,
+      hiddenSizes: c.hiddenSizes,
+      dropout: c.dropout,
+      dropoutHidden: c.dropoutHidden,
+      weightDrop: c.weightDrop,
+      dtype,
+      rng: this.rng,
+    });
+    this.rnn = this.registerModule(rnn.layout === 'stacked' ? 'rnn' : 'rnns', rnn);
     this.decoder = this.registerModule('decoder', new Linear(c.hiddenSize, c.vocabSize, { dtype, rng: this.rng }));
     if (typeof c.init === 'number') {
       uniform_(this.encoder.weight, -c.init, c.init, this.rng);
@@ -82,19 +144,86 @@ export class RNNLM extends Module {
    * ids [T·B] time-major (ids[t·B + b]) → logits [T·B, V] and the final state.
    * state null = zeros. Detach the returned state before feeding the next BPTT window.
    */
-  forward(ids: Int32Array, T: number, B: number, state: RNNState | null = null): { logits: Tensor; state: RNNState } {
+  forward(ids: Int32Array, T: number, B: number, state: RNNState | null = null): RNNLMOutput {
     if (ids.length !== T * B) throw new RnnlmError('shape_mismatch', `forward: ${ids.length} ids is not T·B = ${T}·${B}`);
-    const p = this.training ? this.config.dropout : 0;
-    let emb = this.encoder.forward(ids); // [T·B, E]
+    const c = this.config;
+    const train = this.training;
+    const p = train ? c.dropout : 0;
+    // Mask draws happen in a fixed order (embedding, input, layers, output) so a seed fixes them all.
+    let emb = train && c.dropoutEmbedding > 0 ? embeddingDropout(this.encoder.weight, ids, c.dropoutEmbedding, this.rng) : this.encoder.forward(ids); // [T·B, E]
     if (p > 0) emb = dropout(emb, p, this.rng);
-    const { y, state: next } = this.rnn.forward(reshape(emb, [T, B, this.config.embedSize]), state); // [T,B,H]
-    let out = reshape(y, [T * B, this.config.hiddenSize]); // [T·B, H]
+    let x = reshape(emb, [T, B, c.embedSize]); // [T,B,E]
+    if (train && c.dropoutInput > 0) x = lockedDropout(x, c.dropoutInput, this.rng);
+    const { y, state: next } = this.rnn.forward(x, state); // [T,B,H]
+    const dropped = train && c.dropoutOutput > 0 ? lockedDropout(y, c.dropoutOutput, this.rng) : y;
+    let out = reshape(dropped, [T * B, c.hiddenSize]); // [T·B, H]
     if (p > 0) out = dropout(out, p, this.rng);
-    return { logits: this.decoder.forward(out), state: next }; // [T·B, V]
+    return { logits: this.decoder.forward(out), state: next, hidden: y, droppedHidden: dropped }; // logits [T·B, V]
   }
+}
+
+/**
+ * AWD-LSTM's activation regularisation on one forward's output: α·mean(droppedHidden²) (AR) +
+ * β·mean((hidden_t − hidden_{t−1})²) (TAR, skipped for a one-step window). null when both are 0.
+ */
+export function activationPenalty(out: Pick<RNNLMOutput, 'hidden' | 'droppedHidden'>, alpha: number, beta: number): Tensor | null {
+  let pen: Tensor | null = null;
+  if (alpha > 0) pen = scale(meanSquare(out.droppedHidden), alpha);
+  if (beta > 0 && out.hidden.shape[0]! > 1) {
+    const tar = scale(meanSquare(timeDiff(out.hidden)), beta);
+    pen = pen ? add(pen, tar) : tar;
+  }
+  return pen;
 }
 
 /** Cuts the graph between BPTT windows: same values, no history. */
 export function detachState(s: RNNState): RNNState {
   return { h: s.h.detach(), c: s.c ? s.c.detach() : null };
+}
+
+/**
+ * A model configuration from its JSON form (config.json's `model`), checked field by field:
+ * a bad value is `corrupt_checkpoint` naming `where`. Reads every RNNLMConfig field (the AWD
+ * options and hiddenSizes included) except dtype, which the loader chooses.
+ */
+export function parseRNNLMConfig(raw: Record<string, unknown>, where = 'config'): RNNLMConfig {
+  const bad = (why: string): never => {
+    throw new RnnlmError('corrupt_checkpoint', `${where}: ${why}`);
+  };
+  const int = (k: string): number => {
+    const v = raw[k];
+    return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : bad(`${k} must be a positive integer`);
+  };
+  const prob = (k: string): number => {
+    const v = raw[k];
+    if (v === undefined) return 0;
+    return typeof v === 'number' && v >= 0 && v < 1 ? v : bad(`${k} must be a number in [0, 1)`);
+  };
+  const cells: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
+  const cell = raw.cell;
+  if (typeof cell !== 'string' || !(cells as string[]).includes(cell)) bad(`cell must be one of ${cells.join(', ')}`);
+  const hs = raw.hiddenSizes;
+  if (hs !== undefined && hs !== null && !(Array.isArray(hs) && hs.length > 0 && hs.every((h) => Number.isInteger(h) && h > 0))) {
+    bad('hiddenSizes must be null or a list of positive integers');
+  }
+  const init = raw.init;
+  if (init !== undefined && init !== 'torch' && !(typeof init === 'number' && init >= 0)) bad('init must be "torch" or a number ≥ 0');
+  const seed = raw.seed;
+  return {
+    vocabSize: int('vocabSize'),
+    embedSize: int('embedSize'),
+    hiddenSize: int('hiddenSize'),
+    numLayers: int('numLayers'),
+    cell: cell as RecurrentMode,
+    hiddenSizes: Array.isArray(hs) ? (hs as number[]) : null,
+    dropout: prob('dropout'),
+    dropoutInput: prob('dropoutInput'),
+    dropoutHidden: prob('dropoutHidden'),
+    dropoutOutput: prob('dropoutOutput'),
+    dropoutEmbedding: prob('dropoutEmbedding'),
+    weightDrop: prob('weightDrop'),
+    tieWeights: raw.tieWeights === true,
+    ...(init !== undefined ? { init: init as 'torch' | number } : {}),
+    seed: typeof seed === 'number' && Number.isInteger(seed) ? seed : 1,
+  };
 }

@@ -35,7 +35,7 @@ describe('tokenizerFromJSON', () => {
     assert.throws(() => tokenizerFromJSON({ kind: 'char', version: 1, unk: true }), (e) => isRnnlmError(e, 'corrupt_checkpoint') && /tokens/.test(e.message));
   });
 
-  test('bpe is a known kind this build does not implement', () => {
-    assert.throws(() => tokenizerFromJSON({ kind: 'bpe', version: 1, tokens: ['a'] }), (e) => isRnnlmError(e, 'unsupported'));
+  test('a bpe tokenizer JSON without its merges is corrupt', () => {
+    assert.throws(() => tokenizerFromJSON({ kind: 'bpe', version: 1, tokens: ['a'] }), (e) => isRnnlmError(e, 'corrupt_checkpoint'));
   });
 });

@@ -1,6 +1,6 @@
 /** Tokenizers (tensor-free) and `tokenizerFromJSON`, which rebuilds any saved kind. */
 export { Vocab, type VocabJSON, type VocabOptions } from './vocab.js';
-import { RnnlmError } from '../errors.js';
+import { BpeTokenizer } from './bpe.js';
 import { CharTokenizer } from './char.js';
 import { corruptTokenizer, type Tokenizer } from './tokenizer.js';
 import { WordTokenizer } from './word.js';
@@ -16,11 +16,12 @@ export {
   type WordEncodeOptions,
   type WordTokenizerJSON,
 } from './word.js';
+export { BpeTokenizer, EOW, type BpeTrainOptions, type BpeEncodeOptions, type BpeTokenizerJSON } from './bpe.js';
 export { TOKENIZER_JSON_VERSION, type Tokenizer, type TokenizerJSON, type TokenizerKind } from './tokenizer.js';
 
 /**
  * Rebuilds a tokenizer from `toJSON()` output (an object, or its JSON text). Anything
- * malformed is `corrupt_checkpoint`; a 'bpe' tokenizer is `unsupported` in this build.
+ * malformed is `corrupt_checkpoint`.
  */
 export function tokenizerFromJSON(json: unknown): Tokenizer {
   let obj = json;
@@ -39,8 +40,8 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
     case 'word':
       return WordTokenizer.fromJSON(obj);
     case 'bpe':
-      throw new RnnlmError('unsupported', 'this build has no BPE tokenizer; use a char or word tokenizer');
+      return BpeTokenizer.fromJSON(obj);
     default:
-      throw corruptTokenizer(`unknown kind ${JSON.stringify(kind)} (expected "char" or "word")`);
+      throw corruptTokenizer(`unknown kind ${JSON.stringify(kind)} (expected "char", "word" or "bpe")`);
   }
 }

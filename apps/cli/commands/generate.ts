@@ -1,6 +1,6 @@
 /** `rnnlm generate`: stream a continuation of a prompt from a checkpoint. */
 import { Command } from 'commander';
-import { generateTokens, loadLanguageModel, useBackend } from '../../../src/node.js';
+import { beamSearch, generateTokens, loadLanguageModel, useBackend } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
 
 interface GenerateCliOptions {
@@ -12,6 +12,8 @@ interface GenerateCliOptions {
   topP: number;
   seed?: number;
   greedy: boolean;
+  beam?: number;
+  lengthPenalty: number;
   backend: 'auto' | 'js' | 'native';
 }
 
@@ -26,12 +28,21 @@ export function generateCommand(): Command {
     .option('--top-p <p>', 'nucleus sampling mass (1 = off)', num(0.000001, 1), 1)
     .option('--seed <n>', 'random seed (default: time)', int(0))
     .option('--greedy', 'always take the most likely token', false)
+    .option('--beam <n>', 'beam search with n hypotheses (deterministic; sampling options are ignored)', int(1))
+    .option('--length-penalty <a>', 'beam search: GNMT length penalty exponent α, score = logp / ((5+len)/6)^α', num(0), 0)
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
     .action((o: GenerateCliOptions) => {
       useBackend(o.backend);
       const { model, tokenizer } = loadLanguageModel(o.model);
       const sep = tokenizer.kind === 'word' ? ' ' : '';
-      process.stdout.write(o.prompt);
+      // A BPE prompt's last word is closed by the tokenizer, so the continuation starts a new word.
+      process.stdout.write(o.prompt + (o.prompt && tokenizer.kind === 'bpe' ? ' ' : ''));
+      if (o.beam !== undefined) {
+        const [best] = beamSearch(model, tokenizer, { prompt: o.prompt, beamSize: o.beam, maxTokens: o.maxTokens, lengthPenalty: o.lengthPenalty });
+        const text = best?.text ?? '';
+        process.stdout.write(`${o.prompt && text && tokenizer.kind === 'word' ? ' ' : ''}${text}\n`);
+        return;
+      }
       for (const t of generateTokens(model, tokenizer, {
         prompt: o.prompt,
         maxTokens: o.maxTokens,

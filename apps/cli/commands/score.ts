@@ -1,0 +1,53 @@
+/**
+ * `rnnlm score`: log-probability of each line of a file as a sentence (see src/generate/score.ts
+ * for what is scored), one `logprob<TAB>tokens<TAB>ppl` line per input line, then a corpus summary.
+ */
+import { Command } from 'commander';
+import { type CorpusScore, type SentenceScore, loadLanguageModel, readCorpusFile, scoreSentences, summarizeScores, useBackend } from '../../../src/node.js';
+import { int, oneOf } from '../args.js';
+
+export interface ScoreCliOptions {
+  model: string;
+  input: string;
+  json: boolean;
+  batchSize: number;
+  backend: 'auto' | 'js' | 'native';
+}
+
+/** The sentences of a file: its lines ('\n' or '\r\n'); a final line break adds no empty sentence. */
+export function fileLines(text: string): string[] {
+  if (text === '') return [];
+  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  if (text.endsWith('\n')) lines.pop();
+  return lines;
+}
+
+const fmtPpl = (p: number): string => (Number.isFinite(p) ? p.toFixed(2) : 'nan');
+
+/** Scores the file and writes the report through `write`; returns the per-sentence scores and summary. */
+export function runScore(o: ScoreCliOptions, write: (s: string) => void): { sentences: SentenceScore[]; summary: CorpusScore } {
+  useBackend(o.backend);
+  const { model, tokenizer } = loadLanguageModel(o.model);
+  const sentences = scoreSentences(model, tokenizer, fileLines(readCorpusFile(o.input)), { batchSize: o.batchSize });
+  const summary = summarizeScores(sentences);
+  if (o.json) {
+    write(`${JSON.stringify({ sentences, summary }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
+  } else {
+    for (const s of sentences) write(`${s.logProb.toFixed(4)}\t${s.tokens}\t${fmtPpl(s.perplexity)}\n`);
+    write(`# sentences ${summary.sentences}  tokens ${summary.tokens}  logprob ${summary.logProb.toFixed(4)} (nats)  ppl ${fmtPpl(summary.perplexity)}\n`);
+  }
+  return { sentences, summary };
+}
+
+export function scoreCommand(): Command {
+  return new Command('score')
+    .description('log-probability (nats) and perplexity of each line of a file, scored as a sentence')
+    .requiredOption('--model <dir>', 'checkpoint directory')
+    .requiredOption('--input <file>', 'one sentence per line (UTF-8)')
+    .option('--json', 'print one JSON object { sentences: [{ logProb, tokens, perplexity }], summary }', false)
+    .option('--batch-size <n>', 'sentences per batch', int(1), 32)
+    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .action((o: ScoreCliOptions) => {
+      runScore(o, (s) => process.stdout.write(s));
+    });
+}

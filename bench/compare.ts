@@ -1,0 +1,338 @@
+/**
+ * Side-by-side benchmark, rnnlm vs PyTorch CPU: runs every configuration R times, each run in
+ * its own process (bench/lm-rnnlm.ts, bench/lm_torch.py), alternating which side goes first,
+ * and prints medians with [min–max] ranges and the ratio. Before timing, a cross-check loads
+ * PyTorch's initial weights into rnnlm and compares the first losses, so both sides are known
+ * to compute the same thing.
+ *
+ *   npm run bench -- --repeats 3 --json bench-results.json
+ *   npm run bench -- --quick            # R=1, a few windows: checks the harness end to end
+ *
+ * Options (defaults in brackets):
+ *   --repeats R [5]          runs per configuration and side
+ *   --only LIST              comma list of configurations (train-small, train-medium, eval-small,
+ *                            eval-medium, generate-char) [all]
+ *   --warmup W               untimed windows before timing, train and eval [3]
+ *   --train-windows N        timed training windows [small 50, medium 20]
+ *   --eval-windows N         timed eval windows [small 100, medium 40]
+ *   --gen-warmup W [20]  --gen-tokens N [500]   generation warm-up and timed tokens
+ *   --quick                  R=1, warmup 1, 3 train / 5 eval windows, 100 tokens
+ *   --no-check               skip the weight-sharing loss cross-check
+ *   --check-windows K [2]    training windows compared by the cross-check
+ *   --threads T [2]          PyTorch threads (torch.set_num_threads, OPENBLAS_NUM_THREADS) and
+ *                            rnnlm's native threads (RNNLM_THREADS, unless set already)
+ *   --python PATH [/usr/bin/python3]
+ *   --torch-lib-path DIR     prepended to LD_LIBRARY_PATH for PyTorch (e.g. an OpenBLAS libblas.so.3)
+ *   --json FILE              write every raw result
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const BENCH = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(BENCH, '..');
+
+type Side = 'rnnlm' | 'pytorch';
+type Task = 'train' | 'eval' | 'generate';
+
+interface Config {
+  id: string;
+  task: Task;
+  model: 'small' | 'medium' | 'char';
+  warmup: number;
+  windows: number;
+}
+
+/** One child's RESULT line (the fields both sides share). */
+interface RunResult {
+  side: Side;
+  task: string;
+  model: string;
+  vocab: number;
+  config: Record<string, number>;
+  tokensPerSecond?: number;
+  msPerToken?: number;
+  firstLoss?: number;
+  loss?: number;
+  evalLoss?: number;
+  trainLosses?: number[];
+  baseRssMB: number;
+  maxRssMB: number;
+  seconds?: number;
+  info: Record<string, unknown>;
+}
+
+const opts = parseArgs({
+  options: {
+    repeats: { type: 'string', default: '5' },
+    only: { type: 'string' },
+    warmup: { type: 'string' },
+    'train-windows': { type: 'string' },
+    'eval-windows': { type: 'string' },
+    'gen-warmup': { type: 'string' },
+    'gen-tokens': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    'no-check': { type: 'boolean', default: false },
+    'check-windows': { type: 'string', default: '2' },
+    threads: { type: 'string', default: '2' },
+    python: { type: 'string', default: '/usr/bin/python3' },
+    'torch-lib-path': { type: 'string' },
+    json: { type: 'string' },
+    help: { type: 'boolean', default: false },
+  },
+}).values;
+
+function die(msg: string): never {
+  process.stderr.write(`compare: ${msg}\n`);
+  process.exit(2);
+}
+
+function intOpt(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) die(`--${name} must be an integer >= ${min}, got ${v}`);
+  return n;
+}
+
+if (opts.help) {
+  const src = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8');
+  process.stdout.write(`${src.slice(src.indexOf('/**') + 3, src.indexOf('*/')).replace(/^ \* ?/gm, '')}\n`);
+  process.exit(0);
+}
+
+const quick = opts.quick;
+const repeats = intOpt('repeats', quick && !process.argv.includes('--repeats') ? '1' : opts.repeats, 1)!;
+const warmup = intOpt('warmup', opts.warmup, 0) ?? (quick ? 1 : 3);
+const trainWin = intOpt('train-windows', opts['train-windows'], 1);
+const evalWin = intOpt('eval-windows', opts['eval-windows'], 1);
+const genWarmup = intOpt('gen-warmup', opts['gen-warmup'], 1) ?? (quick ? 5 : 20);
+const genTokens = intOpt('gen-tokens', opts['gen-tokens'], 1) ?? (quick ? 100 : 500);
+const checkWindows = intOpt('check-windows', opts['check-windows'], 1)!;
+const threads = intOpt('threads', opts.threads, 1)!;
+
+const ALL: Config[] = [
+  { id: 'train-small', task: 'train', model: 'small', warmup, windows: trainWin ?? (quick ? 3 : 50) },
+  { id: 'train-medium', task: 'train', model: 'medium', warmup, windows: trainWin ?? (quick ? 3 : 20) },
+  { id: 'eval-small', task: 'eval', model: 'small', warmup, windows: evalWin ?? (quick ? 5 : 100) },
+  { id: 'eval-medium', task: 'eval', model: 'medium', warmup, windows: evalWin ?? (quick ? 5 : 40) },
+  { id: 'generate-char', task: 'generate', model: 'char', warmup: genWarmup, windows: genTokens },
+];
+const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
+for (const id of only ?? []) if (!ALL.some((c) => c.id === id)) die(`unknown configuration ${id}; use ${ALL.map((c) => c.id).join(', ')}`);
+const configs = only ? ALL.filter((c) => only.includes(c.id)) : ALL;
+
+// ---- running one side ----------------------------------------------------------------------
+
+function command(side: Side, args: string[]): { cmd: string; argv: string[]; env: NodeJS.ProcessEnv } {
+  if (side === 'rnnlm') {
+    // The native backend's thread pool reads RNNLM_THREADS (js is single-threaded and ignores it).
+    const env = { ...process.env, RNNLM_THREADS: process.env.RNNLM_THREADS ?? String(threads) };
+    return { cmd: process.execPath, argv: ['--import', 'tsx', path.join(BENCH, 'lm-rnnlm.ts'), ...args], env };
+  }
+  const env = { ...process.env };
+  if (opts['torch-lib-path']) env.LD_LIBRARY_PATH = [opts['torch-lib-path'], env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+  // An OpenBLAS picked up through the alternative (or --torch-lib-path) gets the same thread count.
+  env.OPENBLAS_NUM_THREADS ??= String(threads);
+  return { cmd: opts.python!, argv: [path.join(BENCH, 'lm_torch.py'), '--threads', String(threads), ...args], env };
+}
+
+function run(side: Side, args: string[]): RunResult {
+  const { cmd, argv, env } = command(side, args);
+  const p = spawnSync(cmd, argv, { cwd: REPO, env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const line = p.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
+  if (p.status !== 0 || !line) {
+    die(`${side} ${args.join(' ')} failed (exit ${p.status ?? p.signal}):\n${(p.stderr || p.stdout || String(p.error)).slice(-3000)}`);
+  }
+  return JSON.parse(line.slice('RESULT '.length)) as RunResult;
+}
+
+function configArgs(c: Config): string[] {
+  return ['--task', c.task, '--model', c.model, '--warmup', String(c.warmup), '--windows', String(c.windows)];
+}
+
+/** Both sides must have built the same model on the same vocabulary. */
+function sameModel(a: RunResult, b: RunResult): void {
+  if (a.vocab !== b.vocab || JSON.stringify(a.config) !== JSON.stringify(b.config)) {
+    die(`the two sides built different models: ${a.side} V=${a.vocab} ${JSON.stringify(a.config)} vs ${b.side} V=${b.vocab} ${JSON.stringify(b.config)}`);
+  }
+}
+
+// ---- cross-check ---------------------------------------------------------------------------
+
+interface CheckResult {
+  model: string;
+  torch: { evalLoss: number; trainLosses: number[] };
+  rnnlm: { evalLoss: number; trainLosses: number[] };
+  maxAbsDiff: number;
+  ok: boolean;
+}
+
+/** Loss agreement needed on identical weights (float32 both sides; sums run in different orders). */
+const CHECK_TOL = 1e-4;
+
+function crossCheck(model: 'small' | 'medium'): CheckResult {
+  const file = path.join(os.tmpdir(), `rnnlm-bench-${process.pid}-${model}.safetensors`);
+  try {
+    const common = ['--task', 'check', '--model', model, '--check-windows', String(checkWindows)];
+    const t = run('pytorch', [...common, '--export-init', file]);
+    const r = run('rnnlm', [...common, '--init-from', file]);
+    sameModel(t, r);
+    const diffs = [Math.abs(t.evalLoss! - r.evalLoss!), ...t.trainLosses!.map((l, i) => Math.abs(l - r.trainLosses![i]!))];
+    const maxAbsDiff = Math.max(...diffs);
+    return {
+      model,
+      torch: { evalLoss: t.evalLoss!, trainLosses: t.trainLosses! },
+      rnnlm: { evalLoss: r.evalLoss!, trainLosses: r.trainLosses! },
+      maxAbsDiff,
+      ok: maxAbsDiff <= CHECK_TOL,
+    };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+
+// ---- statistics and table ------------------------------------------------------------------
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+
+function stat(xs: number[]): Stat {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return { median: s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2, min: s[0]!, max: s[s.length - 1]! };
+}
+
+function fmt(x: number): string {
+  if (x >= 1000) return Math.round(x).toLocaleString('en-US');
+  if (x >= 100) return x.toFixed(0);
+  if (x >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+const fmtStat = (s: Stat): string => `${fmt(s.median)} [${fmt(s.min)}–${fmt(s.max)}]`;
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join(' | ')} |`;
+  return [line(head), `|${w.map((n, i) => (i === 0 ? ':' : '') + '-'.repeat(n + 1) + (i === 0 ? '' : ':')).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function cpuModel(): string {
+  try {
+    const m = /^model name\s*:\s*(.+)$/m.exec(fs.readFileSync('/proc/cpuinfo', 'utf8'));
+    if (m) return `${m[1]!.trim()} (${os.cpus().length} logical CPUs)`;
+  } catch {
+    /* not Linux: fall back to os.cpus() */
+  }
+  return `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} logical CPUs)`;
+}
+
+const loadavg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
+// ---- main ------------------------------------------------------------------------------------
+
+const started = new Date();
+const loadStart = loadavg();
+const log = (s: string): void => void process.stderr.write(`${s}\n`);
+log(`rnnlm vs PyTorch: ${configs.map((c) => c.id).join(', ')}; R=${repeats}; load average ${loadStart}`);
+
+const checks: CheckResult[] = [];
+if (!opts['no-check']) {
+  for (const m of ['small', 'medium'] as const) {
+    if (!configs.some((c) => c.model === m)) continue;
+    log(`cross-check ${m}: PyTorch initial weights → rnnlm, eval loss + ${checkWindows} training losses (dropout off)`);
+    const c = crossCheck(m);
+    checks.push(c);
+    log(`  PyTorch eval ${c.torch.evalLoss.toFixed(6)} train ${c.torch.trainLosses.map((l) => l.toFixed(6)).join(' ')}`);
+    log(`  rnnlm   eval ${c.rnnlm.evalLoss.toFixed(6)} train ${c.rnnlm.trainLosses.map((l) => l.toFixed(6)).join(' ')}`);
+    log(`  max |diff| ${c.maxAbsDiff.toExponential(2)} ${c.ok ? 'OK' : `EXCEEDS ${CHECK_TOL}`}`);
+  }
+}
+
+const runs: RunResult[] = [];
+const total = repeats * configs.length * 2;
+for (let r = 0; r < repeats; r++) {
+  configs.forEach((c, ci) => {
+    // Alternate which side goes first so slow drift (thermal, other load) hits both alike.
+    const order: Side[] = (r + ci) % 2 === 0 ? ['rnnlm', 'pytorch'] : ['pytorch', 'rnnlm'];
+    for (const side of order) {
+      const res = run(side, configArgs(c));
+      if (runs.length % 2 === 1) sameModel(runs[runs.length - 1]!, res);
+      runs.push(res);
+      const what = c.task === 'generate' ? `${fmt(res.msPerToken!)} ms/token` : `${fmt(res.tokensPerSecond!)} tokens/s`;
+      log(`[${runs.length}/${total}] ${c.id} ${side}: ${what}, peak RSS ${fmt(res.maxRssMB)} MB (${fmt(res.seconds ?? 0)} s timed)`);
+    }
+  });
+}
+const loadEnd = loadavg();
+
+const pick = (c: Config, side: Side): RunResult[] => runs.filter((x) => x.side === side && x.task === c.task && x.model === c.model);
+const rnnlmInfo = runs.find((x) => x.side === 'rnnlm')?.info ?? {};
+const torchInfo = runs.find((x) => x.side === 'pytorch')?.info ?? {};
+
+const speedRows: string[][] = [];
+const memRows: string[][] = [];
+const summary: Record<string, unknown>[] = [];
+for (const c of configs) {
+  const latency = c.task === 'generate';
+  const metric = (x: RunResult): number => (latency ? x.msPerToken! : x.tokensPerSecond!);
+  const a = stat(pick(c, 'rnnlm').map(metric));
+  const b = stat(pick(c, 'pytorch').map(metric));
+  // Ratio > 1 always means rnnlm is better: throughput rnnlm/PyTorch, latency PyTorch/rnnlm.
+  const ratio = latency ? b.median / a.median : a.median / b.median;
+  const unit = latency ? 'ms/token' : 'tokens/s';
+  const counted = latency ? `${c.windows} tokens` : `${c.windows} windows`;
+  speedRows.push([`${c.id} (${unit}, ${counted})`, fmtStat(a), fmtStat(b), `${ratio.toFixed(2)}×`]);
+  const ma = stat(pick(c, 'rnnlm').map((x) => x.maxRssMB));
+  const mb = stat(pick(c, 'pytorch').map((x) => x.maxRssMB));
+  const ba = stat(pick(c, 'rnnlm').map((x) => x.baseRssMB));
+  const bb = stat(pick(c, 'pytorch').map((x) => x.baseRssMB));
+  memRows.push([c.id, fmt(ma.median), fmt(mb.median), `${(ma.median / mb.median).toFixed(2)}×`, fmt(ba.median), fmt(bb.median)]);
+  summary.push({ id: c.id, unit, rnnlm: a, pytorch: b, ratio, peakRssMB: { rnnlm: ma, pytorch: mb }, baseRssMB: { rnnlm: ba, pytorch: bb } });
+}
+
+const blas = (torchInfo.blas ?? {}) as { config?: Record<string, string>; cpuCapability?: string; libraries?: string[] };
+const out: string[] = [];
+out.push(`rnnlm vs PyTorch (CPU), ${started.toISOString()}`);
+out.push(`CPU: ${cpuModel()}; load average at start ${loadStart}, at end ${loadEnd}`);
+out.push(`rnnlm: backend ${String(rnnlmInfo.backend)}, Node ${String(rnnlmInfo.node)}`);
+out.push(
+  `PyTorch ${String(torchInfo.torch)}: torch.get_num_threads() = ${String(torchInfo.threads)}, ` +
+    `BLAS_INFO=${blas.config?.BLAS_INFO ?? '?'}, ${blas.cpuCapability ?? ''}; mapped: ${(blas.libraries ?? []).join(', ')}`,
+);
+out.push(`Medians of ${repeats} run(s) per side, [min–max]; each run a fresh process. Word LM: PTB, LSTM 2×200 (small, dropout 0) /`);
+out.push(`2×650 (medium, dropout 0.5), V=10000, train B=20 bptt=35 SGD lr 20 clip 0.25, eval B=10; generation: char LSTM 2×512,`);
+out.push(`emb 512, V=65, B=1 T=1, sampling included. Ratio > 1 means rnnlm is faster (throughput rnnlm/PyTorch, latency PyTorch/rnnlm).`);
+if (checks.length) {
+  out.push(
+    `Cross-check (same initial weights, dropout off): ${checks.map((c) => `${c.model} max |Δloss| ${c.maxAbsDiff.toExponential(1)} ${c.ok ? 'OK' : 'FAILED'}`).join('; ')}`,
+  );
+}
+out.push('');
+out.push(table(['configuration', 'rnnlm', 'PyTorch', 'ratio'], speedRows));
+out.push('');
+out.push(table(['peak RSS, MB (median)', 'rnnlm', 'PyTorch', 'rnnlm/PyTorch', 'rnnlm after data load', 'PyTorch after data load'], memRows));
+process.stdout.write(`${out.join('\n')}\n`);
+
+if (opts.json) {
+  const doc = {
+    date: started.toISOString(),
+    cpu: cpuModel(),
+    loadAverage: { start: loadStart, end: loadEnd },
+    settings: { repeats, threads, configs, checkWindows, torchLibPath: opts['torch-lib-path'] ?? null },
+    rnnlm: rnnlmInfo,
+    pytorch: torchInfo,
+    checks,
+    summary,
+    runs,
+  };
+  fs.writeFileSync(opts.json, `${JSON.stringify(doc, null, 2)}\n`);
+  log(`raw results written to ${opts.json}`);
+}
+if (checks.some((c) => !c.ok)) process.exitCode = 1;

@@ -1,0 +1,105 @@
+/**
+ * GFLOP/s of the native backend's sgemm on the shapes of a 650-unit LSTM LM (batch 20, bptt 35,
+ * V = 10000), with 1 and 2 threads, next to the machine's peak:
+ *   700×650 · 650×2600     input projection of a window (T·B = 700 rows, 4H = 2600 gates)
+ *   20×650 · 650×2600      one recurrent step (B = 20 rows)
+ *   700×650 · 650×10000    output layer logits
+ *   700×2600 · 2600×650    backward: dx = dG · W_ih
+ * plus, with --all, the transposed forms the layers really call (NT projection, TN weight grads).
+ *
+ * Peak: the clock is measured with a chain of dependent integer adds (1/cycle), the FMA
+ * throughput with 12 independent vector FMA chains; theoretical peak = clock × FLOP/cycle
+ * (measured FLOP/cycle rounded to a power of two) × threads.
+ *
+ *   node --import tsx bench/gemm.ts [--all] [--isa avx512|avx2|generic] [--ms 800]
+ */
+import { loadNativeBackend, nativeControls, nativeUnavailableReason } from '../src/backend/native/index.js';
+import { Rng } from '../src/tensor/random.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const ms = Number(opt('--ms') ?? 800);
+
+const backend = loadNativeBackend();
+const controls = nativeControls();
+if (!backend || !controls) {
+  console.error(`bench/gemm: ${nativeUnavailableReason()}`);
+  process.exit(1);
+}
+const isa = opt('--isa');
+if (isa && !controls.setIsa(isa)) {
+  console.error(`bench/gemm: this CPU cannot run the ${isa} build (available: ${controls.info().isas.join(', ')})`);
+  process.exit(1);
+}
+const k = backend.kernels;
+const rng = new Rng(1);
+
+function rand(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniformRange(-1, 1);
+  return a;
+}
+
+/** Best and median GFLOP/s over repeated runs lasting at least `ms` after a warm-up. */
+function measure(ta: boolean, tb: boolean, M: number, N: number, K: number): { best: number; median: number } {
+  const A = rand(M * K);
+  const B = rand(K * N);
+  const C = rand(M * N);
+  const run = (): void => k.gemm(ta, tb, M, N, K, 1, A, B, 0, C);
+  for (let i = 0; i < 3; i++) run();
+  const times: number[] = [];
+  const t0 = performance.now();
+  do {
+    const t = performance.now();
+    run();
+    times.push(performance.now() - t);
+  } while (performance.now() - t0 < ms || times.length < 5);
+  times.sort((a, b) => a - b);
+  const gf = (t: number): number => (2 * M * N * K) / (t * 1e6);
+  return { best: gf(times[0]!), median: gf(times[Math.floor(times.length / 2)]!) };
+}
+
+const info = controls.info();
+const ghz = controls.cpuGhz(300);
+const fma1 = controls.fmaPeakGflops(300);
+const flopsPerCycle = 2 ** Math.round(Math.log2(fma1 / ghz));
+const peak1 = ghz * flopsPerCycle;
+console.log(`native backend: ${backend.description}`);
+console.log(
+  `clock ≈ ${ghz.toFixed(2)} GHz; measured FMA throughput ${fma1.toFixed(1)} GFLOP/s per core ` +
+    `(${(fma1 / ghz).toFixed(1)} FLOP/cycle → ${flopsPerCycle} with ${info.isa});`,
+);
+console.log(`theoretical peak ≈ ${peak1.toFixed(0)} GFLOP/s per core, ${(2 * peak1).toFixed(0)} on 2 cores\n`);
+
+const shapes: [string, boolean, boolean, number, number, number][] = [
+  ['700×650 · 650×2600', false, false, 700, 2600, 650],
+  ['20×650 · 650×2600', false, false, 20, 2600, 650],
+  ['700×650 · 650×10000', false, false, 700, 10000, 650],
+  ['700×2600 · 2600×650', false, false, 700, 650, 2600],
+];
+if (args.includes('--all')) {
+  shapes.push(
+    ['700×650 · (2600×650)ᵀ', false, true, 700, 2600, 650],
+    ['20×650 · (2600×650)ᵀ', false, true, 20, 2600, 650],
+    ['(700×2600)ᵀ · 700×650', true, false, 2600, 650, 700],
+    ['700×10000 · 10000×650', false, false, 700, 650, 10000],
+    ['1×650 · (10000×650)ᵀ', false, true, 1, 10000, 650],
+  );
+}
+
+const header = `${'shape'.padEnd(24)}${'threads'.padStart(8)}${'best GF/s'.padStart(12)}${'median'.padStart(10)}${'% of peak'.padStart(11)}`;
+console.log(header);
+for (const threads of [1, 2]) {
+  const used = controls.setThreads(threads);
+  for (const [label, ta, tb, M, N, K] of shapes) {
+    const r = measure(ta, tb, M, N, K);
+    const pct = (100 * r.best) / (peak1 * used);
+    console.log(
+      `${label.padEnd(24)}${String(used).padStart(8)}${r.best.toFixed(1).padStart(12)}${r.median.toFixed(1).padStart(10)}${pct.toFixed(0).padStart(10)}%`,
+    );
+  }
+}
+controls.setThreads(info.threads);
