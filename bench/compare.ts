@@ -16,6 +16,8 @@
  *   --train-windows N        timed training windows [small 50, medium 20]
  *   --eval-windows N         timed eval windows [small 100, medium 40]
  *   --gen-warmup W [20]  --gen-tokens N [500]   generation warm-up and timed tokens
+ *   --set LIST               per-configuration warm-up and timed count, e.g.
+ *                            train-medium=2+5,eval-medium=2+10 (W+N; "id=N" keeps W)
  *   --quick                  R=1, warmup 1, 3 train / 5 eval windows, 100 tokens
  *   --no-check               skip the weight-sharing loss cross-check
  *   --check-windows K [2]    training windows compared by the cross-check
@@ -74,6 +76,7 @@ const opts = parseArgs({
     'eval-windows': { type: 'string' },
     'gen-warmup': { type: 'string' },
     'gen-tokens': { type: 'string' },
+    set: { type: 'string' },
     quick: { type: 'boolean', default: false },
     'no-check': { type: 'boolean', default: false },
     'check-windows': { type: 'string', default: '2' },
@@ -122,6 +125,13 @@ const ALL: Config[] = [
 ];
 const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
 for (const id of only ?? []) if (!ALL.some((c) => c.id === id)) die(`unknown configuration ${id}; use ${ALL.map((c) => c.id).join(', ')}`);
+for (const item of opts.set?.split(',').map((s) => s.trim()).filter(Boolean) ?? []) {
+  const m = /^([a-z-]+)=(?:(\d+)\+)?(\d+)$/.exec(item);
+  const c = m ? ALL.find((x) => x.id === m[1]) : undefined;
+  if (!m || !c) die(`--set ${item}: give id=N or id=W+N with id one of ${ALL.map((x) => x.id).join(', ')}`);
+  if (m[2] !== undefined) c.warmup = intOpt('set', m[2], c.task === 'generate' ? 1 : 0)!;
+  c.windows = intOpt('set', m[3], 1)!;
+}
 const configs = only ? ALL.filter((c) => only.includes(c.id)) : ALL;
 
 // ---- running one side ----------------------------------------------------------------------
@@ -287,7 +297,7 @@ for (const c of configs) {
   // Ratio > 1 always means rnnlm is better: throughput rnnlm/PyTorch, latency PyTorch/rnnlm.
   const ratio = latency ? b.median / a.median : a.median / b.median;
   const unit = latency ? 'ms/token' : 'tokens/s';
-  const counted = latency ? `${c.windows} tokens` : `${c.windows} windows`;
+  const counted = latency ? `${c.windows} tokens after ${c.warmup}` : `${c.windows} windows after ${c.warmup}`;
   speedRows.push([`${c.id} (${unit}, ${counted})`, fmtStat(a), fmtStat(b), `${ratio.toFixed(2)}×`]);
   const ma = stat(pick(c, 'rnnlm').map((x) => x.maxRssMB));
   const mb = stat(pick(c, 'pytorch').map((x) => x.maxRssMB));

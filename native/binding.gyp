@@ -46,7 +46,7 @@
           'type': 'static_library',
           'sources': ['<@(rnnlm_kernel_sources)'],
           'defines': ['RNNLM_ISA=avx2'],
-          'cflags': ['<@(rnnlm_kernel_cflags)', '-mavx2', '-mfma', '-mf16c'],
+          'cflags': ['<@(rnnlm_kernel_cflags)', '-mavx2', '-mfma'],
         },
         {
           'target_name': 'rnnlm_kernels_avx512',
@@ -54,7 +54,7 @@
           'sources': ['<@(rnnlm_kernel_sources)'],
           'defines': ['RNNLM_ISA=avx512'],
           'cflags': ['<@(rnnlm_kernel_cflags)', '-mavx512f', '-mavx512vl', '-mavx512bw', '-mavx512dq', '-mavx2',
-                     '-mfma', '-mf16c', '-mprefer-vector-width=512'],
+                     '-mfma', '-mprefer-vector-width=512'],
         },
       ],
     }],

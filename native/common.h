@@ -55,6 +55,12 @@ static inline void vst_part(float* p, vf v, i64 n) { __builtin_memcpy(p, &v, (si
 static inline vf vmax(vf a, vf b) { return a > b ? a : b; }
 static inline vf vmin(vf a, vf b) { return a < b ? a : b; }
 static inline vf vabs(vf a) { return (vf)((vi)a & 0x7fffffff); }
+// Lane-wise sqrt: GCC turns the loop into one vsqrtps/fsqrt (with -fno-math-errno).
+static inline vf vsqrt(vf a) {
+  vf r;
+  for (int i = 0; i < VL; i++) r[i] = __builtin_sqrtf(a[i]);
+  return r;
+}
 static inline float hsum(vf v) {
   float s = 0;
   for (int i = 0; i < VL; i++) s += v[i];
@@ -72,10 +78,6 @@ static inline i64 ceil_div(i64 a, i64 b) { return (a + b - 1) / b; }
 // Runs fn(tid, nth) on nth pool threads (the caller is tid 0) and waits for all of them.
 template <class Fn>
 static inline void parallel(int nth, Fn&& fn) {
-  if (nth <= 1) {
-    fn(0, 1);
-    return;
-  }
   Fn* f = &fn;
   pool_run(
       nth, [](void* p, int tid, int n) { (*static_cast<Fn*>(p))(tid, n); }, f);

@@ -11,54 +11,61 @@
 namespace rnnlm {
 namespace RNNLM_ISA {
 
+// Streams [0, n) in vectors over the pool: body(p, m) handles the m ≤ VL elements at p, through
+// ld(ptr, p, m) / st(ptr, p, m, v) so the tail uses the same vector code. Scalars the body needs
+// are passed by value into it, so the compiler never reloads them between stores.
+static inline vf ld(const float* x, i64 p, i64 m) { return m == VL ? vld(x + p) : vld_part(x + p, m, 0); }
+static inline void st(float* x, i64 p, i64 m, vf v) {
+  if (m == VL) vst(x + p, v);
+  else vst_part(x + p, v, m);
+}
+template <class Body>
+static inline void stream(i64 n, Body body, i64 grain = 32768) {
+  for_range(
+      n,
+      [&](i64 s, i64 e) {
+        Body b = body;  // a private copy: its captures live in registers
+        i64 p = s;
+        for (; p + VL <= e; p += VL) b(p, (i64)VL);
+        if (p < e) b(p, e - p);
+      },
+      grain);
+}
+
 void k_add(const float* a, const float* b, float* out, int64_t n) {
-  for_range(n, [&](i64 s, i64 e) {
-    for (i64 p = s; p < e; p++) out[p] = a[p] + b[p];
-  });
+  stream(n, [a, b, out](i64 p, i64 m) { st(out, p, m, ld(a, p, m) + ld(b, p, m)); });
 }
 
 void k_mul(const float* a, const float* b, float* out, int64_t n) {
-  for_range(n, [&](i64 s, i64 e) {
-    for (i64 p = s; p < e; p++) out[p] = a[p] * b[p];
-  });
+  stream(n, [a, b, out](i64 p, i64 m) { st(out, p, m, ld(a, p, m) * ld(b, p, m)); });
 }
 
 void k_axpy(float alpha, const float* x, float* y, int64_t n) {
-  for_range(n, [&](i64 s, i64 e) {
-    for (i64 p = s; p < e; p++) y[p] += alpha * x[p];
-  });
+  stream(n, [va = vbc(alpha), x, y](i64 p, i64 m) { st(y, p, m, ld(y, p, m) + va * ld(x, p, m)); });
 }
 
 void k_scale(const float* x, float alpha, float* out, int64_t n) {
-  for_range(n, [&](i64 s, i64 e) {
-    for (i64 p = s; p < e; p++) out[p] = alpha * x[p];
-  });
-}
-
-// out = f(x) over [s, e) in vectors, the tail through a padded vector (x may equal out).
-template <class Fn>
-static inline void map_vec(const float* x, float* out, i64 s, i64 e, Fn f) {
-  i64 p = s;
-  for (; p + VL <= e; p += VL) vst(out + p, f(vld(x + p)));
-  if (p < e) vst_part(out + p, f(vld_part(x + p, e - p, 0)), e - p);
+  stream(n, [va = vbc(alpha), x, out](i64 p, i64 m) { st(out, p, m, va * ld(x, p, m)); });
 }
 
 void k_unary(int op, const float* x, float* out, int64_t n) {
+  const vf zero = vbc(0.0f);
   switch (op) {
     case OP_TANH:
-      for_range(n, [&](i64 s, i64 e) { map_vec(x, out, s, e, [](vf v) { return vtanh(v); }); }, 8192);
+      stream(n, [x, out](i64 p, i64 m) { st(out, p, m, vtanh(ld(x, p, m))); }, 8192);
       return;
     case OP_SIGMOID:
-      for_range(n, [&](i64 s, i64 e) { map_vec(x, out, s, e, [](vf v) { return vsigmoid(v); }); }, 8192);
+      stream(n, [x, out](i64 p, i64 m) { st(out, p, m, vsigmoid(ld(x, p, m))); }, 8192);
       return;
     case OP_RELU:
       // v < 0 ? 0 : v keeps NaN, so a blown-up activation is still visible downstream.
-      for_range(n, [&](i64 s, i64 e) {
-        for (i64 p = s; p < e; p++) out[p] = x[p] < 0 ? 0.0f : x[p];
+      stream(n, [x, out, zero](i64 p, i64 m) {
+        vf v = ld(x, p, m);
+        st(out, p, m, v < zero ? zero : v);
       });
       return;
     case OP_EXP:
-      for_range(n, [&](i64 s, i64 e) { map_vec(x, out, s, e, [](vf v) { return vexp(v); }); }, 8192);
+      stream(n, [x, out](i64 p, i64 m) { st(out, p, m, vexp(ld(x, p, m))); }, 8192);
       return;
     case OP_LOG:
       for_range(
@@ -68,37 +75,40 @@ void k_unary(int op, const float* x, float* out, int64_t n) {
           8192);
       return;
     case OP_NEG:
-      for_range(n, [&](i64 s, i64 e) {
-        for (i64 p = s; p < e; p++) out[p] = -x[p];
-      });
+      stream(n, [x, out](i64 p, i64 m) { st(out, p, m, -ld(x, p, m)); });
       return;
   }
 }
 
 // dx += dy ⊙ op'(·): tanh' = 1 − y², sigmoid' = y(1 − y), exp' = y, relu' = [x > 0], log' = 1/x, neg' = −1.
 void k_unary_backward(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n) {
-  for_range(n, [&](i64 s, i64 e) {
-    switch (op) {
-      case OP_TANH:
-        for (i64 p = s; p < e; p++) dx[p] += dy[p] * (1.0f - y[p] * y[p]);
-        break;
-      case OP_SIGMOID:
-        for (i64 p = s; p < e; p++) dx[p] += dy[p] * y[p] * (1.0f - y[p]);
-        break;
-      case OP_RELU:
-        for (i64 p = s; p < e; p++) dx[p] += x[p] > 0 ? dy[p] : 0.0f;
-        break;
-      case OP_EXP:
-        for (i64 p = s; p < e; p++) dx[p] += dy[p] * y[p];
-        break;
-      case OP_LOG:
-        for (i64 p = s; p < e; p++) dx[p] += dy[p] / x[p];
-        break;
-      case OP_NEG:
-        for (i64 p = s; p < e; p++) dx[p] -= dy[p];
-        break;
-    }
-  });
+  const vf one = vbc(1.0f), zero = vbc(0.0f);
+  switch (op) {
+    case OP_TANH:
+      stream(n, [=](i64 p, i64 m) {
+        vf yv = ld(y, p, m);
+        st(dx, p, m, ld(dx, p, m) + ld(dy, p, m) * (one - yv * yv));
+      });
+      return;
+    case OP_SIGMOID:
+      stream(n, [=](i64 p, i64 m) {
+        vf yv = ld(y, p, m);
+        st(dx, p, m, ld(dx, p, m) + ld(dy, p, m) * yv * (one - yv));
+      });
+      return;
+    case OP_RELU:
+      stream(n, [=](i64 p, i64 m) { st(dx, p, m, ld(dx, p, m) + (ld(x, p, m) > zero ? ld(dy, p, m) : zero)); });
+      return;
+    case OP_EXP:
+      stream(n, [=](i64 p, i64 m) { st(dx, p, m, ld(dx, p, m) + ld(dy, p, m) * ld(y, p, m)); });
+      return;
+    case OP_LOG:
+      stream(n, [=](i64 p, i64 m) { st(dx, p, m, ld(dx, p, m) + ld(dy, p, m) / (m == VL ? vld(x + p) : vld_part(x + p, m, 1))); });
+      return;
+    case OP_NEG:
+      stream(n, [=](i64 p, i64 m) { st(dx, p, m, ld(dx, p, m) - ld(dy, p, m)); });
+      return;
+  }
 }
 
 // x[r, c] += v[c] for x [R, C]: rows split over threads.
@@ -107,9 +117,12 @@ void k_add_row_vector(float* x, const float* v, int64_t R, int64_t C) {
   parallel(nth, [&](int tid, int nt) {
     i64 b, e;
     split_range(R, tid, nt, 1, &b, &e);
+    const float* vv = v;
     for (i64 r = b; r < e; r++) {
       float* row = x + r * C;  // x[r, :]
-      for (i64 c = 0; c < C; c++) row[c] += v[c];
+      i64 c = 0;
+      for (; c + VL <= C; c += VL) vst(row + c, vld(row + c) + vld(vv + c));
+      for (; c < C; c++) row[c] += vv[c];
     }
   });
 }

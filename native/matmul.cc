@@ -3,18 +3,22 @@
 // Dimension legend: M rows of C and op(A), N columns of C and op(B), K the summed size;
 // MR×NR register tile, KC/MC/NC cache blocks (matmul.h).
 //
-// Goto/BLIS structure: for each NC column block and KC depth block, op(B) is packed into NR-wide
-// panels [kc][NR] (L3/L1), for each MC row block op(A) is packed into MR-tall panels [kc][MR] (L2),
-// and an MR×NR microkernel keeps the whole C tile in vector registers: per k it loads NR/VL vectors
-// of B and broadcasts MR values of A into MR·NR/VL FMAs. alpha and beta are applied when the tile
-// is written (beta on the first KC block only; beta = 0 never reads C, so NaN there cannot leak).
+// Goto/BLIS structure. For each KC depth block, op(A) is packed into MR-tall panels [kc][MR]
+// (once, for all columns), and for each NC column block op(B) into NR-wide panels [kc][NR] sized
+// to stay in L2. The MR×NR microkernel keeps the whole C tile in vector registers: per k it loads
+// NR/VL vectors of B and broadcasts MR values of A into MR·NR/VL FMAs. The A panel (the broadcast
+// side) stays in L1 while the B panels of the block stream past it from L2. alpha and beta are
+// applied when a tile is written (beta on the first KC block only; beta = 0 never reads C, so NaN
+// there cannot leak). Packing that transposes (op(A) = A, op(B) = Bᵀ) goes 8×8 in registers.
 //
 // Special paths:
 // - small M, op(B) = B: B rows are read in place (no packing), since each B panel is used only
 //   ceil(M/MR) times and packing would cost as much as the math;
 // - M ≤ 4, op(B) = Bᵀ: dot products along contiguous rows of A and B (gemv-like, memory bound);
-// - prepacked op(B) (gemm_packed_cols) for the recurrent layers, which reuse W_hh for T steps.
-// Threads split the columns of C (NR-aligned), or the rows when C has too few columns.
+// - prepacked operands (gemm_packed) for the recurrent layers, which pack W_hh once for T steps.
+// Two or more threads split the columns of C (NR-aligned) or its rows, whichever duplicates the
+// cheaper packing; either way each element of C is computed the same way, so results do not
+// depend on the thread count.
 #include "matmul.h"
 
 #include "kernels.h"
@@ -30,8 +34,7 @@ constexpr i64 KC = GEMM_KC, MC = GEMM_MC;
 static inline i64 kc_for(i64 K) { return ceil_div(K, ceil_div(K, KC)); }
 // Columns of a packed B block: kc × nc floats within GEMM_NC_BYTES (a share of L2).
 static inline i64 nc_for(i64 kc) { return imax(2, GEMM_NC_BYTES / (kc * NR * 4)) * NR; }
-constexpr i64 DIRECT_M = 4 * MR;  // at most this many rows: read B in place
-constexpr i64 DOT_M = 4;          // at most this many rows with op(B) = Bᵀ: dot-product path
+constexpr i64 DIRECT_M = GEMM_DIRECT_M, DOT_M = GEMM_DOT_M;
 
 // ------------------------------------------------------------------ microkernel
 
@@ -111,14 +114,52 @@ struct UkDispatch<0> {
 
 // ------------------------------------------------------------------ packing
 
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+// Two-source lane shuffle: clang spells it __builtin_shufflevector, GCC (any version) __builtin_shuffle.
+#if defined(__clang__)
+#define SHUF8(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
+#define SHUF8(a, b, ...) __builtin_shuffle(a, b, (v8i){__VA_ARGS__})
+#endif
+
+// dst[c·lds + r] = src[r·ldr + c] for an 8×8 block: unpack, 64-bit shuffle, 128-bit lane swap.
+static inline void transpose8(const float* src, i64 ldr, float* dst, i64 lds) {
+  v8f r[8], t[8], u[8];
+  for (int i = 0; i < 8; i++) __builtin_memcpy(&r[i], src + i * ldr, sizeof(v8f));
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = SHUF8(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = SHUF8(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = SHUF8(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 1] = SHUF8(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+    u[i + 2] = SHUF8(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+    u[i + 3] = SHUF8(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
+  }
+  for (int i = 0; i < 4; i++) {
+    v8f lo = SHUF8(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    v8f hi = SHUF8(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
+    __builtin_memcpy(dst + i * lds, &lo, sizeof(v8f));
+    __builtin_memcpy(dst + (i + 4) * lds, &hi, sizeof(v8f));
+  }
+}
+
 // op(A)[i0:i0+mc, p0:p0+kc] → dst as ceil(mc/MR) panels [kc][MR] (rows past mc zero).
 static void pack_a(bool ta, const float* A, i64 lda, i64 i0, i64 mc, i64 p0, i64 kc, float* dst) {
   for (i64 ir = 0; ir < mc; ir += MR) {
     i64 mr = imin(MR, mc - ir);
     float* d = dst + ir * kc;  // panel ir/MR: [kc][MR]
     if (!ta) {
-      // op(A)[i,k] = A[i·lda + k]: MR rows read side by side.
-      for (i64 r = 0; r < mr; r++) {
+      // op(A)[i,k] = A[i·lda + k]: a transpose of the mr rows, 8 rows × 8 k at a time.
+      i64 r8 = mr & ~i64(7), k8 = kc & ~i64(7);
+      for (i64 r = 0; r < r8; r += 8) {
+        const float* s = A + (i0 + ir + r) * lda + p0;
+        for (i64 k = 0; k < k8; k += 8) transpose8(s + k, lda, d + k * MR + r, MR);
+        for (i64 k = k8; k < kc; k++)
+          for (i64 q = 0; q < 8; q++) d[k * MR + r + q] = s[q * lda + k];
+      }
+      for (i64 r = r8; r < mr; r++) {
         const float* s = A + (i0 + ir + r) * lda + p0;
         for (i64 k = 0; k < kc; k++) d[k * MR + r] = s[k];
       }
@@ -133,30 +174,6 @@ static void pack_a(bool ta, const float* A, i64 lda, i64 i0, i64 mc, i64 p0, i64
         for (i64 r = mr; r < MR; r++) dk[r] = 0;
       }
     }
-  }
-}
-
-typedef float v8f __attribute__((vector_size(32)));
-
-// dst[c·lds + r] = src[r·ldr + c] for an 8×8 block: unpack, 64-bit shuffle, 128-bit lane swap.
-static inline void transpose8(const float* src, i64 ldr, float* dst, i64 lds) {
-  v8f r[8], t[8], u[8];
-  for (int i = 0; i < 8; i++) __builtin_memcpy(&r[i], src + i * ldr, sizeof(v8f));
-  for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
-    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
-  }
-  for (int i = 0; i < 8; i += 4) {
-    u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
-    u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
-    u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
-    u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
-  }
-  for (int i = 0; i < 4; i++) {
-    v8f lo = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
-    v8f hi = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
-    __builtin_memcpy(dst + i * lds, &lo, sizeof(v8f));
-    __builtin_memcpy(dst + (i + 4) * lds, &hi, sizeof(v8f));
   }
 }
 
@@ -383,7 +400,12 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
 
   bool ok[64];
   for (int t = 0; t < 64; t++) ok[t] = true;
-  bool split_cols = ceil_div(N, NR) >= 2 * (i64)nth || ceil_div(M, MR) < 2 * (i64)nth;
+  // Splitting columns makes every thread pack all of op(A), splitting rows all of op(B): duplicate
+  // the cheaper one (a transposing pack costs about twice a copying one). Few rows: columns.
+  double dup_a = (double)M * (double)K * (ta ? 1 : 2), dup_b = (double)K * (double)N * (tb ? 2 : 1);
+  bool rows_ok = ceil_div(M, MR) >= 2 * (i64)nth && !(!tb && M <= DIRECT_M);
+  bool cols_ok = ceil_div(N, NR) >= 2 * (i64)nth;
+  bool split_cols = cols_ok ? !(rows_ok && dup_b < dup_a) : !rows_ok;
   parallel(nth, [&](int tid, int n) {
     i64 b, e;
     if (split_cols) {
@@ -397,6 +419,16 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
   for (int t = 0; t < nth && t < 64; t++)
     if (!ok[t]) return false;
   return true;
+}
+
+bool gemm_cols(bool ta, bool tb, i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda, const float* B,
+               i64 ldb, float beta, float* C, i64 ldc) {
+  if (M == 0 || n1 <= n0) return true;
+  if (K == 0 || alpha == 0) {
+    for (i64 i = 0; i < M; i++) scale_c(1, n1 - n0, beta, C + i * ldc + n0, ldc);
+    return true;
+  }
+  return gemm_block(ta, tb, 0, M, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 i64 packed_b_floats(i64 K, i64 N) { return ceil_div(N, NR) * NR * K; }
@@ -417,27 +449,37 @@ void pack_b_full(bool tb, i64 K, i64 N, const float* B, i64 ldb, float* dst, int
   }
 }
 
-bool gemm_packed_cols(bool ta, i64 M, i64 K, float alpha, const float* A, i64 lda, const float* Bp, i64 N, i64 n0,
-                      i64 n1, float beta, float* C, i64 ldc) {
+i64 packed_a_floats(i64 M, i64 K) { return ceil_div(M, MR) * MR * K; }
+
+void pack_a_full(bool ta, i64 M, i64 K, const float* A, i64 lda, float* dst) {
+  const i64 KB = kc_for(K), mpad = ceil_div(M, MR) * MR;
+  for (i64 pc = 0; pc < K; pc += KB) pack_a(ta, A, lda, 0, M, pc, imin(KB, K - pc), dst + pc * mpad);
+}
+
+bool gemm_packed(i64 M, i64 K, float alpha, const float* Ap, const float* Bp, i64 N, i64 n0, i64 n1, float beta,
+                 float* C, i64 ldc) {
   if (M == 0 || n1 <= n0) return true;
   if (K == 0) {
     for (i64 i = 0; i < M; i++) scale_c(1, n1 - n0, beta, C + i * ldc + n0, ldc);
     return true;
   }
-  const i64 KB = kc_for(K);
-  float* Abuf = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * ceil_div(imin(M, MC), MR) * MR * KB));
-  if (!Abuf) return false;
-  i64 npad = ceil_div(N, NR) * NR;
+  const i64 KB = kc_for(K), npad = ceil_div(N, NR) * NR, mpad = ceil_div(M, MR) * MR;
   for (i64 pc = 0; pc < K; pc += KB) {
     i64 kc = imin(KB, K - pc);
-    const float* Bblk = Bp + pc * npad + n0 * kc;  // panel n0/NR of this KC block
-    for (i64 ic = 0; ic < M; ic += MC) {
-      i64 mc = imin(MC, M - ic);
-      pack_a(ta, A, lda, ic, mc, pc, kc, Abuf);
-      macro_b_outer(mc, n1 - n0, kc, Abuf, Bblk, 0, false, C + ic * ldc + n0, ldc, alpha, beta, pc == 0, nullptr);
-    }
+    // KC block pc: A panels at Ap + pc·mpad, B panel n0/NR at Bp + pc·npad + n0·kc.
+    macro_b_outer(M, n1 - n0, kc, Ap + pc * mpad, Bp + pc * npad + n0 * kc, 0, false, C + n0, ldc, alpha, beta,
+                  pc == 0, nullptr);
   }
   return true;
+}
+
+bool gemm_packed_cols(bool ta, i64 M, i64 K, float alpha, const float* A, i64 lda, const float* Bp, i64 N, i64 n0,
+                      i64 n1, float beta, float* C, i64 ldc) {
+  if (M == 0 || n1 <= n0) return true;
+  float* Ap = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * packed_a_floats(M, K)));
+  if (!Ap) return false;
+  pack_a_full(ta, M, K, A, lda, Ap);
+  return gemm_packed(M, K, alpha, Ap, Bp, N, n0, n1, beta, C, ldc);
 }
 
 // Kernel-table entry: contiguous row-major operands.

@@ -11,35 +11,42 @@
 namespace rnnlm {
 namespace RNNLM_ISA {
 
-#if RNNLM_VL == 16 && defined(RNNLM_TUNE_MR)
-constexpr int GEMM_MR = RNNLM_TUNE_MR, GEMM_NR = RNNLM_TUNE_NR;
-#elif RNNLM_VL == 16
+#if RNNLM_VL == 16
 constexpr int GEMM_MR = 12, GEMM_NR = 32;  // 24 zmm accumulators
 #elif RNNLM_VL == 8
 constexpr int GEMM_MR = 6, GEMM_NR = 16;  // 12 ymm accumulators
 #else
 constexpr int GEMM_MR = 6, GEMM_NR = 8;  // 12 xmm/NEON accumulators
 #endif
-#ifdef RNNLM_TUNE_KC
-constexpr i64 GEMM_KC = RNNLM_TUNE_KC, GEMM_MC = GEMM_MR * RNNLM_TUNE_MCP, GEMM_NC_BYTES = RNNLM_TUNE_NCB;
-#else
 // Measured on Zen 5 (48 KiB L1d, 1 MiB L2): KC 768 / 256 KiB B blocks is within a few % of the
 // best of KC 384–768 × 256–448 KiB on every benchmark shape (bench/gemm.ts).
 constexpr i64 GEMM_KC = 768;               // max depth of a block: the A micro-panel MR×KC stays in L1
 constexpr i64 GEMM_MC = GEMM_MR * 256;     // A block MC×KC, packed once per KC block (L2/L3)
 constexpr i64 GEMM_NC_BYTES = 256 << 10;   // B block KC×NC stays in L2
-#endif
+constexpr i64 GEMM_DIRECT_M = 4 * GEMM_MR;  // at most this many rows with op(B) = B: B read in place
+constexpr i64 GEMM_DOT_M = 4;               // at most this many rows with op(B) = Bᵀ: dot products
 
 // Full gemm with strides, using up to nth pool threads. False if scratch memory ran out.
 bool gemm_ld(bool transA, bool transB, i64 M, i64 N, i64 K, float alpha, const float* A, i64 lda, const float* B,
              i64 ldb, float beta, float* C, i64 ldc, int nth);
 
+// Single-threaded gemm on columns [n0, n1) of C (C, B: column 0; n0 any). False if scratch ran out.
+bool gemm_cols(bool transA, bool transB, i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda,
+               const float* B, i64 ldb, float beta, float* C, i64 ldc);
+
 // Floats needed to prepack op(B) [K,N]: per KC block, ceil(N/NR) panels of [kc][NR].
 i64 packed_b_floats(i64 K, i64 N);
 // Packs part `tid` of `nth` of op(B) into dst (call from every thread of a region, or tid 0 of 1).
 void pack_b_full(bool transB, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth);
-// Single-threaded C[:, n0:n1] = alpha · op(A) · op(B)[:, n0:n1] + beta · C[:, n0:n1] with op(B)
-// prepacked by pack_b_full. n0 must be a multiple of GEMM_NR. False if scratch memory ran out.
+// Floats needed to prepack op(A) [M,K]: per KC block, ceil(M/MR) panels of [kc][MR].
+i64 packed_a_floats(i64 M, i64 K);
+// Packs all of op(A) (single-threaded), so several gemms with the same A pack it once.
+void pack_a_full(bool transA, i64 M, i64 K, const float* A, i64 lda, float* dst);
+// Single-threaded C[:, n0:n1] = alpha · op(A) · op(B)[:, n0:n1] + beta · C[:, n0:n1] with both
+// operands prepacked. n0 must be a multiple of GEMM_NR. C points at column 0 of C.
+bool gemm_packed(i64 M, i64 K, float alpha, const float* Ap, const float* Bp, i64 N, i64 n0, i64 n1, float beta,
+                 float* C, i64 ldc);
+// The same with op(A) packed on the fly (into this thread's scratch). False if scratch ran out.
 bool gemm_packed_cols(bool transA, i64 M, i64 K, float alpha, const float* A, i64 lda, const float* Bp, i64 N, i64 n0,
                       i64 n1, float beta, float* C, i64 ldc);
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -49,11 +50,30 @@ struct Pool {
   int nth = 1;
   int nworkers = 0;  // live workers, ids 1..nworkers
   pthread_t threads[kMaxThreads];
+  std::atomic<bool> accounting{false};
+  std::atomic<int64_t> busy_ns[kMaxThreads] = {};  // CPU time spent in fn per thread id (accounting on)
 };
 
 Pool& pool() {
   static Pool* p = new Pool();  // never destroyed: workers may outlive static destruction
   return *p;
+}
+
+int64_t thread_cpu_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+// Runs fn(ctx, tid, nth), adding its CPU time to busy_ns[tid] when accounting is on.
+inline void run_share(Pool& P, PoolFn fn, void* ctx, int tid, int nth) {
+  if (!P.accounting.load(std::memory_order_relaxed)) {
+    fn(ctx, tid, nth);
+    return;
+  }
+  int64_t t0 = thread_cpu_ns();
+  fn(ctx, tid, nth);
+  P.busy_ns[tid].fetch_add(thread_cpu_ns() - t0, std::memory_order_relaxed);
 }
 
 struct WorkerArg {
@@ -81,7 +101,7 @@ void* worker_main(void* arg) {
     if (P.stop.load()) return nullptr;
     seen = g;
     if (id < P.nth) {
-      P.fn(P.ctx, id, P.nth);
+      run_share(P, P.fn, P.ctx, id, P.nth);
       P.remaining.fetch_sub(1, std::memory_order_acq_rel);
     }
   }
@@ -93,12 +113,15 @@ int default_threads() {
     int n = std::atoi(env);
     if (n >= 1) return n < kMaxThreads ? n : kMaxThreads;
   }
-  cpu_set_t set;
+#ifdef __linux__
+  cpu_set_t set;  // the CPUs this process may run on (taskset, containers), not all of the machine's
   if (sched_getaffinity(0, sizeof set, &set) == 0) {
     int n = CPU_COUNT(&set);
     if (n >= 1) return n < kMaxThreads ? n : kMaxThreads;
   }
-  return 1;
+#endif
+  unsigned n = std::thread::hardware_concurrency();
+  return n < 1 ? 1 : n < (unsigned)kMaxThreads ? (int)n : kMaxThreads;
 }
 
 std::once_flag init_once;
@@ -164,7 +187,7 @@ void pool_run(int nth, PoolFn fn, void* ctx) {
   if (nth > configured) nth = configured;
   bool expected = false;
   if (nth <= 1 || !P.busy.compare_exchange_strong(expected, true, std::memory_order_acquire)) {
-    fn(ctx, 0, 1);
+    run_share(P, fn, ctx, 0, 1);
     return;
   }
   P.fn = fn;
@@ -177,7 +200,7 @@ void pool_run(int nth, PoolFn fn, void* ctx) {
     P.generation.fetch_add(1, std::memory_order_acq_rel);
   }
   P.cv.notify_all();
-  fn(ctx, 0, nth);
+  run_share(P, fn, ctx, 0, nth);
   // The caller's share is usually the last to finish; if not, spin briefly, then yield the core.
   int spins = 0;
   int64_t spin_until = 0;
@@ -191,6 +214,15 @@ void pool_run(int nth, PoolFn fn, void* ctx) {
     }
   }
   P.busy.store(false, std::memory_order_release);
+}
+
+void pool_accounting(bool on) { pool().accounting.store(on, std::memory_order_relaxed); }
+
+int pool_take_busy_ns(int64_t* out, int n) {
+  Pool& P = pool();
+  int k = n < kMaxThreads ? n : kMaxThreads;
+  for (int i = 0; i < k; i++) out[i] = P.busy_ns[i].exchange(0, std::memory_order_relaxed);
+  return k;
 }
 
 namespace {

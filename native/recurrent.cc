@@ -8,11 +8,13 @@
 //           thread p owns hidden units [j0, j1) (NR-aligned), computes those columns of every
 //           gate block (h_{t-1} · W_hhᵀ on the packed panels) and then the fused gate math of its
 //           units, which needs exactly those columns. So a step costs one barrier.
-// Backward: W_hh is packed once. Step t's region: thread p computes dh_t[:, j0:j1] =
-//           dGh_{t+1} · W_hh[:, j0:j1] (+ dy_t) and then the gate math of its units for step t.
-//           Afterwards the weight gradients are big gemms over all T·B rows:
-//           dW_ih += dGxᵀ · x, dW_hh += dGhᵀ · [h0; y_0..y_{T-2}], biases += column sums of dG,
-//           dx = dGx · W_ih.
+//           With B ≤ 4 (generation) packing W_hh would cost more than the whole step: each step
+//           is then a gemv straight from W_hh (the gemm's dot path) and the gate math.
+// Backward: step t's region: thread p computes dh_t[:, j0:j1] = dGh_{t+1} · W_hh[:, j0:j1]
+//           (+ dy_t) and then the gate math of its units for step t. W_hh is read in place for
+//           small B and packed once otherwise. Afterwards the weight gradients are big gemms over
+//           all T·B rows: dW_ih += dGxᵀ · x, dW_hh += dGhᵀ · [h0; y_0..y_{T-2}] (copied together),
+//           biases += column sums of dG, dx = dGx · W_ih.
 //
 // Workspace (what backward needs beyond x, h0, c0, y), as in the js reference:
 //   LSTM: [ gates T·B·4H (post-activation i, f, g, o) | cells T·B·H ]
@@ -65,6 +67,64 @@ static void pack_gates(bool tb, int G, i64 K, i64 N, const float* B, i64 ldb, i6
   });
 }
 
+// ------------------------------------------------------------------ forward gate math
+
+// One forward step's operands. Gt [B,GH] holds the pre-activations (x-projection, plus the
+// recurrent part for LSTM/RNN) and receives the post-activations.
+struct FwdStep {
+  int mode;
+  i64 B, H, GH;
+  const float* bx;     // [GH] bias on the input side (LSTM/RNN: b_ih + b_hh)
+  const float* bh;     // [GH] bias on the recurrent side (GRU only)
+  float* Gt;           // [B,GH]
+  const float* Gh;     // [B,GH] GRU: h_{t-1} · W_hhᵀ
+  const float* hprev;  // [B,H]
+  const float* cprev;  // [B,H] LSTM
+  float* cout;         // [B,H] LSTM (may equal cprev)
+  float* hn;           // [B,H] GRU: W_hn h_{t-1} + b_hn, or null (inference)
+  float* yt;           // [B,H]
+};
+
+// Fused gate math for hidden units [j0, j1) of every batch row.
+static void forward_gates(const FwdStep& s, i64 j0, i64 j1) {
+  const i64 H = s.H;
+  const float *bx = s.bx, *bh = s.bh;
+  const vf one = vbc(1.0f);
+  for (i64 b = 0; b < s.B; b++) {
+    float* gt = s.Gt + b * s.GH;  // [GH] row of this batch element
+    float* yo = s.yt + b * H;
+    for (i64 j = j0; j < j1; j += VL) {
+      i64 n = imin(VL, j1 - j);
+      if (s.mode == MODE_LSTM) {
+        vf i = vsigmoid(ldn(gt + j, n) + ldn(bx + j, n));
+        vf f = vsigmoid(ldn(gt + H + j, n) + ldn(bx + H + j, n));
+        vf g = vtanh(ldn(gt + 2 * H + j, n) + ldn(bx + 2 * H + j, n));
+        vf o = vsigmoid(ldn(gt + 3 * H + j, n) + ldn(bx + 3 * H + j, n));
+        vf c = f * ldn(s.cprev + b * H + j, n) + i * g;
+        stn(gt + j, i, n);
+        stn(gt + H + j, f, n);
+        stn(gt + 2 * H + j, g, n);
+        stn(gt + 3 * H + j, o, n);
+        stn(s.cout + b * H + j, c, n);
+        stn(yo + j, o * vtanh(c), n);
+      } else if (s.mode == MODE_GRU) {
+        const float* gh = s.Gh + b * s.GH;
+        vf r = vsigmoid(ldn(gt + j, n) + ldn(bx + j, n) + ldn(gh + j, n) + ldn(bh + j, n));
+        vf z = vsigmoid(ldn(gt + H + j, n) + ldn(bx + H + j, n) + ldn(gh + H + j, n) + ldn(bh + H + j, n));
+        vf hn = ldn(gh + 2 * H + j, n) + ldn(bh + 2 * H + j, n);
+        vf nn = vtanh(ldn(gt + 2 * H + j, n) + ldn(bx + 2 * H + j, n) + r * hn);
+        stn(gt + j, r, n);
+        stn(gt + H + j, z, n);
+        stn(gt + 2 * H + j, nn, n);
+        if (s.hn) stn(s.hn + b * H + j, hn, n);
+        stn(yo + j, (one - z) * nn + z * ldn(s.hprev + b * H + j, n), n);
+      } else {
+        stn(gt + j, rnn_act(s.mode, ldn(gt + j, n) + ldn(bx + j, n)), n);
+      }
+    }
+  }
+}
+
 bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const float* h0, const float* c0, float* y,
                    float* hT, float* cT, float* ws) {
   const int mode = d.mode, G = gates_of(mode);
@@ -79,88 +139,70 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
     return true;
   }
   const int nth = pool_threads();
+  const bool prepack = B > GEMM_DOT_M;
 
   // Gate pre-activations of all steps [T·B, GH]: the workspace's gates region, else scratch; RNN uses y.
   float* Gx = rnn ? y : ws ? ws : static_cast<float*>(scratch(SCRATCH_REC_G, sizeof(float) * T * B * GH));
   float* extra = ws ? ws + T * B * GH : nullptr;  // [T,B,H] cells (LSTM) or hn (GRU)
   const i64 pw = packed_b_floats(H, H);
-  float* Wp = static_cast<float*>(scratch(SCRATCH_REC_W, sizeof(float) * G * pw));
+  float* Wp = prepack ? static_cast<float*>(scratch(SCRATCH_REC_W, sizeof(float) * G * pw)) : nullptr;
   float* bias = static_cast<float*>(scratch(SCRATCH_REC_S, sizeof(float) * 2 * GH));
   float* Gh = gru ? static_cast<float*>(scratch(SCRATCH_REC_G2, sizeof(float) * B * GH)) : nullptr;  // [B, GH]
-  if (!Gx || !Wp || !bias || (gru && !Gh)) return false;
+  if (!Gx || (prepack && !Wp) || !bias || (gru && !Gh)) return false;
 
   // bx is added to the input side, bh to the recurrent side; only GRU needs them apart (r ⊙ hn).
   float* bx = bias;
   float* bh = bias + GH;
   for (i64 k = 0; k < GH; k++) {
     float a = w.b_ih ? w.b_ih[k] : 0.0f, b = w.b_hh ? w.b_hh[k] : 0.0f;
-    if (gru) {
-      bx[k] = a;
-      bh[k] = b;
-    } else {
-      bx[k] = a + b;
-      bh[k] = 0;
-    }
+    bx[k] = gru ? a : a + b;
+    bh[k] = gru ? b : 0.0f;
   }
 
   if (!gemm_ld(false, true, T * B, GH, I, 1.0f, x, I, w.w_ih, I, 0.0f, Gx, GH, nth)) return false;
   // op(B) of gate block g = W_hh[g·H:(g+1)·H, :]ᵀ, [H_in, H_out].
-  pack_gates(true, G, H, H, w.w_hh, H, H * H, Wp, pw, nth);
+  if (prepack) pack_gates(true, G, H, H, w.w_hh, H, H * H, Wp, pw, nth);
   if (lstm && !ws) __builtin_memcpy(cT, c0, sizeof(float) * BH);  // inference: c updated in place in cT
 
   const int sth = step_threads(B, GH, H);
   bool ok[64];
   for (int q = 0; q < 64; q++) ok[q] = true;
   for (i64 t = 0; t < T; t++) {
-    const float* hprev = t == 0 ? h0 : y + (t - 1) * BH;  // [B,H]
-    float* Gt = Gx + t * B * GH;                          // [B,GH] this step's pre-activations
-    float* yt = y + t * BH;                                   // [B,H]
+    FwdStep s;
+    s.mode = mode;
+    s.B = B;
+    s.H = H;
+    s.GH = GH;
+    s.bx = bx;
+    s.bh = bh;
+    s.Gt = Gx + t * B * GH;                      // [B,GH]
+    s.Gh = Gh;
+    s.hprev = t == 0 ? h0 : y + (t - 1) * BH;    // [B,H]
+    s.cprev = !lstm ? nullptr : t == 0 ? c0 : ws ? extra + (t - 1) * BH : cT;
+    s.cout = !lstm ? nullptr : ws ? extra + t * BH : cT;
+    s.hn = gru && ws ? extra + t * BH : nullptr;
+    s.yt = y + t * BH;                           // [B,H]
+    // LSTM/RNN accumulate the recurrent part onto Gx (beta 1); GRU keeps it apart in Gh.
+    float* rec = gru ? Gh : s.Gt;
+    const float beta = gru ? 0.0f : 1.0f;
+    if (!prepack) {
+      if (!gemm_ld(false, true, B, GH, H, 1.0f, s.hprev, H, w.w_hh, H, beta, rec, GH, nth)) return false;
+      forward_gates(s, 0, H);
+      continue;
+    }
     parallel(sth, [&](int tid, int nt) {
       i64 j0, j1;
       split_range(H, tid, nt, GEMM_NR, &j0, &j1);
       if (j0 >= j1) return;
-      for (int g = 0; g < G; g++) {
-        // LSTM/RNN accumulate onto Gx (beta 1); GRU keeps the recurrent part apart in Gh.
-        bool r = gru ? gemm_packed_cols(false, B, H, 1.0f, hprev, H, Wp + g * pw, H, j0, j1, 0.0f, Gh + g * H, GH)
-                     : gemm_packed_cols(false, B, H, 1.0f, hprev, H, Wp + g * pw, H, j0, j1, 1.0f, Gt + g * H, GH);
-        if (!r) ok[tid] = false;
+      // h_{t-1} packed once per thread, used by all G gate blocks.
+      float* Ap = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * packed_a_floats(B, H)));
+      if (!Ap) {
+        ok[tid] = false;
+        return;
       }
-      for (i64 b = 0; b < B; b++) {
-        float* gt = Gt + b * GH;  // [GH] row of this batch element
-        float* yo = yt + b * H;
-        const float* hp = hprev + b * H;
-        for (i64 j = j0; j < j1; j += VL) {
-          i64 n = imin(VL, j1 - j);
-          if (lstm) {
-            const float* cp = t == 0 ? c0 + b * H : ws ? extra + (t - 1) * BH + b * H : cT + b * H;
-            float* co = ws ? extra + t * BH + b * H : cT + b * H;
-            vf i = vsigmoid(ldn(gt + j, n) + ldn(bx + j, n));
-            vf f = vsigmoid(ldn(gt + H + j, n) + ldn(bx + H + j, n));
-            vf gg = vtanh(ldn(gt + 2 * H + j, n) + ldn(bx + 2 * H + j, n));
-            vf o = vsigmoid(ldn(gt + 3 * H + j, n) + ldn(bx + 3 * H + j, n));
-            vf c = f * ldn(cp + j, n) + i * gg;
-            stn(gt + j, i, n);
-            stn(gt + H + j, f, n);
-            stn(gt + 2 * H + j, gg, n);
-            stn(gt + 3 * H + j, o, n);
-            stn(co + j, c, n);
-            stn(yo + j, o * vtanh(c), n);
-          } else if (gru) {
-            const float* gh = Gh + b * GH;
-            vf r = vsigmoid(ldn(gt + j, n) + ldn(bx + j, n) + ldn(gh + j, n) + ldn(bh + j, n));
-            vf z = vsigmoid(ldn(gt + H + j, n) + ldn(bx + H + j, n) + ldn(gh + H + j, n) + ldn(bh + H + j, n));
-            vf hn = ldn(gh + 2 * H + j, n) + ldn(bh + 2 * H + j, n);
-            vf nn = vtanh(ldn(gt + 2 * H + j, n) + ldn(bx + 2 * H + j, n) + r * hn);
-            stn(gt + j, r, n);
-            stn(gt + H + j, z, n);
-            stn(gt + 2 * H + j, nn, n);
-            if (ws) stn(extra + t * BH + b * H + j, hn, n);
-            stn(yo + j, (vbc(1.0f) - z) * nn + z * ldn(hp + j, n), n);
-          } else {
-            stn(gt + j, rnn_act(mode, ldn(gt + j, n) + ldn(bx + j, n)), n);
-          }
-        }
-      }
+      pack_a_full(false, B, H, s.hprev, H, Ap);
+      for (int g = 0; g < G; g++) gemm_packed(B, H, 1.0f, Ap, Wp + g * pw, H, j0, j1, beta, rec + g * H, GH);
+      forward_gates(s, j0, j1);
     });
   }
   for (int q = 0; q < 64; q++)
@@ -168,6 +210,69 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
   __builtin_memcpy(hT, y + (T - 1) * BH, sizeof(float) * BH);
   if (lstm && ws) __builtin_memcpy(cT, extra + (T - 1) * BH, sizeof(float) * BH);
   return true;
+}
+
+// ------------------------------------------------------------------ backward gate math
+
+// One backward step's operands (see the js reference's lstm.ts / gru.ts / rnn.ts for the formulas).
+struct BwdStep {
+  int mode;
+  i64 B, H, GH;
+  const float* gates;  // [B,GH] post-activations of step t
+  const float* extra;  // [B,H] LSTM c_t / GRU hn_t
+  const float* cprev;  // [B,H] LSTM c_{t-1}
+  const float* hprev;  // [B,H] h_{t-1}
+  const float* yt;     // [B,H] h_t
+  const float* dyt;    // [B,H]
+  float* dh;           // [B,H] in: gradient of h_t from later steps; GRU out: z ⊙ (total dh_t)
+  float* dc;           // [B,H] LSTM: in dc_t, out dc_{t-1}
+  float* dGx;          // [B,GH] out: gradients of the input-side pre-activations
+  float* dGh;          // [B,GH] GRU out: gradients of the recurrent-side projections
+};
+
+static void backward_gates(const BwdStep& s, i64 j0, i64 j1) {
+  const i64 H = s.H;
+  const vf one = vbc(1.0f), zero = vbc(0.0f);
+  for (i64 b = 0; b < s.B; b++) {
+    const i64 r = b * H;       // [B,H] row offset
+    const i64 rg = b * s.GH;   // [B,GH] row offset
+    for (i64 j = j0; j < j1; j += VL) {
+      i64 n = imin(VL, j1 - j);
+      vf dhv = ldn(s.dh + r + j, n) + ldn(s.dyt + r + j, n);  // total gradient of h_t
+      float* gx = s.dGx + rg;
+      if (s.mode == MODE_LSTM) {
+        const float* g = s.gates + rg;
+        vf i = ldn(g + j, n), f = ldn(g + H + j, n), gg = ldn(g + 2 * H + j, n), o = ldn(g + 3 * H + j, n);
+        vf tc = vtanh(ldn(s.extra + r + j, n));
+        vf dcv = ldn(s.dc + r + j, n) + dhv * o * (one - tc * tc);  // c_t feeds h_t and c_{t+1}
+        stn(gx + j, dcv * gg * i * (one - i), n);
+        stn(gx + H + j, dcv * ldn(s.cprev + r + j, n) * f * (one - f), n);
+        stn(gx + 2 * H + j, dcv * i * (one - gg * gg), n);
+        stn(gx + 3 * H + j, dhv * tc * o * (one - o), n);
+        stn(s.dc + r + j, dcv * f, n);
+      } else if (s.mode == MODE_GRU) {
+        const float* g = s.gates + rg;
+        float* gh = s.dGh + rg;
+        vf rr = ldn(g + j, n), z = ldn(g + H + j, n), nn = ldn(g + 2 * H + j, n);
+        vf dn = dhv * (one - z) * (one - nn * nn);
+        vf dz = dhv * (ldn(s.hprev + r + j, n) - nn) * z * (one - z);
+        vf dr = dn * ldn(s.extra + r + j, n) * rr * (one - rr);
+        stn(gx + j, dr, n);
+        stn(gx + H + j, dz, n);
+        stn(gx + 2 * H + j, dn, n);
+        stn(gh + j, dr, n);
+        stn(gh + H + j, dz, n);
+        stn(gh + 2 * H + j, dn * rr, n);
+        stn(s.dh + r + j, dhv * z, n);  // direct part of dh_{t-1}; the next region adds dGh_t · W_hh
+      } else {
+        vf yv = ldn(s.yt + r + j, n);
+        vf dact = s.mode == MODE_RNN_TANH      ? one - yv * yv
+                  : s.mode == MODE_RNN_SIGMOID ? yv * (one - yv)
+                                               : (yv > zero ? one : zero);
+        stn(gx + j, dhv * dact, n);
+      }
+    }
+  }
 }
 
 bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const float* h0, const float* c0,
@@ -190,15 +295,17 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
     return true;
   }
   const int nth = pool_threads();
-  const float* gates = ws;                  // [T,B,GH] post-activations
+  const float* gates = ws;                           // [T,B,GH] post-activations
   const float* extra = ws ? ws + TB * GH : nullptr;  // [T,B,H] cells (LSTM) / hn (GRU)
+  // Few rows: the step gemm reads W_hh in place as fast as packed panels, so skip the packing.
+  const bool prepack = B > GEMM_DIRECT_M;
 
   const i64 pw = packed_b_floats(GH, H);
-  float* Wp = static_cast<float*>(scratch(SCRATCH_REC_W, sizeof(float) * pw));
+  float* Wp = prepack ? static_cast<float*>(scratch(SCRATCH_REC_W, sizeof(float) * pw)) : nullptr;
   float* dGx = static_cast<float*>(scratch(SCRATCH_REC_G, sizeof(float) * TB * GH));  // [T·B, GH]
   float* dGh = gru ? static_cast<float*>(scratch(SCRATCH_REC_G2, sizeof(float) * TB * GH)) : dGx;
   float* dh = static_cast<float*>(scratch(SCRATCH_REC_S, sizeof(float) * 2 * BH));  // [B,H] running dh_t
-  if (!Wp || !dGx || !dGh || !dh) return false;
+  if ((prepack && !Wp) || !dGx || !dGh || !dh) return false;
   float* dc = dh + BH;  // [B,H] running dc_t (LSTM)
   if (dhT) __builtin_memcpy(dh, dhT, sizeof(float) * BH);
   else __builtin_memset(dh, 0, sizeof(float) * BH);
@@ -208,7 +315,7 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
   }
 
   // op(B) = W_hh [GH, H] as it is: dh_{t-1} = dGh_t · W_hh.
-  pack_gates(false, 1, GH, H, w.w_hh, H, 0, Wp, 0, nth);
+  if (prepack) pack_gates(false, 1, GH, H, w.w_hh, H, 0, Wp, 0, nth);
 
   const int sth = step_threads(B, GH, H);
   bool ok[64];
@@ -222,58 +329,29 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
       if (j0 >= j1) return;
       if (t < T - 1) {
         // dh_t[:, j0:j1] = (GRU: z ⊙ dh_{t+1} already there +) dGh_{t+1} · W_hh[:, j0:j1]
-        if (!gemm_packed_cols(false, B, GH, 1.0f, dGh + (t + 1) * B * GH, GH, Wp, H, j0, j1, gru ? 1.0f : 0.0f, dh,
-                              H))
-          ok[tid] = false;
+        const float* A = dGh + (t + 1) * B * GH;
+        const float beta = gru ? 1.0f : 0.0f;
+        bool r = prepack ? gemm_packed_cols(false, B, GH, 1.0f, A, GH, Wp, H, j0, j1, beta, dh, H)
+                         : gemm_cols(false, false, B, j0, j1, GH, 1.0f, A, GH, w.w_hh, H, beta, dh, H);
+        if (!r) ok[tid] = false;
       }
       if (t < 0) return;
-      const float* hprev = t == 0 ? h0 : y + (t - 1) * BH;  // [B,H]
-      for (i64 b = 0; b < B; b++) {
-        const float* dyt = dy + t * BH + b * H;
-        float* dhb = dh + b * H;
-        float* gx = dGx + (t * B + b) * GH;  // [GH] gate gradients of (t, b)
-        for (i64 j = j0; j < j1; j += VL) {
-          i64 n = imin(VL, j1 - j);
-          vf dhv = ldn(dhb + j, n) + ldn(dyt + j, n);  // total gradient of h_t
-          if (lstm) {
-            const float* g = gates + (t * B + b) * GH;
-            const float* cc = extra + t * BH + b * H;
-            const float* cp = t == 0 ? c0 + b * H : extra + (t - 1) * BH + b * H;
-            float* dcb = dc + b * H;
-            vf i = ldn(g + j, n), f = ldn(g + H + j, n), gg = ldn(g + 2 * H + j, n), o = ldn(g + 3 * H + j, n);
-            vf tc = vtanh(ldn(cc + j, n));
-            vf one = vbc(1.0f);
-            vf dcv = ldn(dcb + j, n) + dhv * o * (one - tc * tc);
-            stn(gx + j, dcv * gg * i * (one - i), n);
-            stn(gx + H + j, dcv * ldn(cp + j, n) * f * (one - f), n);
-            stn(gx + 2 * H + j, dcv * i * (one - gg * gg), n);
-            stn(gx + 3 * H + j, dhv * tc * o * (one - o), n);
-            stn(dcb + j, dcv * f, n);
-          } else if (gru) {
-            const float* g = gates + (t * B + b) * GH;
-            const float* hn = extra + t * BH + b * H;
-            float* gh = dGh + (t * B + b) * GH;
-            vf r = ldn(g + j, n), z = ldn(g + H + j, n), nn = ldn(g + 2 * H + j, n);
-            vf one = vbc(1.0f);
-            vf dn = dhv * (one - z) * (one - nn * nn);
-            vf dz = dhv * (ldn(hprev + b * H + j, n) - nn) * z * (one - z);
-            vf dr = dn * ldn(hn + j, n) * r * (one - r);
-            stn(gx + j, dr, n);
-            stn(gx + H + j, dz, n);
-            stn(gx + 2 * H + j, dn, n);
-            stn(gh + j, dr, n);
-            stn(gh + H + j, dz, n);
-            stn(gh + 2 * H + j, dn * r, n);
-            stn(dhb + j, dhv * z, n);  // direct part of dh_{t-1}; the next region adds dGh_t · W_hh
-          } else {
-            vf yv = ldn(y + t * BH + b * H + j, n);
-            vf dact = mode == MODE_RNN_TANH      ? vbc(1.0f) - yv * yv
-                      : mode == MODE_RNN_SIGMOID ? yv * (vbc(1.0f) - yv)
-                                                 : (yv > vbc(0.0f) ? vbc(1.0f) : vbc(0.0f));
-            stn(gx + j, dhv * dact, n);
-          }
-        }
-      }
+      BwdStep s;
+      s.mode = mode;
+      s.B = B;
+      s.H = H;
+      s.GH = GH;
+      s.gates = gates ? gates + t * B * GH : nullptr;
+      s.extra = extra ? extra + t * BH : nullptr;
+      s.cprev = !lstm ? nullptr : t == 0 ? c0 : extra + (t - 1) * BH;
+      s.hprev = t == 0 ? h0 : y + (t - 1) * BH;
+      s.yt = y + t * BH;
+      s.dyt = dy + t * BH;
+      s.dh = dh;
+      s.dc = dc;
+      s.dGx = dGx + t * B * GH;
+      s.dGh = dGh + t * B * GH;
+      backward_gates(s, j0, j1);
     });
   }
   for (int q = 0; q < 64; q++)
@@ -283,9 +361,12 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
 
   // Parameter gradients over all T·B rows (accumulated), then dx.
   if (!gemm_ld(true, false, GH, I, TB, 1.0f, dGx, GH, x, I, 1.0f, grads.w_ih, I, nth)) return false;
-  if (!gemm_ld(true, false, GH, H, B, 1.0f, dGh, GH, h0, H, 1.0f, grads.w_hh, H, nth)) return false;  // step 0 saw h0
-  if (T > 1 && !gemm_ld(true, false, GH, H, (T - 1) * B, 1.0f, dGh + B * GH, GH, y, H, 1.0f, grads.w_hh, H, nth))
-    return false;  // steps 1..T−1 saw y_0..y_{T−2}
+  // dW_hh += dGhᵀ · [h0; y_0..y_{T−2}] as one gemm over all T·B rows (step t saw h_{t−1}).
+  float* hprev = static_cast<float*>(scratch(SCRATCH_REC_H, sizeof(float) * TB * H));  // [T·B, H]
+  if (!hprev) return false;
+  __builtin_memcpy(hprev, h0, sizeof(float) * BH);
+  if (T > 1) __builtin_memcpy(hprev + BH, y, sizeof(float) * (T - 1) * BH);
+  if (!gemm_ld(true, false, GH, H, TB, 1.0f, dGh, GH, hprev, H, 1.0f, grads.w_hh, H, nth)) return false;
   if (grads.b_ih && !k_sum_rows(dGx, TB, GH, 1.0f, grads.b_ih)) return false;
   if (grads.b_hh && !k_sum_rows(dGh, TB, GH, 1.0f, grads.b_hh)) return false;
   if (dx && !gemm_ld(false, false, TB, I, GH, 1.0f, dGx, GH, w.w_ih, I, 0.0f, dx, I, nth)) return false;

@@ -170,8 +170,8 @@ describe('loadLanguageModel errors', () => {
     ['dropout', 5, /dropout must be a number in \[0, 1\)/],
     ['dropout', 'x', /dropout must be a number/],
     ['tieWeights', 'yes', /tieWeights must be true or false/],
-    ['tieWeights', true, /tieWeights needs embedSize == hiddenSize/], // saved model has E 6, H 6: set below
-    ['seed', 'one', /seed must be a number/],
+    ['tieWeights', true, /tieWeights needs the last layer size to equal embedSize/], // saved model has E 6, H 6: set below
+    ['seed', 'one', /seed must be an integer/],
   ];
   for (const [field, value, msg] of badOptional) {
     test(`config.json with ${field} = ${JSON.stringify(value)} → corrupt_checkpoint`, () => {

@@ -3,7 +3,7 @@
  * configuration and the tokenizer, in one checkpoint directory (see checkpoint.ts).
  */
 import { RnnlmError } from '../errors.js';
-import { RNNLM, type RNNLMConfig } from '../models/rnnlm.js';
+import { RNNLM, type RNNLMConfig, parseRNNLMConfig } from '../models/rnnlm.js';
 import type { DType } from '../tensor/tensor.js';
 import { type Tokenizer, tokenizerFromJSON } from '../tokenizers/index.js';
 import { type TrainingState, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -13,8 +13,6 @@ export interface LoadedModel {
   tokenizer: Tokenizer;
   trainingState: TrainingState | null;
 }
-
-const CELLS = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
 
 export function saveLanguageModel(dir: string, model: RNNLM, tokenizer: Tokenizer, trainingState?: TrainingState): void {
   const { dtype: _dtype, ...config } = model.config;
@@ -43,38 +41,17 @@ export function loadLanguageModel(dir: string, opts: { dtype?: DType } = {}): Lo
 }
 
 function parseConfig(raw: Record<string, unknown>, dir: string): RNNLMConfig {
+  const where = `${dir}/config.json`;
   const bad = (why: string): never => {
-    throw new RnnlmError('corrupt_checkpoint', `${dir}/config.json: ${why}`);
+    throw new RnnlmError('corrupt_checkpoint', `${where}: ${why}`);
   };
   if (raw.architecture !== 'rnnlm') bad(`unknown architecture ${JSON.stringify(raw.architecture)} (expected "rnnlm")`);
-  const int = (k: string): number => {
-    const v = raw[k];
-    return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : bad(`${k} must be a positive integer`);
-  };
-  const cell = raw.cell;
-  if (typeof cell !== 'string' || !CELLS.includes(cell)) bad(`cell must be one of ${CELLS.join(', ')}`);
-  // Optional fields: absent means the default, present must be valid (a bad value is a damaged
-  // config.json, not an invalid argument from the caller).
-  const dropout = raw.dropout ?? 0;
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) bad('dropout must be a number in [0, 1)');
-  const tieWeights = raw.tieWeights ?? false;
-  if (typeof tieWeights !== 'boolean') bad('tieWeights must be true or false');
-  const seed = raw.seed ?? 1;
-  if (typeof seed !== 'number' || !Number.isFinite(seed)) bad('seed must be a number');
-  const cfg: RNNLMConfig = {
-    vocabSize: int('vocabSize'),
-    embedSize: int('embedSize'),
-    hiddenSize: int('hiddenSize'),
-    numLayers: int('numLayers'),
-    cell: cell as RNNLMConfig['cell'],
-    dropout: dropout as number,
-    tieWeights: tieWeights as boolean,
-    seed: seed as number,
-  };
+  const cfg = parseRNNLMConfig(raw, where);
   // A damaged or hostile config must not make us allocate without bound before the weights are read.
   const { vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = cfg;
-  const params = V * E + H * V + L * 4 * H * (Math.max(E, H) + H + 2);
+  const widest = Math.max(H, ...(cfg.hiddenSizes ?? []));
+  const params = V * E + widest * V + L * 4 * widest * (Math.max(E, widest) + widest + 2);
   if (L > 64 || params > 2 ** 31) bad(`the model it describes is implausibly large (${L} layers, ~${params.toExponential(1)} parameters)`);
-  if (cfg.tieWeights && cfg.embedSize !== cfg.hiddenSize) bad(`tieWeights needs embedSize == hiddenSize (got ${cfg.embedSize} and ${cfg.hiddenSize})`);
+  if (cfg.tieWeights && cfg.embedSize !== (cfg.hiddenSizes?.at(-1) ?? cfg.hiddenSize)) bad('tieWeights needs the last layer size to equal embedSize');
   return cfg;
 }

@@ -208,7 +208,10 @@ export function parseRNNLMConfig(raw: Record<string, unknown>, where = 'config')
   }
   const init = raw.init;
   if (init !== undefined && init !== 'torch' && !(typeof init === 'number' && init >= 0)) bad('init must be "torch" or a number ≥ 0');
-  const seed = raw.seed;
+  const seed = raw.seed ?? 1;
+  if (typeof seed !== 'number' || !Number.isInteger(seed)) bad('seed must be an integer');
+  const tieWeights = raw.tieWeights ?? false;
+  if (typeof tieWeights !== 'boolean') bad('tieWeights must be true or false');
   return {
     vocabSize: int('vocabSize'),
     embedSize: int('embedSize'),
@@ -222,8 +225,8 @@ export function parseRNNLMConfig(raw: Record<string, unknown>, where = 'config')
     dropoutOutput: prob('dropoutOutput'),
     dropoutEmbedding: prob('dropoutEmbedding'),
     weightDrop: prob('weightDrop'),
-    tieWeights: raw.tieWeights === true,
+    tieWeights: tieWeights as boolean,
     ...(init !== undefined ? { init: init as 'torch' | number } : {}),
-    seed: typeof seed === 'number' && Number.isInteger(seed) ? seed : 1,
+    seed: seed as number,
   };
 }

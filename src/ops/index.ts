@@ -2,6 +2,11 @@ export { add, mul, scale, unary, tanh, sigmoid, relu, exp, log, neg, sum, mean, 
 export { matmul, linear } from './linear.js';
 export { embedding } from './embedding.js';
 export { crossEntropy, type CrossEntropyOptions } from './loss.js';
-export { dropout, dropoutMask, applyMask } from './dropout.js';
+export { dropout, dropoutMask, applyMask, lockedDropout, embeddingDropout, maskedEmbedding } from './dropout.js';
 export { recurrent, type RecurrentParams, type RecurrentResult } from './recurrent.js';
 export { stack, unstack } from './stack.js';
+export { concatFlat, splitFlat } from './concat-flat.js';
+export { concatLast } from './concat-last.js';
+export { gatherRows } from './gather.js';
+export { bmm, maskedSoftmax, type BmmOptions } from './attention.js';
+export { meanSquare, timeDiff } from './regularization.js';

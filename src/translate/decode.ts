@@ -36,6 +36,8 @@ export interface Hypothesis {
   logProb: number;
   /** logProb / length^α, what the beam ranks by. */
   score: number;
+  /** For each output id, the source position it attended to most (for unknown-word replacement). */
+  alignment: Int32Array;
 }
 
 /** Translates every source (ids ending in the source <eos>) and returns the best hypothesis of each, in input order. */
@@ -85,27 +87,38 @@ function beamBatch(model: Seq2Seq, sources: Int32Array[], K: number, o: DecodeOp
   let scores = new Float64Array(N).fill(-Infinity); // cumulative log-probabilities
   for (let b = 0; b < B; b++) scores[b * K] = 0; // one live hypothesis per sentence at the start
   let hist: number[][] = Array.from({ length: N }, () => []);
+  let align: number[][] = Array.from({ length: N }, () => []);
+  const S = enc.S;
   const finished: Hypothesis[][] = Array.from({ length: B }, () => []);
   const done = new Array<boolean>(B).fill(false);
   let input = new Int32Array(N).fill(eos);
   let state = enc.state;
   const norm = (logProb: number, len: number): number => logProb / Math.pow(len, alpha);
-  const finish = (b: number, ids: number[], logProb: number, len: number): void => {
-    finished[b]!.push({ ids: Int32Array.from(ids), logProb, score: norm(logProb, len) });
+  const finish = (b: number, ids: number[], al: number[], logProb: number, len: number): void => {
+    finished[b]!.push({ ids: Int32Array.from(ids), logProb, score: norm(logProb, len), alignment: Int32Array.from(al.slice(0, ids.length)) });
   };
   const longest = Math.max(...maxLen);
   for (let step = 0; step < longest && done.some((d) => !d); step++) {
     const res = model.decode(enc, input, 1, state); // logits [N,V]
     const logp: FloatArray = res.logits.data;
     kernelsFor(logp).logSoftmax(logp, N, V, logp);
+    const attn = res.attention.data; // [N,1,S]
+    const focus = new Int32Array(N); // most-attended source position of each stream's new token
+    for (let r = 0; r < N; r++) {
+      let best = 0;
+      for (let s = 1; s < S; s++) if (attn[r * S + s]! > attn[r * S + best]!) best = s;
+      focus[r] = best;
+    }
     const nextScores = new Float64Array(N).fill(-Infinity);
     const nextHist: number[][] = new Array(N);
+    const nextAlign: number[][] = new Array(N);
     const nextInput = new Int32Array(N).fill(eos);
     const srcRows = new Int32Array(N);
     for (let b = 0; b < B; b++) {
       for (let k = 0; k < K; k++) {
         srcRows[b * K + k] = b * K; // done sentences: any row of their own
         nextHist[b * K + k] = [];
+        nextAlign[b * K + k] = [];
       }
       if (done[b]) continue;
       const top = topCandidates(scores, logp, b * K, K, V, 2 * K);
@@ -113,12 +126,13 @@ function beamBatch(model: Seq2Seq, sources: Int32Array[], K: number, o: DecodeOp
       for (const c of top) {
         const ids = hist[c.row]!;
         if (c.token === eos) {
-          finish(b, ids, c.score, ids.length + 1);
+          finish(b, ids, align[c.row]!, c.score, ids.length + 1);
           continue;
         }
         const r = b * K + kept;
         nextScores[r] = c.score;
         nextHist[r] = [...ids, c.token];
+        nextAlign[r] = [...align[c.row]!, focus[c.row]!];
         nextInput[r] = c.token;
         srcRows[r] = c.row;
         if (++kept === K) break;
@@ -126,7 +140,9 @@ function beamBatch(model: Seq2Seq, sources: Int32Array[], K: number, o: DecodeOp
       const atLimit = step + 1 >= maxLen[b]!;
       if (finished[b]!.length >= K || atLimit || kept === 0) {
         // Unfinished beams at the length limit still count as hypotheses (without <eos>).
-        if (finished[b]!.length < K) for (let k = 0; k < kept; k++) finish(b, nextHist[b * K + k]!, nextScores[b * K + k]!, nextHist[b * K + k]!.length);
+        if (finished[b]!.length < K) {
+          for (let k = 0; k < kept; k++) finish(b, nextHist[b * K + k]!, nextAlign[b * K + k]!, nextScores[b * K + k]!, nextHist[b * K + k]!.length);
+        }
         done[b] = true;
         for (let k = 0; k < K; k++) nextScores[b * K + k] = -Infinity;
       }
@@ -134,6 +150,7 @@ function beamBatch(model: Seq2Seq, sources: Int32Array[], K: number, o: DecodeOp
     state = selectState(res.state, srcRows);
     scores = nextScores;
     hist = nextHist;
+    align = nextAlign;
     input = nextInput;
   }
   return finished.map((f) => f.reduce((best, h) => (h.score > best.score ? h : best)));

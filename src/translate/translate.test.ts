@@ -69,6 +69,22 @@ describe('translation end to end (toy task)', () => {
     assert.ok(exact(model, 4) >= 0.9, `beam exact-match rate ${exact(model, 4)}`);
   });
 
+  test('attention aligns each output word with the source word it translates (the mirror position)', () => {
+    const hyps = translateIds(model, sources, { beam: 3, eosId: tgt.eosId });
+    let mirrored = 0;
+    let total = 0;
+    hyps.forEach((h, i) => {
+      assert.equal(h.alignment.length, h.ids.length);
+      const n = sources[i]!.length - 1; // words before <eos>
+      if (h.ids.length !== n) return;
+      h.alignment.forEach((pos, j) => {
+        total++;
+        if (pos === n - 1 - j) mirrored++;
+      });
+    });
+    assert.ok(total > 50 && mirrored / total >= 0.8, `${mirrored}/${total} output words attend to the mirrored source word`);
+  });
+
   test('greedy search equals a naive argmax loop', () => {
     const hyps = translateIds(model, sources.slice(0, 8), { beam: 1, eosId: tgt.eosId, maxLenA: 1, maxLenB: 2 });
     noGrad(() => {

@@ -66,15 +66,19 @@ if (!native || !controls) {
     const [M, N, K] = [70, 530, 400];
     const A = rand(rng, M * K);
     const B = rand(rng, K * N);
-    const run = (threads: number): { C: Float32Array; y: Float32Array } => {
+    const A2 = rand(rng, 200 * 900);
+    const B2 = rand(rng, 900 * 70);
+    const run = (threads: number): { C: Float32Array; C2: Float32Array; y: Float32Array } => {
       controls.setThreads(threads);
       try {
-        const C = new Float32Array(M * N);
+        const C = new Float32Array(M * N); // threads split the columns
         k.gemm(false, true, M, N, K, 1, A, B, 0, C);
+        const C2 = new Float32Array(200 * 70); // threads split the rows
+        k.gemm(false, false, 200, 70, 900, 1, A2, B2, 0, C2);
         const p = recurrentProblem(new Rng(8), 'lstm', { T: 3, B: 8, I: 9, H: 90 });
         const y = new Float32Array(3 * 8 * 90);
         k.recurrentForward(p.desc, p.w, p.x, p.h0, p.c0, y, new Float32Array(720), new Float32Array(720), null);
-        return { C, y };
+        return { C, C2, y };
       } finally {
         controls.setThreads(info.threads);
       }
@@ -82,6 +86,7 @@ if (!native || !controls) {
     const one = run(1);
     const two = run(2);
     assert.deepEqual(two.C, one.C);
+    assert.deepEqual(two.C2, one.C2);
     assert.deepEqual(two.y, one.y);
   });
 }
@@ -138,7 +143,8 @@ function nativeScaleTests(k: Kernels, isa: string): void {
       [20, 700, 410], // small M: B read in place; 2 KC blocks
       [45, 300, 100], // small M on avx512 (≤ 4·MR), packed on the others
       [3, 333, 1000], // M ≤ 4 (dot path when Bᵀ)
-      [131, 357, 777], // packed path: edge tiles in M and N, 3 KC blocks, NC blocks
+      [131, 357, 777], // packed path: edge tiles in M and N, 2 KC blocks, NC blocks
+      [200, 70, 900], // few columns, deep: threads split the rows
     ];
     for (const [M, N, K] of shapes) {
       for (const [ta, tb] of [
@@ -184,9 +190,20 @@ function nativeScaleTests(k: Kernels, isa: string): void {
 
   test(`${isa}: recurrent layers with two threads per step, backward run twice`, () => {
     const modes: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
+    // B = 24: 2 threads per step, H over several NR panels, W_hh read in place by backward;
+    // B = 50: backward packs W_hh (more rows than the in-place path takes on any ISA).
+    const sizes = [
+      { T: 3, B: 24, I: 11, H: 100 },
+      { T: 2, B: 50, I: 5, H: 37 },
+    ];
     for (const mode of modes) {
+      for (const s of sizes) checkRecurrent(mode, s);
+    }
+  });
+
+  /** One layer vs the js reference in float64: forward, then backward twice on the same workspace. */
+  function checkRecurrent(mode: RecurrentMode, s: { T: number; B: number; I: number; H: number }): void {
       const rng = new Rng(92);
-      const s = { T: 3, B: 24, I: 11, H: 100 }; // big enough for 2 threads per step; H spans several NR panels
       const p = recurrentProblem(rng, mode, s);
       const { T, B, I, H } = s;
       const GH = gatesOf(mode) * H;
@@ -205,9 +222,9 @@ function nativeScaleTests(k: Kernels, isa: string): void {
       const cT = lstm ? new Float32Array(B * H) : null;
       const ws = new Float32Array(k.recurrentWorkspaceSize(p.desc));
       k.recurrentForward(p.desc, p.w, p.x, p.h0, p.c0, y, hT, cT, ws);
-      assertClose(y, ry, 2e-5, 1, `${mode} y`);
-      assertClose(hT, rhT, 2e-5, 1, `${mode} hT`);
-      if (cT) assertClose(cT, rcT!, 2e-5, 1, `${mode} cT`);
+      assertClose(y, ry, 2e-5, 1, `${mode} B=${s.B} y`);
+      assertClose(hT, rhT, 2e-5, 1, `${mode} B=${s.B} hT`);
+      if (cT) assertClose(cT, rcT!, 2e-5, 1, `${mode} B=${s.B} cT`);
 
       const dy = rand(rng, T * B * H);
       const dhT = rand(rng, B * H);
@@ -226,16 +243,15 @@ function nativeScaleTests(k: Kernels, isa: string): void {
       for (let pass = 1; pass <= 2; pass++) {
         k.recurrentBackward(p.desc, p.w, p.x, p.h0, p.c0, y, ws, Float32Array.from(dy), dhT, dcT, dx, dh0, dc0, g);
         const twice = (a: F): Float64Array => Float64Array.from(a, (v) => pass * v);
-        assertClose(g.weightIh, twice(rg.weightIh), 1e-4, 1, `${mode} pass ${pass} dW_ih`);
-        assertClose(g.weightHh, twice(rg.weightHh), 1e-4, 1, `${mode} pass ${pass} dW_hh`);
-        assertClose(g.biasIh!, twice(rg.biasIh!), 1e-4, 1, `${mode} pass ${pass} db_ih`);
-        assertClose(g.biasHh!, twice(rg.biasHh!), 1e-4, 1, `${mode} pass ${pass} db_hh`);
-        assertClose(dx, rdx, 1e-4, 1, `${mode} pass ${pass} dx`);
-        assertClose(dh0, rdh0, 1e-4, 1, `${mode} pass ${pass} dh0`);
-        if (dc0) assertClose(dc0, rdc0!, 1e-4, 1, `${mode} pass ${pass} dc0`);
+        assertClose(g.weightIh, twice(rg.weightIh), 1e-4, 1, `${mode} B=${s.B} pass ${pass} dW_ih`);
+        assertClose(g.weightHh, twice(rg.weightHh), 1e-4, 1, `${mode} B=${s.B} pass ${pass} dW_hh`);
+        assertClose(g.biasIh!, twice(rg.biasIh!), 1e-4, 1, `${mode} B=${s.B} pass ${pass} db_ih`);
+        assertClose(g.biasHh!, twice(rg.biasHh!), 1e-4, 1, `${mode} B=${s.B} pass ${pass} db_hh`);
+        assertClose(dx, rdx, 1e-4, 1, `${mode} B=${s.B} pass ${pass} dx`);
+        assertClose(dh0, rdh0, 1e-4, 1, `${mode} B=${s.B} pass ${pass} dh0`);
+        if (dc0) assertClose(dc0, rdc0!, 1e-4, 1, `${mode} B=${s.B} pass ${pass} dc0`);
       }
-    }
-  });
+  }
 
   test(`${isa}: sum, sumSquares and an optimizer step over 300001 elements`, () => {
     const rng = new Rng(93);

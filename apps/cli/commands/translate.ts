@@ -40,6 +40,7 @@ const CELLS: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu'];
 const OPTIMIZERS: OptimizerName[] = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'];
 
 interface DecodeCli {
+  replaceUnk: boolean;
   beam: number;
   maxLenA: number;
   maxLenB: number;
@@ -53,17 +54,28 @@ function addDecodeOptions(cmd: Command, beamDefault: number): Command {
     .option('--max-len-a <a>', 'output length limit a·source_length + b: a', num(0), 1.5)
     .option('--max-len-b <b>', 'output length limit: b', num(0), 10)
     .option('--length-penalty <alpha>', 'beam scores are log P / length^alpha', num(0), 1)
-    .option('--decode-batch-size <n>', 'sentences decoded together', int(1), 32);
+    .option('--decode-batch-size <n>', 'sentences decoded together', int(1), 32)
+    .option('--no-replace-unk', 'keep <unk> in the output (default: word models copy the source word it attended to most)');
 }
 
 function decodeOpts(o: DecodeCli, eosId: number) {
   return { beam: o.beam, maxLenA: o.maxLenA, maxLenB: o.maxLenB, lengthPenalty: o.lengthPenalty, batchSize: o.decodeBatchSize, eosId };
 }
 
-/** Translates raw source lines to detokenized target lines. */
+/**
+ * Translates raw source lines to detokenized target lines. With replaceUnk (word sides), an
+ * output <unk> becomes the source word it attended to most (Luong et al. 2015's unknown-word
+ * replacement), or stays <unk> when that is the source <eos>.
+ */
 export function translateLines(loaded: { model: Seq2Seq; src: TranslationSide; tgt: TranslationSide }, lines: readonly string[], o: DecodeCli): string[] {
   const sources = lines.map((l) => withEos(loaded.src.encode(l), loaded.src.eosId));
-  return translateIds(loaded.model, sources, decodeOpts(o, loaded.tgt.eosId)).map((h) => loaded.tgt.decode(h.ids));
+  const hyps = translateIds(loaded.model, sources, decodeOpts(o, loaded.tgt.eosId));
+  const replace = o.replaceUnk !== false && loaded.src.kind === 'word' && loaded.tgt.kind === 'word';
+  return hyps.map((h, i) => {
+    if (!replace) return loaded.tgt.decode(h.ids);
+    const words = loaded.src.words(lines[i]!);
+    return loaded.tgt.decode(h.ids, (j) => words[h.alignment[j]!]);
+  });
 }
 
 interface TrainCli extends DecodeCli {

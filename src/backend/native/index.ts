@@ -6,6 +6,10 @@
  *
  * Node only (it loads a .node file); the browser entry never imports it.
  *
+ * Environment: RNNLM_THREADS (kernel threads, default: the CPUs this process may use),
+ * RNNLM_NATIVE_ISA (avx512 | avx2 | generic: force a lower instruction-set build),
+ * RNNLM_NATIVE_ADDON (path of the .node file, instead of native/build/Release/rnnlm_native.node).
+ *
  * Dimension legend: as in kernels.ts (M/N/K gemm, T time, B batch, I input, H hidden, V vocab).
  */
 import { createRequire } from 'node:module';
@@ -21,6 +25,8 @@ interface NativeAddon {
   setThreads(n: number): number;
   fmaPeak(ms: number): number;
   cpuGhz(ms: number): number;
+  poolAccounting(on: boolean): void;
+  takePoolBusy(): number[];
   gemm(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: F, B: F, beta: number, C: F): void;
   add(a: F, b: F, out: F): void;
   mul(a: F, b: F, out: F): void;
@@ -65,6 +71,13 @@ export interface NativeControls {
   fmaPeakGflops(ms: number): number;
   /** Clock estimate in GHz from a chain of dependent integer adds (runs ~ms milliseconds). */
   cpuGhz(ms: number): number;
+  /**
+   * Turns on/off summing each kernel thread's own CPU time inside kernels, and takes (and resets)
+   * those sums in seconds per thread. On a shared machine the busiest thread's sum is the time the
+   * work would take with the cores to itself.
+   */
+  setAccounting(on: boolean): void;
+  takeBusySeconds(): number[];
 }
 
 const ADDON_PATHS = [
@@ -109,6 +122,8 @@ export function nativeControls(): NativeControls | null {
     setThreads: (n) => addon.setThreads(n),
     fmaPeakGflops: (ms) => addon.fmaPeak(ms),
     cpuGhz: (ms) => addon.cpuGhz(ms),
+    setAccounting: (on) => addon.poolAccounting(on),
+    takeBusySeconds: () => addon.takePoolBusy(),
   };
 }
 
