@@ -243,6 +243,10 @@ function cpuModel(): string {
   return `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} logical CPUs)`;
 }
 
+/** Environment variables that change what either side runs (printed so a table can be reproduced). */
+const ENV_KEYS = ['RNNLM_BACKEND', 'RNNLM_THREADS', 'RNNLM_NATIVE_ISA', 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'OPENBLAS_NUM_THREADS', 'LD_LIBRARY_PATH'];
+const envSet = (): Record<string, string> => Object.fromEntries(ENV_KEYS.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
+
 const loadavg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 // ---- main ------------------------------------------------------------------------------------
@@ -319,6 +323,8 @@ out.push(
 out.push(`Medians of ${repeats} run(s) per side, [min–max]; each run a fresh process. Word LM: PTB, LSTM 2×200 (small, dropout 0) /`);
 out.push(`2×650 (medium, dropout 0.5), V=10000, train B=20 bptt=35 SGD lr 20 clip 0.25, eval B=10; generation: char LSTM 2×512,`);
 out.push(`emb 512, V=65, B=1 T=1, sampling included. Ratio > 1 means rnnlm is faster (throughput rnnlm/PyTorch, latency PyTorch/rnnlm).`);
+const env = Object.entries(envSet()).map(([k, v]) => `${k}=${v}`);
+out.push(`Environment: ${env.length ? env.join(' ') : '(none of the tuning variables set)'}${opts['torch-lib-path'] ? `; PyTorch LD_LIBRARY_PATH += ${opts['torch-lib-path']}` : ''}`);
 if (checks.length) {
   out.push(
     `Cross-check (same initial weights, dropout off): ${checks.map((c) => `${c.model} max |Δloss| ${c.maxAbsDiff.toExponential(1)} ${c.ok ? 'OK' : 'FAILED'}`).join('; ')}`,
@@ -335,7 +341,7 @@ if (opts.json) {
     date: started.toISOString(),
     cpu: cpuModel(),
     loadAverage: { start: loadStart, end: loadEnd },
-    settings: { repeats, threads, configs, checkWindows, torchLibPath: opts['torch-lib-path'] ?? null },
+    settings: { repeats, threads, configs, checkWindows, torchLibPath: opts['torch-lib-path'] ?? null, env: envSet() },
     rnnlm: rnnlmInfo,
     pytorch: torchInfo,
     checks,
