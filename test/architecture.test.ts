@@ -79,3 +79,23 @@ test('lower layers do not import higher ones', () => {
   });
   assert.deepEqual(bad, []);
 });
+
+test('front-ends (apps/) import only the public entry points of src/', () => {
+  const PUBLIC = new Set(['node.js', 'web.js', 'index.js', 'translate/index.js']);
+  const bad: [string, string][] = [];
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      return e.isDirectory() ? walk(p) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [p] : [];
+    });
+  for (const file of walk(path.join(root, 'apps'))) {
+    const text = fs.readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/from\s+'([^']+)'/g)) {
+      const spec = m[1]!;
+      if (!spec.startsWith('.')) continue;
+      const rel = path.relative(path.join(root, 'src'), path.resolve(path.dirname(file), spec));
+      if (!rel.startsWith('..') && !PUBLIC.has(rel.split(path.sep).join('/'))) bad.push([path.relative(root, file), spec]);
+    }
+  }
+  assert.deepEqual(bad, []);
+});

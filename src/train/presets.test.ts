@@ -27,7 +27,8 @@ describe('presets', () => {
   test('ptb-small is Zaremba et al. small', () => {
     const { model: m, train: t } = getPreset('ptb-small');
     assert.deepEqual([m.numLayers, m.hiddenSize, m.embedSize, m.dropout, m.init], [2, 200, 200, 0, 0.1]);
-    assert.deepEqual([t.bptt, t.batchSize, t.optimizer, t.lr, t.clip, t.epochs], [20, 20, 'sgd', 1, 5, 13]);
+    // ptb_word_lm's lr 1 / clip 5 on a window's summed loss = lr 20 / clip 0.25 on the token mean (bptt 20).
+    assert.deepEqual([t.bptt, t.batchSize, t.optimizer, t.lr, t.clip, t.epochs], [20, 20, 'sgd', 20, 0.25, 13]);
     assert.deepEqual(t.lrDecay, { kind: 'after', startEpoch: 4, factor: 0.5 });
   });
 

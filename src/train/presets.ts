@@ -61,16 +61,18 @@ const awd = (data: PresetData, o: { dropoutInput: number; dropoutHidden: number;
 export const PRESETS: Readonly<Record<string, TrainPreset>> = {
   'ptb-small': {
     name: 'ptb-small',
-    summary: 'Zaremba et al. small: 2×200 LSTM, no dropout, SGD lr 1 halved per epoch after epoch 4, 13 epochs',
+    summary: 'Zaremba et al. small: 2×200 LSTM, no dropout, SGD (lr 1 per summed window = 20 per token-mean) halved per epoch after epoch 4, 13 epochs',
     source:
       'Zaremba, Sutskever & Vinyals 2014, "Recurrent Neural Network Regularization", small config (TensorFlow ptb_word_lm SmallConfig): ' +
       'init U(±0.1), lr 1, max_grad_norm 5, 2 layers, num_steps 20, hidden 200, max_epoch 4, max_max_epoch 13, keep_prob 1, lr_decay 0.5, batch 20. ' +
-      'Deviation: U(±0.1) covers embedding and decoder; the LSTM keeps PyTorch init U(±1/√200) ≈ U(±0.07).',
+      'Units: ptb_word_lm minimises the loss SUMMED over the 20 steps of a window (averaged over the batch); rnnlm averages over all ' +
+      'T·B tokens, so its gradient is 20× smaller, and lr 1 / clip 5 there are lr 20 / clip 0.25 here (the same updates; they are also ' +
+      "PyTorch word_language_model's defaults). Deviation: U(±0.1) covers embedding and decoder; the LSTM keeps PyTorch init U(±1/√200) ≈ U(±0.07).",
     expected: 'validation perplexity ≈ 120, test ≈ 115',
     data: PTB,
     model: { embedSize: 200, hiddenSize: 200, numLayers: 2, cell: 'lstm', dropout: 0, tieWeights: false, init: 0.1, seed: 1 },
     train: {
-      batchSize: 20, bptt: 20, epochs: 13, optimizer: 'sgd', lr: 1, clip: 5, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 20,
+      batchSize: 20, bptt: 20, epochs: 13, optimizer: 'sgd', lr: 20, clip: 0.25, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 20,
       lrDecay: { kind: 'after', startEpoch: 4, factor: 0.5 }, checkpointEvery: 2000,
     },
   },
