@@ -14,7 +14,6 @@ import {
   WordTokenizer,
   browserPlatform,
   generate,
-  generateTokens,
   loadLanguageModel,
   logSoftmaxRow,
   noGrad,

@@ -25,7 +25,7 @@
  * surrogates; with the default addEos it also holds when the text is empty or ends in '\n'.
  */
 import { RnnlmError } from '../errors.js';
-import { checkId, checkTokenizerJSON, corruptTokenizer, TOKENIZER_JSON_VERSION, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
+import { checkId, encodeLines, checkTokenizerJSON, corruptTokenizer, TOKENIZER_JSON_VERSION, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 import { Vocab } from './vocab.js';
 import { EOS } from './word.js';
 
@@ -258,21 +258,9 @@ export class BpeTokenizer implements Tokenizer {
     const lines = text.split('\n');
     const terminated = lines[lines.length - 1] === '';
     if (terminated) lines.pop();
-    let out = new Int32Array(Math.max(16, text.length >> 1));
-    let n = 0;
-    const push = (id: number): void => {
-      if (n === out.length) {
-        const grown = new Int32Array(out.length * 2);
-        grown.set(out);
-        out = grown;
-      }
-      out[n++] = id;
-    };
-    for (let i = 0; i < lines.length; i++) {
-      for (const w of lineWords(lines[i]!)) for (const id of this.encodeWord(w)) push(id);
-      if (addEos || terminated || i < lines.length - 1) push(this.eosId);
-    }
-    return out.slice(0, n);
+    return encodeLines(lines, terminated, addEos, this.eosId, (line, push) => {
+      for (const w of lineWords(line)) for (const id of this.encodeWord(w)) push(id);
+    }, text.length >> 1);
   }
 
   decode(ids: ArrayLike<number>): string {

@@ -71,3 +71,32 @@ export function checkTokenizerJSON(json: unknown, kind: TokenizerKind): { obj: R
   }
   return { obj, tokens: tokens as string[] };
 }
+
+/**
+ * Ids of a text read line by line (word and BPE tokenizers): each line's ids, then `eosId`
+ * after every line, except after an unterminated last line when `addEos` is false (a prompt).
+ */
+export function encodeLines(
+  lines: readonly string[],
+  terminated: boolean,
+  addEos: boolean,
+  eosId: number,
+  lineIds: (line: string, push: (id: number) => void) => void,
+  sizeHint: number,
+): Int32Array {
+  let out = new Int32Array(Math.max(16, sizeHint));
+  let n = 0;
+  const push = (id: number): void => {
+    if (n === out.length) {
+      const grown = new Int32Array(out.length * 2);
+      grown.set(out);
+      out = grown;
+    }
+    out[n++] = id;
+  };
+  for (let i = 0; i < lines.length; i++) {
+    lineIds(lines[i]!, push);
+    if (addEos || terminated || i < lines.length - 1) push(eosId);
+  }
+  return out.slice(0, n);
+}

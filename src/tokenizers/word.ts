@@ -14,7 +14,7 @@
  */
 import { RnnlmError } from '../errors.js';
 import { Vocab } from './vocab.js';
-import { checkId, checkTokenizerJSON, corruptTokenizer, TOKENIZER_JSON_VERSION, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
+import { checkId, encodeLines, checkTokenizerJSON, corruptTokenizer, TOKENIZER_JSON_VERSION, type Tokenizer, type TokenizerJSON } from './tokenizer.js';
 
 export const EOS = '<eos>';
 export const UNK = '<unk>';
@@ -225,21 +225,9 @@ export class WordTokenizer implements Tokenizer {
     if (typeof text !== 'string') throw new RnnlmError('invalid_argument', 'encode needs a string');
     const addEos = options.addEos ?? true;
     const { lines, terminated } = splitLines(text);
-    let out = new Int32Array(Math.max(16, (text.length >> 2) + lines.length));
-    let n = 0;
-    const push = (id: number): void => {
-      if (n === out.length) {
-        const grown = new Int32Array(out.length * 2);
-        grown.set(out);
-        out = grown;
-      }
-      out[n++] = id;
-    };
-    for (let i = 0; i < lines.length; i++) {
-      for (const w of splitWords(lines[i]!)) push(this.wordId(w));
-      if (addEos || terminated || i < lines.length - 1) push(this.eosId);
-    }
-    return out.slice(0, n);
+    return encodeLines(lines, terminated, addEos, this.eosId, (line, push) => {
+      for (const w of splitWords(line)) push(this.wordId(w));
+    }, (text.length >> 2) + lines.length);
   }
 
   /** Words joined by single spaces; `<eos>` becomes '\n'. */

@@ -12,14 +12,14 @@
  * The model weights themselves are the checkpoint's model.safetensors.
  */
 import { RnnlmError } from '../errors.js';
-import { loadCheckpoint, type TrainingState } from '../io/checkpoint.js';
-import { RNNLM, type RNNState, parseRNNLMConfig } from '../models/rnnlm.js';
+import type { TrainingState } from '../io/checkpoint.js';
+import { type LoadedModel, loadLanguageModel } from '../io/lm.js';
+import type { RNNState } from '../models/rnnlm.js';
 import type { NTASGDState } from '../optim/asgd.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import type { ScheduleState } from '../optim/schedule.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/tensor.js';
-import { type Tokenizer, tokenizerFromJSON } from '../tokenizers/index.js';
 
 export type { TrainingState };
 
@@ -233,11 +233,7 @@ function stableJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export interface ResumableCheckpoint {
-  model: RNNLM;
-  tokenizer: Tokenizer;
-  trainingState: TrainingState | null;
-}
+export type ResumableCheckpoint = LoadedModel;
 
 /**
  * Loads a checkpoint directory for further training: the model (every RNNLMConfig field,
@@ -245,17 +241,7 @@ export interface ResumableCheckpoint {
  * state (null when it was saved without one).
  */
 export function loadResumableCheckpoint(dir: string, opts: { dtype?: DType } = {}): ResumableCheckpoint {
-  const ck = loadCheckpoint(dir, opts);
-  const cfg = parseRNNLMConfig(ck.config, `${dir}/config.json`);
-  const tokenizer = tokenizerFromJSON(ck.tokenizer);
-  if (tokenizer.vocabSize !== cfg.vocabSize) {
-    throw new RnnlmError(
-      'checkpoint_mismatch',
-      `${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model expects ${cfg.vocabSize}; the checkpoint files come from different runs`,
-    );
-  }
-  const model = new RNNLM({ ...cfg, dtype: opts.dtype ?? 'float32' });
-  model.loadStateDict(ck.stateDict);
-  model.train();
-  return { model, tokenizer, trainingState: ck.trainingState };
+  const loaded = loadLanguageModel(dir, opts);
+  loaded.model.train();
+  return loaded;
 }

@@ -15,6 +15,7 @@ import { crossEntropy } from '../ops/loss.js';
 import { type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer } from '../optim/index.js';
 import { ReduceLROnPlateau } from '../optim/schedule.js';
 import { platform } from '../platform/platform.js';
+import type { StepInfo } from '../train/loop.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type EncodedPair, IGNORE, type TranslationBatch, makeBatches } from './data.js';
@@ -39,18 +40,8 @@ export interface TranslationTrainConfig {
   seed: number;
 }
 
-export interface TranslationStepInfo {
-  epoch: number;
-  batch: number;
-  batches: number;
-  step: number;
-  /** Mean loss per target token since the epoch started. */
-  loss: number;
-  lr: number;
-  gradNorm: number;
-  tokensPerSecond: number;
-  elapsedSeconds: number;
-}
+/** Progress after each update: the same record as the language-model loop's (loss is per target token). */
+export type TranslationStepInfo = StepInfo;
 
 export interface TranslationEpochInfo {
   epoch: number;

@@ -24,7 +24,6 @@ import {
 } from '../../src/backend/kernels.js';
 import { Rng } from '../../src/tensor/random.js';
 import {
-  type NaiveRecurrentWeights,
   finiteDifferences,
   naiveGemm,
   naiveLogSumExp,

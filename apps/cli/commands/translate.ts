@@ -24,7 +24,6 @@ import {
   formatBleu,
   loadTranslationModel,
   parsePairs,
-  readLines,
   readParallel,
   saveTranslationModel,
   splitParallel,
