@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { registerBackend, setBackend } from '../../src/backend/backend.js';
 import { jsBackend } from '../../src/backend/js/index.js';
+import { loadNativeBackend, nativeUnavailableReason } from '../../src/backend/native/index.js';
 import { RNNLM } from '../../src/models/rnnlm.js';
 import { crossEntropy } from '../../src/ops/index.js';
 import { backward } from '../../src/autograd/index.js';
@@ -17,6 +18,14 @@ import { type Fixture, type FixtureConfig, type TensorJson, fixtureNames, loadFi
 
 registerBackend(jsBackend);
 setBackend('js');
+// The fast backend must match PyTorch too (float32: it has no float64 kernels).
+const native = loadNativeBackend();
+if (native) registerBackend(native);
+const RUNS = [
+  { backend: 'js', dtype: 'float64' },
+  { backend: 'js', dtype: 'float32' },
+  { backend: 'native', dtype: 'float32' },
+] as const;
 
 /** Allowed error: absolute for |expected| <= 1, relative above. */
 const TOL: Record<DType, number> = { float64: 1e-9, float32: 1e-5 };
@@ -101,11 +110,13 @@ describe('golden fixtures (PyTorch reference files)', () => {
   }
 });
 
-for (const dtype of ['float64', 'float32'] as const) {
-  describe(`RNNLM matches PyTorch (${dtype})`, () => {
+for (const { backend, dtype } of RUNS) {
+  const skip = backend === 'native' && !native ? `native backend not built: ${nativeUnavailableReason()}` : false;
+  describe(`RNNLM matches PyTorch (${backend} backend, ${dtype})`, { skip }, () => {
     const tol = TOL[dtype];
     for (const name of EXPECTED_CASES) {
       test(`${name}: logits, loss, final state and gradients`, () => {
+        setBackend(backend);
         const fx = loadFixture(name, dtype);
         const raw = fx.raw;
         const { T, B } = fx.config;
