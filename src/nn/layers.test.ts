@@ -11,15 +11,12 @@ import { Tensor } from '../tensor/tensor.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
 import { RNN } from './rnn.js';
+import { randTensor } from '../../test/helpers/tensors.js';
 
 const TOL = 1e-6;
 const modes: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
 
-function rand(shape: number[], rng: Rng, requiresGrad = true): Tensor {
-  const t = Tensor.zeros(shape, 'float64', requiresGrad);
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniformRange(-1, 1);
-  return t;
-}
+const rand = (shape: number[], rng: Rng, requiresGrad = true): Tensor => randTensor(rng, shape, -1, 1, requiresGrad);
 
 describe('layer gradcheck (float64)', () => {
   test('Linear and Embedding', () => {

@@ -14,12 +14,9 @@ import { recurrent } from '../ops/recurrent.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { RNN } from './rnn.js';
+import { randTensor } from '../../test/helpers/tensors.js';
 
-function rand(shape: number[], rng: Rng, requiresGrad = true): Tensor {
-  const t = Tensor.zeros(shape, 'float64', requiresGrad);
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniformRange(-1, 1);
-  return t;
-}
+const rand = (shape: number[], rng: Rng, requiresGrad = true): Tensor => randTensor(rng, shape, -1, 1, requiresGrad);
 
 describe('per-layer hidden sizes', () => {
   test('sizes that differ: a ModuleList of single-layer RNNs ({k}.weight_ih_l0 …)', () => {

@@ -8,13 +8,10 @@ import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { concatLast } from './concat-last.js';
 import { mul } from './elementwise.js';
+import { randTensor } from '../../test/helpers/tensors.js';
 
 const rng = new Rng(5);
-function rand(shape: number[]): Tensor {
-  const t = Tensor.zeros(shape, 'float64', true);
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniformRange(-1, 1);
-  return t;
-}
+const rand = (shape: number[]): Tensor => randTensor(rng, shape);
 
 describe('concatLast', () => {
   test('places each input in its columns', () => {

@@ -13,13 +13,9 @@ import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { dropout, embeddingDropout, lockedDropout, maskedEmbedding } from './dropout.js';
 import { embedding } from './embedding.js';
+import { randTensor } from '../../test/helpers/tensors.js';
 
-function rand(shape: number[], seed: number): Tensor {
-  const r = new Rng(seed);
-  const t = Tensor.zeros(shape, 'float64', true);
-  for (let i = 0; i < t.size; i++) t.data[i] = r.uniformRange(-1, 1);
-  return t;
-}
+const rand = (shape: number[], seed: number): Tensor => randTensor(new Rng(seed), shape);
 
 describe('lockedDropout', () => {
   test('one [B,F] mask shared by every time step, values 0 or 1/(1−p)', () => {

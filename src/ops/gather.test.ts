@@ -7,13 +7,10 @@ import { isRnnlmError } from '../errors.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { gatherRows, reverseWithinLengthIndex, transposeIndex } from './gather.js';
+import { randTensor } from '../../test/helpers/tensors.js';
 
 const rng = new Rng(9);
-function rand(shape: number[]): Tensor {
-  const t = Tensor.zeros(shape, 'float64', true);
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniformRange(-1, 1);
-  return t;
-}
+const rand = (shape: number[]): Tensor => randTensor(rng, shape);
 
 describe('gatherRows', () => {
   test('selects rows of a 3-D tensor, repeats allowed', () => {

@@ -7,13 +7,10 @@ import type { RecurrentMode } from '../backend/kernels.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { add, applyMask, crossEntropy, dropoutMask, embedding, exp, linear, log, matmul, mean, mul, neg, recurrent, relu, reshape, scale, sigmoid, stack, sum, tanh, unstack } from './index.js';
+import { randTensor } from '../../test/helpers/tensors.js';
 
 const rng = new Rng(7);
-function rand(shape: number[], lo = -1, hi = 1): Tensor {
-  const t = Tensor.zeros(shape, 'float64', true);
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniformRange(lo, hi);
-  return t;
-}
+const rand = (shape: number[], lo = -1, hi = 1): Tensor => randTensor(rng, shape, lo, hi);
 const TOL = 1e-6;
 
 function expectOk(name: string, r: ReturnType<typeof gradcheck>): void {

@@ -13,13 +13,10 @@ import { Tensor } from '../tensor/tensor.js';
 import { concatFlat, splitFlat } from './concat-flat.js';
 import { scale } from './elementwise.js';
 import { meanSquare, timeDiff } from './regularization.js';
+import { randTensor } from '../../test/helpers/tensors.js';
 
 const rng = new Rng(21);
-function rand(shape: number[]): Tensor {
-  const t = Tensor.zeros(shape, 'float64', true);
-  for (let i = 0; i < t.size; i++) t.data[i] = rng.uniformRange(-1, 1);
-  return t;
-}
+const rand = (shape: number[]): Tensor => randTensor(rng, shape);
 
 describe('meanSquare and timeDiff', () => {
   test('values: mean(x²) and x[t+1] − x[t] along the first axis', () => {
