@@ -64,6 +64,13 @@ export function accumulateGrad(t: Tensor, write: (buf: FloatArray) => void): voi
   kernelsFor(tmp).axpy(1, tmp, t.grad.data);
 }
 
+/** Adds `buf`, a gradient the caller computed and hands over, to t's gradient (it becomes it when t has none). */
+export function addGrad(t: Tensor, buf: FloatArray): void {
+  if (!t.requiresGrad) return;
+  if (t.grad === null) t.grad = new Tensor(buf, t.shape);
+  else kernelsFor(buf).axpy(1, buf, t.grad.data);
+}
+
 /** Gradient buffer of t that kernels may ACCUMULATE into (allocated as zeros when missing). */
 export function gradBuffer(t: Tensor): FloatArray {
   if (t.grad === null) t.grad = new Tensor(allocArray(t.dtype, t.size), t.shape);

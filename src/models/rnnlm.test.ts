@@ -7,13 +7,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import '../../test/helpers/backend.js';
+import { backward } from '../autograd/graph.js';
 import { gradcheck } from '../autograd/gradcheck.js';
 import { isRnnlmError } from '../errors.js';
 import { add } from '../ops/elementwise.js';
 import { crossEntropy } from '../ops/loss.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { RNNLM, type RNNLMConfig, activationPenalty, parseRNNLMConfig } from './rnnlm.js';
+import { RNNLM, type RNNLMConfig, activationPenalty, detachState, parseRNNLMConfig } from './rnnlm.js';
 
 const AWD: Partial<RNNLMConfig> = {
   hiddenSizes: [6, 6, 4],
@@ -146,5 +147,29 @@ describe('parseRNNLMConfig', () => {
     assert.throws(() => parseRNNLMConfig({ ...base, dropoutHidden: 2 }, 'x/config.json'), (e: unknown) => corrupt(e) && /x\/config\.json: dropoutHidden/.test((e as Error).message));
     assert.throws(() => parseRNNLMConfig({ ...base, hiddenSizes: [3, 'a'] }), corrupt);
     assert.throws(() => parseRNNLMConfig({ ...base, cell: 'transformer' }), corrupt);
+  });
+});
+
+describe('RNNLM.forwardLoss (decoder fused into the loss)', () => {
+  const grads = (m: RNNLM): number[][] => m.parameters().map((p) => Array.from(p.grad!.data));
+  test('the same loss, state and gradients as crossEntropy(forward().logits), dropout on, over several steps', () => {
+    const cfg: Partial<RNNLMConfig> = { ...AWD, dropout: 0.3, dtype: 'float64' };
+    const [a, b] = [model(cfg), model(cfg)];
+    const [T, B] = [3, 2];
+    let [sa, sb] = [a.initState(B), b.initState(B)];
+    for (let step = 0; step < 3; step++) {
+      const x = ids(T * B, 10 + step);
+      const tg = ids(T * B, 20 + step);
+      for (const m of [a, b]) m.zeroGrad();
+      const outA = a.forward(x, T, B, sa);
+      const lossA = crossEntropy(outA.logits, tg);
+      const outB = b.forwardLoss(x, tg, T, B, sb);
+      assert.equal(outB.loss.item(), lossA.item(), `step ${step}: loss`);
+      assert.deepEqual(Array.from(outB.state.h.data), Array.from(outA.state.h.data));
+      backward(lossA);
+      backward(outB.loss);
+      assert.deepEqual(grads(b), grads(a), `step ${step}: gradients`);
+      [sa, sb] = [detachState(outA.state), detachState(outB.state)];
+    }
   });
 });

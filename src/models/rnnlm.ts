@@ -22,7 +22,9 @@ import { RNN, type RNNState } from '../nn/rnn.js';
 import { dropout, embeddingDropout, lockedDropout } from '../ops/dropout.js';
 import { add, reshape, scale } from '../ops/elementwise.js';
 import { meanSquare, timeDiff } from '../ops/regularization.js';
+import { linearCrossEntropy } from '../ops/loss.js';
 import { Rng } from '../tensor/random.js';
+import { ScratchBuffer } from '../tensor/scratch.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
 
 export interface RNNLMConfig {
@@ -68,6 +70,11 @@ export interface RNNLMOutput {
   droppedHidden: Tensor;
 }
 
+/** What forwardLoss() returns: the loss [1] in place of the logits. */
+export interface RNNLMLossOutput extends Omit<RNNLMOutput, 'logits'> {
+  loss: Tensor;
+}
+
 const PROBS = ['dropout', 'dropoutInput', 'dropoutHidden', 'dropoutOutput', 'dropoutEmbedding', 'weightDrop'] as const;
 
 export class RNNLM extends Module {
@@ -78,6 +85,8 @@ export class RNNLM extends Module {
   readonly decoder: Linear;
   /** Drives dropout masks; its state is saved with training checkpoints. */
   readonly rng: Rng;
+  /** forwardLoss's [T·B, V] logits block, kept from one training step to the next. */
+  private readonly headScratch = new ScratchBuffer();
 
   constructor(cfg: RNNLMConfig) {
     super();
@@ -145,6 +154,23 @@ export class RNNLM extends Module {
    * state null = zeros. Detach the returned state before feeding the next BPTT window.
    */
   forward(ids: Int32Array, T: number, B: number, state: RNNState | null = null): RNNLMOutput {
+    const { features, ...rest } = this.features(ids, T, B, state);
+    return { logits: this.decoder.forward(features), ...rest }; // logits [T·B, V]
+  }
+
+  /**
+   * The mean cross-entropy of targets [T·B] (ignoreIndex −100 skips a row) given ids, as
+   * crossEntropy(forward(…).logits, targets) but with the decoder fused into the loss, so
+   * training never holds a [T·B, V] logits tensor (see linearCrossEntropy).
+   */
+  forwardLoss(ids: Int32Array, targets: Int32Array, T: number, B: number, state: RNNState | null = null): RNNLMLossOutput {
+    const { features, ...rest } = this.features(ids, T, B, state);
+    const d = this.decoder;
+    return { loss: linearCrossEntropy(features, d.weight, d.bias, targets, { scratch: this.headScratch }), ...rest };
+  }
+
+  /** Everything before the decoder: the (dropped-out) last layer output [T·B, H]. */
+  private features(ids: Int32Array, T: number, B: number, state: RNNState | null): Omit<RNNLMOutput, 'logits'> & { features: Tensor } {
     if (ids.length !== T * B) throw new RnnlmError('shape_mismatch', `forward: ${ids.length} ids is not T·B = ${T}·${B}`);
     const c = this.config;
     const train = this.training;
@@ -158,7 +184,7 @@ export class RNNLM extends Module {
     const dropped = train && c.dropoutOutput > 0 ? lockedDropout(y, c.dropoutOutput, this.rng) : y;
     let out = reshape(dropped, [T * B, c.hiddenSize]); // [T·B, H]
     if (p > 0) out = dropout(out, p, this.rng);
-    return { logits: this.decoder.forward(out), state: next, hidden: y, droppedHidden: dropped }; // logits [T·B, V]
+    return { features: out, state: next, hidden: y, droppedHidden: dropped };
   }
 }
 

@@ -7,9 +7,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import '../../test/helpers/backend.js';
+import { backward } from '../autograd/graph.js';
 import { gradcheck } from '../autograd/gradcheck.js';
 import { isRnnlmError } from '../errors.js';
 import { dropoutMask } from '../ops/dropout.js';
+import { sum } from '../ops/elementwise.js';
 import { recurrent } from '../ops/recurrent.js';
 import { Rng } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -124,4 +126,25 @@ describe('weight-drop (DropConnect on weight_hh) and locked dropout between laye
       for (let l = 0; l < sizes.length; l++) assert.ok(r.perInput[2 + 4 * l + 1]!.norm > 0, `layer ${l} weight_hh gradient`);
     });
   }
+});
+
+describe('layer workspaces', () => {
+  test('a second forward before the first backward does not disturb it (each layer reuses one workspace)', () => {
+    const make = (): RNN => new RNN({ mode: 'lstm', inputSize: 3, hiddenSize: 4, numLayers: 2, dtype: 'float64', rng: new Rng(5) });
+    const rng = new Rng(6);
+    const [x1, x2] = [rand([3, 2, 3], rng, false), rand([3, 2, 3], rng, false)];
+    const lossOf = (r: RNN, x: Tensor): Tensor => sum(r.forward(x).y);
+    const ref = make();
+    backward(lossOf(ref, x1));
+    const want = ref.parameters().map((p) => Array.from(p.grad!.data));
+    const rnn = make();
+    for (let step = 0; step < 2; step++) {
+      rnn.zeroGrad();
+      const first = lossOf(rnn, x1);
+      const second = lossOf(rnn, x2); // built while the first graph still holds the workspaces
+      backward(first);
+      assert.deepEqual(rnn.parameters().map((p) => Array.from(p.grad!.data)), want, `step ${step}`);
+      backward(second);
+    }
+  });
 });

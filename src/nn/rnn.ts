@@ -25,6 +25,7 @@ import { concatFlat, splitFlat } from '../ops/concat-flat.js';
 import { dropout, lockedDropout } from '../ops/dropout.js';
 import { type RecurrentParams, recurrent } from '../ops/recurrent.js';
 import { stack, unstack } from '../ops/stack.js';
+import { ScratchBuffer } from '../tensor/scratch.js';
 import { expectShape } from '../tensor/shape.js';
 import type { Rng } from '../tensor/random.js';
 import { type DType, Tensor } from '../tensor/tensor.js';
@@ -80,6 +81,8 @@ export class RNN extends Module {
   private readonly rng: Rng;
   /** 'list' layout: one single-layer RNN per layer. */
   private readonly layers: RNN[] = [];
+  /** Each layer's forward-to-backward workspace, reused from step to step. */
+  private readonly workspaces: ScratchBuffer[];
 
   constructor(o: RNNOptions) {
     super();
@@ -117,6 +120,7 @@ export class RNN extends Module {
     this.numLayers = this.hiddenSizes.length;
     this.hiddenSize = this.hiddenSizes[this.numLayers - 1]!;
     this.layout = this.hiddenSizes.every((h) => h === this.hiddenSize) ? 'stacked' : 'list';
+    this.workspaces = this.hiddenSizes.map(() => new ScratchBuffer());
     checkProb('dropout', this.dropout);
     checkProb('dropoutHidden', this.dropoutHidden);
     checkProb('weightDrop', this.weightDrop);
@@ -198,7 +202,7 @@ export class RNN extends Module {
     for (let l = 0; l < L; l++) {
       let p = this.layerParams(l);
       if (this.training && this.weightDrop > 0) p = { ...p, weightHh: dropout(p.weightHh, this.weightDrop, this.rng) }; // DropConnect
-      const r = recurrent(this.mode, input, p, s0.h[l]!, s0.c ? s0.c[l]! : null);
+      const r = recurrent(this.mode, input, p, s0.h[l]!, s0.c ? s0.c[l]! : null, this.workspaces[l]);
       hs.push(r.h);
       if (r.c) cs.push(r.c);
       input = r.y;

@@ -5,7 +5,8 @@
 import { kernelsFor } from '../backend/backend.js';
 import { accumulateGrad, gradBuffer, needsGrad, outputGrad, record } from '../autograd/graph.js';
 import { expectShape } from '../tensor/shape.js';
-import { Tensor, allocArray } from '../tensor/tensor.js';
+import type { Kernels } from '../backend/kernels.js';
+import { type FloatArray, Tensor, allocArray } from '../tensor/tensor.js';
 import { sameDtype } from './util.js';
 
 /** a [M,K] · b [K,Nc] → [M,Nc]. */
@@ -31,25 +32,43 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
 
 /** x [N,I] · weightᵀ [I,O] + bias [O] → [N,O] (torch.nn.functional.linear). */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null): Tensor {
-  sameDtype('linear', x, weight, bias);
-  expectShape('linear: weight', weight.shape, [-1, -1]);
-  const [O, I] = weight.shape as [number, number];
-  expectShape('linear: input', x.shape, [-1, I]);
-  if (bias) expectShape('linear: bias', bias.shape, [O]);
-  const N = x.shape[0]!;
+  const { N, O } = linearDims('linear', x, weight, bias);
   const k = kernelsFor(x.data);
   const out = new Tensor(allocArray(x.dtype, N * O), [N, O]);
-  k.gemm(false, true, N, O, I, 1, x.data, weight.data, 0, out.data);
-  if (bias) k.addRowVector(out.data, bias.data, N, O);
+  linearInto(x, weight, bias, out.data);
   if (needsGrad(x, weight, bias)) {
-    const inputs = bias ? [x, weight, bias] : [x, weight];
-    record('linear', inputs, [out], () => {
+    record('linear', bias ? [x, weight, bias] : [x, weight], [out], () => {
       const g = outputGrad(out);
-      if (!g) return;
-      accumulateGrad(x, (buf) => k.gemm(false, false, N, I, O, 1, g, weight.data, 0, buf)); // dx = g·W
-      if (weight.requiresGrad) k.gemm(true, false, O, I, N, 1, g, x.data, 1, gradBuffer(weight)); // dW += gᵀ·x
-      if (bias && bias.requiresGrad) k.sumRows(g, N, O, 1, gradBuffer(bias)); // db += Σ_n g
+      if (g) linearBackward(k, g, x, weight, bias);
     });
   }
   return out;
+}
+
+/** Checks linear's operands; N rows, I in-features, O out-features. */
+export function linearDims(op: string, x: Tensor, weight: Tensor, bias: Tensor | null): { N: number; I: number; O: number } {
+  sameDtype(op, x, weight, bias);
+  expectShape(`${op}: weight`, weight.shape, [-1, -1]);
+  const [O, I] = weight.shape as [number, number];
+  expectShape(`${op}: input`, x.shape, [-1, I]);
+  if (bias) expectShape(`${op}: bias`, bias.shape, [O]);
+  return { N: x.shape[0]!, I, O };
+}
+
+/** out [N,O] = x · weightᵀ + bias, no graph (operands checked by linearDims). */
+export function linearInto(x: Tensor, weight: Tensor, bias: Tensor | null, out: FloatArray): void {
+  const [O, I] = weight.shape as [number, number];
+  const N = x.shape[0]!;
+  const k = kernelsFor(x.data);
+  k.gemm(false, true, N, O, I, 1, x.data, weight.data, 0, out);
+  if (bias) k.addRowVector(out, bias.data, N, O);
+}
+
+/** Accumulates linear's input, weight and bias gradients from g = dLoss/dOut [N,O]. */
+export function linearBackward(k: Kernels, g: FloatArray, x: Tensor, weight: Tensor, bias: Tensor | null): void {
+  const [O, I] = weight.shape as [number, number];
+  const N = x.shape[0]!;
+  accumulateGrad(x, (buf) => k.gemm(false, false, N, I, O, 1, g, weight.data, 0, buf)); // dx = g·W
+  if (weight.requiresGrad) k.gemm(true, false, O, I, N, 1, g, x.data, 1, gradBuffer(weight)); // dW += gᵀ·x
+  if (bias && bias.requiresGrad) k.sumRows(g, N, O, 1, gradBuffer(bias)); // db += Σ_n g
 }

@@ -5,8 +5,9 @@
  */
 import { kernelsFor } from '../backend/backend.js';
 import { type RecurrentDesc, type RecurrentMode, type RecurrentWeights, gatesOf } from '../backend/kernels.js';
-import { accumulateGrad, gradBuffer, isGradEnabled, needsGrad, outputGrad, record } from '../autograd/graph.js';
+import { addGrad, gradBuffer, isGradEnabled, needsGrad, outputGrad, record } from '../autograd/graph.js';
 import { RnnlmError } from '../errors.js';
+import type { ScratchBuffer } from '../tensor/scratch.js';
 import { expectShape } from '../tensor/shape.js';
 import { type FloatArray, Tensor, allocArray } from '../tensor/tensor.js';
 import { sameDtype } from './util.js';
@@ -24,8 +25,11 @@ export interface RecurrentResult {
   c: Tensor | null; // [B,H], LSTM only
 }
 
-/** x [T,B,I], h0 [B,H], c0 [B,H] (LSTM) → y [T,B,H], h [B,H], c [B,H]. */
-export function recurrent(mode: RecurrentMode, x: Tensor, p: RecurrentParams, h0: Tensor, c0: Tensor | null): RecurrentResult {
+/**
+ * x [T,B,I], h0 [B,H], c0 [B,H] (LSTM) → y [T,B,H], h [B,H], c [B,H]. `scratch` (a layer's
+ * own) holds the workspace that backward reads, from step to step, when it is free.
+ */
+export function recurrent(mode: RecurrentMode, x: Tensor, p: RecurrentParams, h0: Tensor, c0: Tensor | null, scratch?: ScratchBuffer): RecurrentResult {
   sameDtype('recurrent', x, p.weightIh, p.weightHh, p.biasIh, p.biasHh, h0, c0);
   expectShape('recurrent: input', x.shape, [-1, -1, -1]);
   const [T, B, I] = x.shape as [number, number, number];
@@ -58,15 +62,24 @@ export function recurrent(mode: RecurrentMode, x: Tensor, p: RecurrentParams, h0
   const c = isLstm ? new Tensor(allocArray(dt, B * H), [B, H]) : null;
   const inputs = [x, p.weightIh, p.weightHh, p.biasIh, p.biasHh, h0, c0].filter((t): t is Tensor => t !== null);
   const grad = isGradEnabled() && needsGrad(...inputs);
-  const workspace = grad ? allocArray(dt, k.recurrentWorkspaceSize(desc)) : null;
-  k.recurrentForward(desc, w, x.data, h0.data, isLstm ? c0!.data : null, y.data, h.data, c ? c.data : null, workspace);
+  const wsSize = grad ? k.recurrentWorkspaceSize(desc) : 0;
+  const workspace = grad ? (scratch?.take(dt, wsSize) ?? allocArray(dt, wsSize)) : null;
+  try {
+    k.recurrentForward(desc, w, x.data, h0.data, isLstm ? c0!.data : null, y.data, h.data, c ? c.data : null, workspace);
+  } catch (e) {
+    if (workspace) scratch?.release(workspace);
+    throw e;
+  }
 
   if (grad) {
     record(`${mode}`, inputs, c ? [y, h, c] : [y, h], () => {
       const dyOut = outputGrad(y);
       const dhT = outputGrad(h);
       const dcT = c ? outputGrad(c) : null;
-      if (!dyOut && !dhT && !dcT) return;
+      if (!dyOut && !dhT && !dcT) {
+        scratch?.release(workspace!);
+        return;
+      }
       const dy = dyOut ?? allocArray(dt, y.size);
       // Frozen weights still need somewhere for the kernel to put their gradients.
       const gw = (t: Tensor): FloatArray => (t.requiresGrad ? gradBuffer(t) : allocArray(dt, t.size));
@@ -79,10 +92,14 @@ export function recurrent(mode: RecurrentMode, x: Tensor, p: RecurrentParams, h0
       const dx = x.requiresGrad ? allocArray(dt, x.size) : null;
       const dh0 = h0.requiresGrad ? allocArray(dt, h0.size) : null;
       const dc0 = c0 && c0.requiresGrad ? allocArray(dt, c0.size) : null;
-      k.recurrentBackward(desc, w, x.data, h0.data, c0?.data ?? null, y.data, workspace!, dy, dhT, dcT, dx, dh0, dc0, grads);
-      if (dx) accumulateGrad(x, (buf) => buf.set(dx));
-      if (dh0) accumulateGrad(h0, (buf) => buf.set(dh0));
-      if (dc0 && c0) accumulateGrad(c0, (buf) => buf.set(dc0));
+      try {
+        k.recurrentBackward(desc, w, x.data, h0.data, c0?.data ?? null, y.data, workspace!, dy, dhT, dcT, dx, dh0, dc0, grads);
+      } finally {
+        scratch?.release(workspace!);
+      }
+      if (dx) addGrad(x, dx);
+      if (dh0) addGrad(h0, dh0);
+      if (dc0 && c0) addGrad(c0, dc0);
     });
   }
   return { y, h, c };

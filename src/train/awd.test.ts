@@ -57,10 +57,10 @@ describe('variable-length BPTT', () => {
   test('each epoch reads the stream once in windows of varying length; each update uses lr·T/bptt', async () => {
     const model = tiny();
     const Ts: number[] = [];
-    const forward = model.forward.bind(model);
-    model.forward = (ids, T, B, state = null) => {
+    const forwardLoss = model.forwardLoss.bind(model);
+    model.forwardLoss = (ids, targets, T, B, state = null) => {
       if (model.training) Ts.push(T);
-      return forward(ids, T, B, state);
+      return forwardLoss(ids, targets, T, B, state);
     };
     const { lrs } = await recordingLrs(() => trainLanguageModel(model, { train: TRAIN }, cfg({ epochs: 2, variableBptt: true, lr: 0.5 })));
     const L = batchify(TRAIN, 4).L;

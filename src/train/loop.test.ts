@@ -111,9 +111,9 @@ describe('trainLanguageModel', () => {
     const cfg = baseConfig({ epochs: 2 });
     const windows = numWindows(batchify(TRAIN, cfg.batchSize), cfg.bptt);
     const calls: { input: RNNState | null; output: RNNState }[] = [];
-    const forward = model.forward.bind(model);
-    model.forward = (ids, T, B, state = null) => {
-      const out = forward(ids, T, B, state);
+    const forwardLoss = model.forwardLoss.bind(model);
+    model.forwardLoss = (ids, targets, T, B, state = null) => {
+      const out = forwardLoss(ids, targets, T, B, state);
       if (model.training) calls.push({ input: state, output: { h: out.state.h, c: out.state.c } });
       return out;
     };

@@ -24,7 +24,6 @@ import { RnnlmError, check } from '../errors.js';
 import type { TrainingState } from '../io/checkpoint.js';
 import { type RNNLM, type RNNState, activationPenalty, detachState } from '../models/rnnlm.js';
 import { add } from '../ops/elementwise.js';
-import { crossEntropy } from '../ops/loss.js';
 import { NTASGD } from '../optim/asgd.js';
 import { type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer } from '../optim/index.js';
 import { DecayAfter, ReduceLROnPlateau } from '../optim/schedule.js';
@@ -298,9 +297,9 @@ export async function trainLanguageModel(
     };
     while (pos.row < L - 1) {
       const w = getBatch(batched, pos.row, cfg.variableBptt ? sampleBpttLength(rng, bptt) : bptt);
-      const out = model.forward(w.input, w.T, B, state);
+      const out = model.forwardLoss(w.input, w.target, w.T, B, state);
       state = detachState(out.state);
-      const xent = crossEntropy(out.logits, w.target);
+      const xent = out.loss;
       const lv = xent.item();
       if (!Number.isFinite(lv)) {
         throw new RnnlmError('non_finite', `training loss became ${lv} at epoch ${pos.epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`);
