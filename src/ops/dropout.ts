@@ -22,8 +22,7 @@ import { embedding } from './embedding.js';
 export function dropoutMask(n: number, p: number, rng: Rng, dtype: DType): FloatArray {
   if (!(p >= 0 && p < 1)) throw new RnnlmError('invalid_argument', `dropout probability must be in [0, 1), got ${p}`);
   const mask = allocArray(dtype, n);
-  const keep = 1 / (1 - p);
-  for (let i = 0; i < n; i++) mask[i] = rng.uniform() >= p ? keep : 0;
+  rng.fillKeepMask(mask, p, 1 / (1 - p));
   return mask;
 }
 

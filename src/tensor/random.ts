@@ -50,6 +50,38 @@ export class Rng {
     return this.nextU32() / 4294967296;
   }
 
+  /**
+   * out[i] = uniform() ≥ p ? value : 0 for every i, drawing exactly what n calls of uniform()
+   * would (so masks match element by element), with the state in locals: dropout draws millions
+   * of these per training step.
+   */
+  fillKeepMask(out: { length: number; [i: number]: number }, p: number, value: number): void {
+    const st = this.s;
+    let s0 = st[0]! | 0;
+    let s1 = st[1]! | 0;
+    let s2 = st[2]! | 0;
+    let s3 = st[3]! | 0;
+    // uniform() ≥ p ⟺ u32 ≥ p·2³² ⟺ u32 − 2³¹ ≥ p·2³² − 2³¹ (all exact in float64); the left side
+    // is the int32 (u32 ^ 2³¹), so the loop never leaves int32 arithmetic.
+    const threshold = p * 4294967296 - 2147483648;
+    for (let i = 0; i < out.length; i++) {
+      const r = Math.imul(s1, 5);
+      const shifted = Math.imul((r << 7) | (r >>> 25), 9) ^ -2147483648; // u32 − 2³¹ as an int32
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      out[i] = shifted >= threshold ? value : 0;
+    }
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = s3;
+  }
+
   /** Uniform in [lo, hi). */
   uniformRange(lo: number, hi: number): number {
     return lo + (hi - lo) * this.uniform();
