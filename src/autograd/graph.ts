@@ -54,7 +54,7 @@ export function record(name: string, inputs: readonly Tensor[], outputs: readonl
 export function accumulateGrad(t: Tensor, write: (buf: FloatArray) => void): void {
   if (!t.requiresGrad) return;
   if (t.grad === null) {
-    const g = new Tensor(allocArray(t.dtype, t.size), t.shape);
+    const g = new Tensor(t.gradStorage(false), t.shape);
     write(g.data);
     t.grad = g;
     return;
@@ -64,6 +64,18 @@ export function accumulateGrad(t: Tensor, write: (buf: FloatArray) => void): voi
   kernelsFor(tmp).axpy(1, tmp, t.grad.data);
 }
 
+/**
+ * For kernels with a beta (out = beta·out + …): `write(buf, 0)` into new storage when t has no
+ * gradient yet, else `write(t.grad, 1)` onto it, so neither zeroing nor scratch is needed.
+ */
+export function writeGrad(t: Tensor, write: (buf: FloatArray, beta: 0 | 1) => void): void {
+  if (!t.requiresGrad) return;
+  if (t.grad !== null) return write(t.grad.data, 1);
+  const g = new Tensor(t.gradStorage(false), t.shape);
+  write(g.data, 0);
+  t.grad = g;
+}
+
 /** Adds `buf`, a gradient the caller computed and hands over, to t's gradient (it becomes it when t has none). */
 export function addGrad(t: Tensor, buf: FloatArray): void {
   if (!t.requiresGrad) return;
@@ -71,9 +83,9 @@ export function addGrad(t: Tensor, buf: FloatArray): void {
   else kernelsFor(buf).axpy(1, buf, t.grad.data);
 }
 
-/** Gradient buffer of t that kernels may ACCUMULATE into (allocated as zeros when missing). */
+/** Gradient buffer of t that kernels may ACCUMULATE into (zeros when t had none). */
 export function gradBuffer(t: Tensor): FloatArray {
-  if (t.grad === null) t.grad = new Tensor(allocArray(t.dtype, t.size), t.shape);
+  if (t.grad === null) t.grad = new Tensor(t.gradStorage(true), t.shape);
   return t.grad.data;
 }
 

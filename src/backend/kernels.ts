@@ -95,7 +95,7 @@ export interface Kernels {
   unaryBackward(op: UnaryOp, x: F, y: F, dy: F, dx: F): void;
   /** x[r, c] += v[c] for an x of [R, C] (bias add, in place). */
   addRowVector(x: F, v: F, R: number, C: number): void;
-  /** out[c] = beta · out[c] + Σ_r x[r, c] for an x of [R, C] (bias gradient). */
+  /** out[c] = beta · out[c] + Σ_r x[r, c] for an x of [R, C] (bias gradient); beta = 0 ignores out (even NaN). */
   sumRows(x: F, R: number, C: number, beta: number, out: F): void;
   /** Σ x. */
   sum(x: F): number;

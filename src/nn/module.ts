@@ -50,8 +50,9 @@ export class Module {
     return this.parameters().reduce((s, t) => s + t.size, 0);
   }
 
+  /** Drops every parameter's gradient (set to none; the storage is reused by the next backward). */
   zeroGrad(): void {
-    for (const p of this.parameters()) p.grad = null;
+    for (const p of this.parameters()) p.releaseGrad();
   }
 
   train(on = true): this {

@@ -3,7 +3,7 @@
  * Legend: N rows (T·B for sequences), I in-features, O out-features; M, K, Nc gemm sizes.
  */
 import { kernelsFor } from '../backend/backend.js';
-import { accumulateGrad, gradBuffer, needsGrad, outputGrad, record } from '../autograd/graph.js';
+import { needsGrad, outputGrad, record, writeGrad } from '../autograd/graph.js';
 import { expectShape } from '../tensor/shape.js';
 import type { Kernels } from '../backend/kernels.js';
 import { type FloatArray, Tensor, allocArray } from '../tensor/tensor.js';
@@ -23,8 +23,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     record('matmul', [a, b], [out], () => {
       const g = outputGrad(out);
       if (!g) return;
-      accumulateGrad(a, (buf) => k.gemm(false, true, M, K, Nc, 1, g, b.data, 0, buf)); // dA = g·bᵀ
-      accumulateGrad(b, (buf) => k.gemm(true, false, K, Nc, M, 1, a.data, g, 0, buf)); // dB = aᵀ·g
+      writeGrad(a, (buf, beta) => k.gemm(false, true, M, K, Nc, 1, g, b.data, beta, buf)); // dA (+)= g·bᵀ
+      writeGrad(b, (buf, beta) => k.gemm(true, false, K, Nc, M, 1, a.data, g, beta, buf)); // dB (+)= aᵀ·g
     });
   }
   return out;
@@ -68,7 +68,7 @@ export function linearInto(x: Tensor, weight: Tensor, bias: Tensor | null, out: 
 export function linearBackward(k: Kernels, g: FloatArray, x: Tensor, weight: Tensor, bias: Tensor | null): void {
   const [O, I] = weight.shape as [number, number];
   const N = x.shape[0]!;
-  accumulateGrad(x, (buf) => k.gemm(false, false, N, I, O, 1, g, weight.data, 0, buf)); // dx = g·W
-  if (weight.requiresGrad) k.gemm(true, false, O, I, N, 1, g, x.data, 1, gradBuffer(weight)); // dW += gᵀ·x
-  if (bias && bias.requiresGrad) k.sumRows(g, N, O, 1, gradBuffer(bias)); // db += Σ_n g
+  writeGrad(x, (buf, beta) => k.gemm(false, false, N, I, O, 1, g, weight.data, beta, buf)); // dx (+)= g·W
+  writeGrad(weight, (buf, beta) => k.gemm(true, false, O, I, N, 1, g, x.data, beta, buf)); // dW (+)= gᵀ·x
+  if (bias) writeGrad(bias, (buf, beta) => k.sumRows(g, N, O, beta, buf)); // db (+)= Σ_n g
 }

@@ -32,6 +32,8 @@ export class Tensor {
   requiresGrad: boolean;
   grad: Tensor | null = null;
   gradFn: GradNode | null = null;
+  /** The storage of a gradient dropped by releaseGrad(), for the next backward to reuse. */
+  private spareGrad: FloatArray | null = null;
 
   constructor(data: FloatArray, shape: Shape, requiresGrad = false) {
     checkShape(shape);
@@ -98,6 +100,25 @@ export class Tensor {
 
   zeroGrad(): void {
     if (this.grad) this.grad.data.fill(0);
+  }
+
+  /**
+   * grad = null (PyTorch's zero_grad(set_to_none=True)), keeping its storage for the next
+   * backward: a fresh 26 MB gradient per step costs more in page faults than the math that fills
+   * it. So a reference kept to the old grad sees its values overwritten by that backward.
+   */
+  releaseGrad(): void {
+    if (this.grad) this.spareGrad = this.grad.data;
+    this.grad = null;
+  }
+
+  /** Storage for a new gradient: the released one when there is one, else fresh zeros; zeroed if asked. */
+  gradStorage(zero: boolean): FloatArray {
+    const s = this.spareGrad;
+    this.spareGrad = null;
+    if (!s || s.length !== this.size) return allocArray(this.dtype, this.size);
+    if (zero) s.fill(0);
+    return s;
   }
 
   toArray(): number[] {
