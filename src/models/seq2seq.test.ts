@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import '../../test/helpers/backend.js';
 import { gradcheck } from '../autograd/gradcheck.js';
-import { noGrad } from '../autograd/graph.js';
+import { backward, noGrad } from '../autograd/graph.js';
 import { isRnnlmError } from '../errors.js';
 import { crossEntropy } from '../ops/loss.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -56,6 +56,21 @@ describe('Seq2Seq', () => {
       });
     });
   }
+
+  test('decodeLoss equals crossEntropy of decode()\'s logits: loss and every gradient, dropout on, two batches', () => {
+    const [a, b] = [new Seq2Seq({ ...base, dropout: 0.3 }), new Seq2Seq({ ...base, dropout: 0.3 })];
+    for (let step = 0; step < 2; step++) {
+      a.zeroGrad();
+      b.zeroGrad();
+      const la = lossOf(a);
+      const encB = b.encode(src, S, B, lengths);
+      const lb = b.decodeLoss(encB, tgtIn, tgtOut, T, encB.state, -100).loss;
+      assert.equal(lb.item(), la.item(), `step ${step}: loss`);
+      backward(la);
+      backward(lb);
+      assert.deepEqual(b.parameters().map((p) => Array.from(p.grad!.data)), a.parameters().map((p) => Array.from(p.grad!.data)), `step ${step}`);
+    }
+  });
 
   test('teacher-forced decoding over T steps equals T single steps', () => {
     const m = new Seq2Seq({ ...base, numLayers: 2, bidirectional: true }).eval();

@@ -31,9 +31,11 @@ import { concatLast } from '../ops/concat-last.js';
 import { dropout } from '../ops/dropout.js';
 import { reshape, tanh } from '../ops/elementwise.js';
 import { gatherRows, reverseWithinLengthIndex, transposeIndex } from '../ops/gather.js';
+import { linearCrossEntropy } from '../ops/loss.js';
 import { recurrent } from '../ops/recurrent.js';
 import { stack } from '../ops/stack.js';
 import { Rng } from '../tensor/random.js';
+import { ScratchBuffer } from '../tensor/scratch.js';
 import { type DType, Tensor } from '../tensor/tensor.js';
 import { type AttentionKind, ATTENTION_KINDS, LuongAttention } from './attention.js';
 
@@ -161,6 +163,8 @@ export class Seq2Seq extends Module {
   readonly attn: LuongAttention;
   readonly combine: Linear;
   readonly generator: Linear;
+  /** decodeLoss's [B·T, Vt] logits block, kept from one training batch to the next. */
+  private readonly generatorScratch = new ScratchBuffer();
   /** Drives initialisation and dropout masks. */
   readonly rng: Rng;
 
@@ -241,6 +245,22 @@ export class Seq2Seq extends Module {
    * (starting with the start symbol), from `state` → logits [B·T, Vt] batch-major.
    */
   decode(enc: Encoded, ids: Int32Array, T: number, state: RNNState): DecodeResult {
+    const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
+    return { logits: this.generator.forward(features), ...rest };
+  }
+
+  /**
+   * The summed cross-entropy of targets [B·T] batch-major (IGNORE rows skipped) after decode(),
+   * with the generator fused into the loss: no [B·T, Vt] logits tensor (see linearCrossEntropy).
+   */
+  decodeLoss(enc: Encoded, ids: Int32Array, targets: Int32Array, T: number, state: RNNState, ignoreIndex: number): Omit<DecodeResult, 'logits'> & { loss: Tensor } {
+    const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
+    const g = this.generator;
+    return { loss: linearCrossEntropy(features, g.weight, g.bias, targets, { ignoreIndex, reduction: 'sum', scratch: this.generatorScratch }), ...rest };
+  }
+
+  /** decode() up to the generator: h̃ [B·T, H] (after dropout), the state and the attention. */
+  private decodeFeatures(enc: Encoded, ids: Int32Array, T: number, state: RNNState): Omit<DecodeResult, 'logits'> & { features: Tensor } {
     const { B } = enc;
     if (ids.length !== T * B) throw new RnnlmError('shape_mismatch', `decode: ${ids.length} ids is not T·B = ${T}·${B}`);
     const { embedSize: E, hiddenSize: H } = this.config;
@@ -254,7 +274,7 @@ export class Seq2Seq extends Module {
     const context = bmm(attention, enc.memory); // [B,T,Dm]
     let ht = tanh(this.combine.forward(reshape(concatLast([context, query]), [B * T, Dm + H]))); // h̃ [B·T,H]
     if (p > 0) ht = dropout(ht, p, this.rng);
-    return { logits: this.generator.forward(ht), state: next, attention };
+    return { features: ht, state: next, attention };
   }
 }
 

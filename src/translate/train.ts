@@ -72,8 +72,7 @@ export interface TranslationTrainResult {
 export function batchLoss(model: Seq2Seq, b: TranslationBatch, teacherForcingRatio = 1, rng: Rng | null = null): Tensor {
   const enc = model.encode(b.src, b.S, b.B, b.srcLengths);
   if (teacherForcingRatio >= 1) {
-    const { logits } = model.decode(enc, b.tgtIn, b.T, enc.state); // [B·T, V]
-    return crossEntropy(logits, b.tgtOut, { ignoreIndex: IGNORE, reduction: 'sum' });
+    return model.decodeLoss(enc, b.tgtIn, b.tgtOut, b.T, enc.state, IGNORE).loss;
   }
   if (!rng) throw new RnnlmError('invalid_argument', 'scheduled sampling needs an Rng');
   const { B, T } = b;
