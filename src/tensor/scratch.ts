@@ -3,6 +3,8 @@
  * 28 MB logits block per training step otherwise costs page faults and GC work every step.
  * One holder at a time: take() returns null while the buffer is held (the caller then
  * allocates as usual), and the holder gives it back with release() once its data is dead.
+ * A graph that is built but never back-propagated keeps its buffer: later calls stay correct,
+ * only they allocate again.
  */
 import { type DType, type FloatArray, allocArray } from './tensor.js';
 
