@@ -19,7 +19,7 @@ export { RNNLM, type RNNLMConfig, type RNNLMOutput, detachState, activationPenal
 export * from './optim/index.js';
 export * from './tokenizers/index.js';
 export * from './data/index.js';
-export { sampleToken, greedy } from './generate/sample.js';
+export { sampleToken, greedy, topCandidates, type TokenCandidate } from './generate/sample.js';
 export { generate, generateTokens, startId, type GenerateOptions, type GeneratedToken } from './generate/generate.js';
 export { beamSearch, lengthPenalty, type BeamSearchOptions, type BeamHypothesis } from './generate/beam.js';
 export { scoreSentences, summarizeScores, sentenceIds, tokenLogProbs, drain, type ScoreOptions, type SentenceScore, type CorpusScore } from './generate/score.js';

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { greedy, logSoftmaxRow, sampleToken, softmaxInto, type SampleOptions } from './sample.js';
+import { greedy, logSoftmaxRow, sampleToken, softmaxInto, topCandidates, type SampleOptions } from './sample.js';
 import { Rng } from '../tensor/random.js';
 import { isRnnlmError } from '../errors.js';
 
@@ -201,5 +201,26 @@ describe('sampleToken', () => {
     }
     assert.throws(() => sampleToken(logits, {} as SampleOptions), (e) => isRnnlmError(e, 'invalid_argument'));
     assert.throws(() => sampleToken(new Float32Array(0), { rng }), (e) => isRnnlmError(e, 'invalid_argument'));
+  });
+});
+
+describe('topCandidates', () => {
+  test('returns the k largest, most probable first, lower id on ties, as a full sort would', () => {
+    const rng = new Rng(7);
+    for (let trial = 0; trial < 50; trial++) {
+      const V = 1 + (trial % 13);
+      // Few distinct values so ties occur.
+      const row = Float64Array.from({ length: V }, () => Math.floor(rng.uniform() * 4) - 5);
+      for (const k of [0, 1, 3, V, V + 2]) {
+        const expected = [...row.keys()].sort((a, b) => row[b]! - row[a]! || a - b).slice(0, k);
+        assert.deepEqual(topCandidates(row, k).map((c) => c.id), expected, `V ${V} k ${k}`);
+        for (const c of topCandidates(row, k)) assert.equal(c.logProb, row[c.id]);
+      }
+    }
+  });
+  test('refuses NaN, an empty row and a negative k', () => {
+    assert.throws(() => topCandidates(Float64Array.from([0, NaN]), 1), isRnnlmError);
+    assert.throws(() => topCandidates(new Float64Array(0), 1), isRnnlmError);
+    assert.throws(() => topCandidates(Float64Array.from([0]), -1), isRnnlmError);
   });
 });

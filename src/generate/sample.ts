@@ -171,3 +171,34 @@ function drawFrom(probs: Float64Array, mask: Uint8Array | null, rng: Rng): numbe
   // Rounding can leave u ≥ the running sum at the very end: the last possible token takes it.
   return last;
 }
+
+export interface TokenCandidate {
+  id: number;
+  /** log p(token | context) in nats. */
+  logProb: number;
+}
+
+/**
+ * The k most probable tokens of one row of log-probabilities [V], most probable first (the
+ * lower id wins ties): next-token candidates for autocomplete, `--candidates` and OpenAI-style
+ * `logprobs`. One partial selection pass, O(V·k), no full sort of the vocabulary.
+ */
+export function topCandidates(logProbs: Logits, k: number): TokenCandidate[] {
+  checkRow(logProbs, 'topCandidates');
+  if (!(Number.isInteger(k) && k >= 0)) throw new RnnlmError('invalid_argument', `the number of candidates must be an integer ≥ 0, got ${k}`);
+  const n = Math.min(k, logProbs.length);
+  const top: TokenCandidate[] = [];
+  for (let v = 0; v < logProbs.length; v++) {
+    const lp = logProbs[v]!;
+    if (Number.isNaN(lp)) throw nanError();
+    if (top.length === n && (n === 0 || !(lp > top[n - 1]!.logProb))) continue;
+    // Insertion into the sorted list; only strictly greater moves up, so earlier ids win ties.
+    let i = top.length < n ? top.length : n - 1;
+    while (i > 0 && lp > top[i - 1]!.logProb) {
+      top[i] = top[i - 1]!;
+      i--;
+    }
+    top[i] = { id: v, logProb: lp };
+  }
+  return top;
+}
