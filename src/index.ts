@@ -14,7 +14,7 @@ export * as ops from './ops/index.js';
 export { Module } from './nn/module.js';
 export { Linear } from './nn/linear.js';
 export { Embedding } from './nn/embedding.js';
-export { RNN, type RNNOptions, type RNNState } from './nn/rnn.js';
+export { RNN, RECURRENT_MODES, type RNNOptions, type RNNState } from './nn/rnn.js';
 export { RNNLM, type RNNLMConfig, type RNNLMOutput, detachState, activationPenalty, parseRNNLMConfig } from './models/rnnlm.js';
 export * from './optim/index.js';
 export * from './tokenizers/index.js';
@@ -28,6 +28,7 @@ export { parseEmbeddings, readEmbeddings, applyPretrainedEmbeddings, loadPretrai
 export {
   trainLanguageModel,
   defaultTrainConfig,
+  TRAIN_OPTIMIZER_NAMES,
   sampleBpttLength,
   type TrainConfig,
   type TrainHooks,
@@ -39,7 +40,19 @@ export {
   type EpochInfo,
   type CheckpointInfo,
 } from './train/loop.js';
-export { loadResumableCheckpoint, type ResumableCheckpoint, type TrainingState } from './train/resume.js';
+export {
+  loadResumableCheckpoint,
+  writeResumeCheckpoint,
+  findResumeCheckpoint,
+  runDirOf,
+  savedRunSpec,
+  resumeConflicts,
+  RESUME_FREE,
+  RESUME_SUBDIR,
+  type ResumableCheckpoint,
+  type TrainingState,
+} from './train/resume.js';
+export { defaultLmSpec, presetSpec, type LmRunSpec, type LmDataSpec, type LmModelSpec, type LmTokenizerKind } from './train/spec.js';
 export { PRESETS, getPreset, presetNames, type TrainPreset, type PresetData } from './train/presets.js';
 export { NTASGD, type NTASGDState } from './optim/asgd.js';
 export { lockedDropout, embeddingDropout, maskedEmbedding } from './ops/dropout.js';

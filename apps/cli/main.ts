@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RnnlmError, describeBackend } from '../../src/node.js';
-import { demoCommand, packageRoot } from './commands/demo.js';
+import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { generateCommand } from './commands/generate.js';
 import { rescoreCommand } from './commands/rescore.js';
@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve.js';
 import { plotCommand } from './commands/plot.js';
 import { trainCommand } from './commands/train.js';
 import { translateCommandGroup } from './commands/translate.js';
+import { packageRoot } from './package-root.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 

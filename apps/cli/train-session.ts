@@ -1,234 +1,146 @@
 /**
- * The parts of `rnnlm train` beyond option parsing: named presets (explicit options win), resuming
- * a run from its checkpoint (its saved options are reused; a conflicting option is an error),
- * resumable checkpoints written atomically to OUT/resume, and Ctrl-C / SIGTERM handling that
- * stops after the current step so a resumable checkpoint can be saved.
+ * One `rnnlm train` session, given a resolved run (train-spec.ts): load the data, build or resume
+ * the model, train with a progress bar and a JSONL log, keep the best model in OUT, write
+ * resumable checkpoints to OUT/resume (library: writeResumeCheckpoint), stop cleanly on Ctrl-C /
+ * SIGTERM after the current step, and test the best model at the end.
  */
-import { type Command, InvalidArgumentError } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   type EpochInfo,
-  type RNNLM,
-  type RNNLMConfig,
+  RNNLM,
   type ResumableCheckpoint,
   RnnlmError,
+  type TextDataset,
   type Tokenizer,
-  type TrainConfig,
-  type TrainPreset,
   type TrainingState,
-  getPreset,
+  describeBackend,
+  evaluate,
   isCheckpointDir,
-  presetNames,
+  loadPretrainedEmbeddings,
+  loadResumableCheckpoint,
+  loadTextDataset,
   saveLanguageModel,
+  trainLanguageModel,
+  useBackend,
+  writeResumeCheckpoint,
 } from '../../src/node.js';
-import type { TrainCliOptions } from './commands/train.js';
+import { createProgress } from './progress.js';
+import { type TrainRun, absolutePaths } from './train-spec.js';
 
-/** Options a resumed run may change: they bound the run or say where it writes, not how it trains. */
-const FREE_ON_RESUME = ['epochs', 'maxMinutes', 'maxSteps', 'checkpointEvery', 'out', 'backend', 'progress', 'resume'] as const;
-/** Options that only make sense for the invocation that gives them (not saved for a resume). */
-const NOT_SAVED = ['resume', 'preset', 'listPresets', 'maxMinutes', 'maxSteps', 'progress', 'backend'] as const;
-const PATH_KEYS = ['train', 'valid', 'test', 'pretrainedEmbeddings', 'out'] as const;
-export const RESUME_SUBDIR = 'resume';
-
-const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-
-/** Attribute names of the options given on the command line (not defaults). */
-export function explicitOptions(cmd: Command): Set<string> {
-  const out = new Set<string>();
-  for (const opt of cmd.options) {
-    const key = opt.attributeName();
-    if (cmd.getOptionValueSource(key) === 'cli') out.add(key);
-  }
-  return out;
+export interface TrainOutcome {
+  dataset: TextDataset;
+  model: RNNLM;
+  epochs: EpochInfo[];
+  bestValidLoss: number | null;
+  testLoss: number | null;
+  seconds: number;
+  stoppedBy: 'epochs' | 'time' | 'steps' | 'interrupted';
 }
 
-function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) return process.cwd();
-    dir = up;
-  }
-  return dir;
-}
-
-/** Where preset data lives: $RNNLM_DATA_DIR, else ../shared/data beside the package (or the working directory). */
-export function sharedDataDir(): string {
-  if (process.env.RNNLM_DATA_DIR) return path.resolve(process.env.RNNLM_DATA_DIR);
-  const candidates = [path.join(packageRoot(), '..', 'shared', 'data'), path.join(process.cwd(), '..', 'shared', 'data')];
-  return path.resolve(candidates.find((d) => fs.existsSync(d)) ?? candidates[0]!);
-}
-
-/** A preset as CLI option values. */
-export function presetCliOptions(p: TrainPreset): Partial<TrainCliOptions> {
-  const m = p.model;
-  const t = p.train;
-  const o: Partial<TrainCliOptions> = {
-    tokenizer: p.data.tokenizer,
-    cell: m.cell,
-    layers: m.numLayers,
-    emb: m.embedSize,
-    hidden: m.hiddenSize,
-    dropout: m.dropout ?? 0,
-    dropoutInput: m.dropoutInput ?? 0,
-    dropoutHidden: m.dropoutHidden ?? 0,
-    dropoutOutput: m.dropoutOutput ?? 0,
-    dropoutEmbedding: m.dropoutEmbedding ?? 0,
-    weightDrop: m.weightDrop ?? 0,
-    tied: m.tieWeights ?? false,
-    seed: m.seed ?? 1,
-    optimizer: t.optimizer,
-    lr: t.lr,
-    momentum: t.optimizerOptions?.momentum ?? 0,
-    weightDecay: t.optimizerOptions?.weightDecay ?? 0,
-    clip: t.clip,
-    batchSize: t.batchSize,
-    evalBatchSize: t.evalBatchSize,
-    bptt: t.bptt,
-    epochs: t.epochs,
-    plateauFactor: t.plateauFactor,
-    variableBptt: t.variableBptt ?? false,
-    ar: t.ar ?? 0,
-    tar: t.tar ?? 0,
-  };
-  if (m.hiddenSizes) o.hiddenSizes = [...m.hiddenSizes];
-  if (typeof m.init === 'number') o.initRange = m.init;
-  if (p.data.validFraction !== undefined) o.validFraction = p.data.validFraction;
-  if (t.nonmono !== undefined) o.nonmono = t.nonmono;
-  if (t.lrDecay) {
-    o.lrDecayAfter = t.lrDecay.startEpoch;
-    o.lrDecayFactor = t.lrDecay.factor;
-  }
-  if (t.checkpointEvery !== undefined) o.checkpointEvery = t.checkpointEvery;
-  return o;
-}
-
-/** `rnnlm train --list-presets`. */
-export function describePresets(): string {
-  return presetNames()
-    .map((n) => {
-      const p = getPreset(n);
-      return `${n}\n  ${p.summary}\n  data: ${[p.data.train, p.data.valid, p.data.test].filter(Boolean).join(', ')} (under ${sharedDataDir()})\n  expect: ${p.expected}\n  source: ${p.source}`;
-    })
-    .join('\n\n');
-}
-
-/** The resumable checkpoint of a run: DIR/resume (or DIR/resume.old after a crash mid-swap), or DIR itself. */
-export function findResumeCheckpoint(dir: string): string {
-  for (const d of [path.join(dir, RESUME_SUBDIR), path.join(dir, `${RESUME_SUBDIR}.old`), dir]) {
-    if (isCheckpointDir(d) && fs.existsSync(path.join(d, 'training-state.json'))) return d;
-  }
-  throw new RnnlmError(
-    'file_not_found',
-    `${dir} holds no resumable checkpoint (looked for ${path.join(dir, RESUME_SUBDIR)} and ${dir} with training-state.json); ` +
-      'runs write one with --checkpoint-every N, at each epoch end when that is set, and on Ctrl-C',
+export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string) => void): Promise<TrainOutcome> {
+  useBackend(run.backend);
+  log(`backend: ${describeBackend()}`);
+  const { data: d, model: m, train: cfg } = spec;
+  const dataset = loadTextDataset(
+    { train: d.train, ...(d.valid ? { valid: d.valid } : {}), ...(d.test ? { test: d.test } : {}) },
+    {
+      tokenizer: d.tokenizer,
+      minCount: d.minCount,
+      validFraction: d.valid ? 0 : d.validFraction,
+      ...(d.maxVocab ? { maxSize: d.maxVocab } : {}),
+      ...(d.bpeMerges !== undefined ? { bpeMerges: d.bpeMerges } : {}),
+    },
   );
-}
-
-/** The options a resumable checkpoint was trained with (saved by runTrain in its training state). */
-function savedOptions(ckDir: string): Partial<TrainCliOptions> {
-  const file = path.join(ckDir, 'training-state.json');
-  let json: unknown;
-  try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new RnnlmError('corrupt_checkpoint', `${file} cannot be read as JSON (${(e as Error).message}); the checkpoint is damaged`);
+  const { tokenizer } = dataset;
+  log(
+    `data: ${dataset.train.length} train / ${dataset.valid?.length ?? 0} valid / ${dataset.test?.length ?? 0} test tokens, ` +
+      `vocabulary ${tokenizer.vocabSize} (${tokenizer.kind})`,
+  );
+  const model = resumed ? resumedModel(resumed.checkpoint, tokenizer, spec, resumed.from) : new RNNLM({ ...m, vocabSize: tokenizer.vocabSize });
+  if (d.pretrainedEmbeddings && !resumed) {
+    const r = loadPretrainedEmbeddings(model, tokenizer, d.pretrainedEmbeddings, { freeze: d.freezeEmbeddings ?? false });
+    log(`embeddings: ${r.found} of ${tokenizer.vocabSize} tokens from ${d.pretrainedEmbeddings} (${r.missing} keep their init)${r.frozen ? ', frozen' : ''}`);
+    for (const w of r.warnings) log(`warning: ${w}`);
   }
-  const cli = (json as { cli?: unknown }).cli;
-  if (typeof cli !== 'object' || cli === null) {
-    throw new RnnlmError('corrupt_checkpoint', `${file} has no saved training options ("cli"): it was not written by rnnlm train, so --resume cannot rebuild the run`);
-  }
-  return cli as Partial<TrainCliOptions>;
-}
-
-function sameValue(key: string, a: unknown, b: unknown): boolean {
-  if ((PATH_KEYS as readonly string[]).includes(key) && typeof a === 'string' && typeof b === 'string') return path.resolve(a) === path.resolve(b);
-  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-}
-
-/**
- * The options this invocation trains with: a resumed run's saved options (with only the
- * free ones overridable), else the preset's values under the explicit options, else `o` as parsed.
- * `resumeFrom` is the checkpoint directory to continue from (null for a fresh run).
- */
-export function resolveTrainOptions(o: TrainCliOptions, explicit: ReadonlySet<string>): { opts: TrainCliOptions; resumeFrom: string | null } {
-  if (o.resume) {
-    const ck = findResumeCheckpoint(o.resume);
-    const saved = savedOptions(ck);
-    const conflicts = [...explicit]
-      .filter((k) => !(FREE_ON_RESUME as readonly string[]).includes(k))
-      .filter((k) => !sameValue(k, (saved as Record<string, unknown>)[k], (o as unknown as Record<string, unknown>)[k]));
-    if (conflicts.length > 0) {
-      const show = (v: unknown): string => (v === undefined ? 'unset' : JSON.stringify(v));
-      throw new RnnlmError(
-        'invalid_argument',
-        `${conflicts.map((k) => `${flag(k)} ${show((o as unknown as Record<string, unknown>)[k])} conflicts with the checkpoint's ${show((saved as Record<string, unknown>)[k])}`).join('; ')}. ` +
-          `A resumed run keeps the settings it was started with; only ${FREE_ON_RESUME.filter((k) => k !== 'resume' && k !== 'progress').map(flag).join(', ')} and --no-progress may change. Leave the others out`,
-      );
-    }
-    const opts = { ...saved } as TrainCliOptions;
-    for (const k of FREE_ON_RESUME) {
-      if (explicit.has(k)) (opts as unknown as Record<string, unknown>)[k] = (o as unknown as Record<string, unknown>)[k];
-    }
-    // Time and step limits belong to one invocation: a resumed run gets only the ones given now.
-    if (!explicit.has('maxMinutes')) delete opts.maxMinutes;
-    if (!explicit.has('maxSteps')) delete opts.maxSteps;
-    opts.backend = o.backend;
-    opts.progress = o.progress;
-    opts.resume = o.resume;
-    return { opts, resumeFrom: ck };
-  }
-  if (!o.preset) return { opts: o, resumeFrom: null };
-  const p = getPreset(o.preset);
-  const opts = { ...o } as unknown as Record<string, unknown>;
-  for (const [k, v] of Object.entries(presetCliOptions(p))) if (!explicit.has(k)) opts[k] = v;
-  // An explicit --layers/--hidden replaces the preset's per-layer sizes rather than being overruled by them.
-  if (!explicit.has('hiddenSizes') && (explicit.has('layers') || explicit.has('hidden'))) delete opts.hiddenSizes;
-  if (!explicit.has('train')) {
-    // The preset's own data, unless the user points at other files.
-    const dir = sharedDataDir();
-    for (const k of ['train', 'valid', 'test'] as const) {
-      const rel = p.data[k];
-      if (rel === undefined) continue;
-      const file = path.join(dir, rel);
-      if (!fs.existsSync(file)) {
-        throw new RnnlmError(
-          'file_not_found',
-          `preset ${p.name} reads ${file}, which does not exist; set RNNLM_DATA_DIR to the folder holding ${path.dirname(rel)}/, or give --train (and --valid/--test) yourself`,
-        );
+  log(`model: ${m.hiddenSizes ? m.hiddenSizes.join('/') : `${m.numLayers}×${m.hiddenSize}`} ${m.cell}, embedding ${m.embedSize}${m.tieWeights ? ', tied' : ''}, ${model.numParameters().toLocaleString('en-US')} parameters`);
+  const out = run.out;
+  fs.mkdirSync(out, { recursive: true });
+  const logPath = path.join(out, 'train-log.jsonl');
+  const resumeState = resumed?.checkpoint.trainingState ?? null;
+  openTrainLog(logPath, resumed?.from ?? null, resumeState);
+  if (resumed) log(`resuming from ${resumed.from} at step ${String(resumeState?.json.step)}`);
+  // The spec a resumable checkpoint stores: paths absolute, this invocation's limits left out.
+  const { maxSeconds: _s, maxSteps: _n, ...kept } = cfg;
+  const savedSpec = { ...absolutePaths(spec), train: kept };
+  const progress = createProgress({ enabled: run.progress });
+  const stop = stopOnSignals((s) => {
+    progress.stop();
+    log(s);
+  });
+  const t0 = Date.now();
+  let saved = false;
+  const result = await trainLanguageModel(model, dataset, cfg, {
+    onStep: (s) => {
+      progress.step(s);
+      if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
+    },
+    onEpoch: (e) => {
+      progress.stop();
+      fs.appendFileSync(logPath, `${JSON.stringify(epochRecord(e, (Date.now() - t0) / 1000))}\n`);
+      const v = e.valid ? `valid loss ${e.valid.loss.toFixed(4)} ppl ${e.valid.perplexity.toFixed(2)} bpc ${e.valid.bitsPerToken.toFixed(3)} acc ${(100 * e.valid.accuracy).toFixed(1)}%` : 'no validation';
+      log(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`);
+      // Keep the best model by validation loss (every epoch when there is no validation split).
+      if (e.improved || !e.valid) {
+        saveLanguageModel(out, model, tokenizer);
+        saved = true;
+        log(`saved ${out}`);
       }
-      if (!explicit.has(k)) opts[k] = file;
-    }
+    },
+    onCheckpoint: (state, info) => {
+      // Resumable checkpoints (latest weights, not the best) when asked for, and always on Ctrl-C.
+      if (!cfg.checkpointEvery && !stop.signal.aborted) return;
+      const dir = writeResumeCheckpoint(out, model, tokenizer, state, savedSpec);
+      fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'checkpoint', reason: info.reason, step: info.step, epoch: info.epoch, dir })}\n`);
+    },
+  }, { resume: resumeState, signal: stop.signal }).finally(() => stop.dispose());
+  progress.stop();
+  // A resumed run keeps the best model of the earlier sessions unless it found a better one.
+  if (!saved && !(resumed && isCheckpointDir(out))) saveLanguageModel(out, model, tokenizer);
+  const outcome = { dataset, model, epochs: result.epochs, bestValidLoss: result.bestValidLoss, testLoss: null, seconds: result.seconds, stoppedBy: result.stoppedBy };
+  if (result.stoppedBy === 'interrupted') {
+    log(`interrupted at step ${result.steps}: continue with  rnnlm train --resume ${out}`);
+    return outcome;
   }
-  if (!explicit.has('out')) opts.out = path.join('runs', p.name);
-  return { opts: opts as unknown as TrainCliOptions, resumeFrom: null };
-}
-
-/** The options to save with a resumable checkpoint (paths absolute, per-invocation ones left out). */
-export function optionsToSave(o: TrainCliOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...o };
-  for (const k of NOT_SAVED) delete out[k];
-  for (const k of PATH_KEYS) if (typeof out[k] === 'string') out[k] = path.resolve(out[k] as string);
-  return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
+  let testLoss: number | null = null;
+  if (dataset.test) {
+    const best = loadResumableCheckpoint(out).model;
+    const t = evaluate(best, dataset.test, { batchSize: cfg.evalBatchSize, bptt: cfg.bptt });
+    testLoss = t.loss;
+    fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'test', step: result.steps, test: t, testPpl: t.perplexity })}\n`);
+    log(`test: loss ${t.loss.toFixed(4)} ppl ${t.perplexity.toFixed(2)} bpc ${t.bitsPerToken.toFixed(3)} acc ${(100 * t.accuracy).toFixed(1)}%`);
+  }
+  const newTokens = result.tokens - Number(resumeState?.json.tokens ?? 0); // this session's share of a resumed run
+  log(`done in ${result.seconds.toFixed(1)}s (${result.steps} steps, stopped by ${result.stoppedBy}, ${Math.round(newTokens / result.seconds)} tok/s)`);
+  return { ...outcome, testLoss };
 }
 
 /**
- * Writes OUT/resume atomically: a complete checkpoint goes to a temporary folder first, then
- * replaces the previous one by renames, so a crash leaves either the old or the new checkpoint.
+ * The model of a resumed run: the checkpoint's, after checking that the data gave the same
+ * tokenizer (same files and tokenizer options), with frozen embeddings frozen again.
  */
-export function writeResumeCheckpoint(out: string, model: RNNLM, tokenizer: Tokenizer, state: TrainingState, cli: Record<string, unknown>): string {
-  const final = path.join(out, RESUME_SUBDIR);
-  const tmp = path.join(out, `${RESUME_SUBDIR}.tmp-${process.pid}`);
-  const old = path.join(out, `${RESUME_SUBDIR}.old`);
-  fs.rmSync(tmp, { recursive: true, force: true });
-  saveLanguageModel(tmp, model, tokenizer, { json: { ...state.json, cli }, tensors: state.tensors });
-  fs.rmSync(old, { recursive: true, force: true });
-  if (fs.existsSync(final)) fs.renameSync(final, old);
-  fs.renameSync(tmp, final);
-  fs.rmSync(old, { recursive: true, force: true });
-  return final;
+function resumedModel(r: ResumableCheckpoint, tokenizer: Tokenizer, spec: TrainRun['spec'], from: string): RNNLM {
+  if (JSON.stringify(r.tokenizer.toJSON()) !== JSON.stringify(tokenizer.toJSON())) {
+    throw new RnnlmError(
+      'checkpoint_mismatch',
+      `the tokenizer built from ${spec.data.train} differs from the one saved in ${from}: the training files changed since the run started; resume on the same data`,
+    );
+  }
+  if (spec.data.freezeEmbeddings) {
+    r.model.encoder.weight.requiresGrad = false;
+    r.model.encoder.weight.grad = null;
+  }
+  return r.model;
 }
 
 /** Ctrl-C (or SIGTERM) asks training to stop after the current step; a second Ctrl-C quits at once. */
@@ -251,51 +163,6 @@ export function stopOnSignals(log: (s: string) => void): { signal: { aborted: bo
       process.off('SIGTERM', handler);
     },
   };
-}
-
-/** The RNNLMConfig fields beyond the original CLI options (AWD-LSTM regularisation, per-layer sizes). */
-export function modelExtras(o: TrainCliOptions): Partial<RNNLMConfig> {
-  return {
-    ...(o.hiddenSizes ? { hiddenSizes: o.hiddenSizes } : {}),
-    dropoutInput: o.dropoutInput ?? 0,
-    dropoutHidden: o.dropoutHidden ?? 0,
-    dropoutOutput: o.dropoutOutput ?? 0,
-    dropoutEmbedding: o.dropoutEmbedding ?? 0,
-    weightDrop: o.weightDrop ?? 0,
-  };
-}
-
-/** The TrainConfig fields beyond the original CLI options. */
-export function trainExtras(o: TrainCliOptions): Partial<TrainConfig> {
-  if ((o.lrDecayAfter === undefined) !== (o.lrDecayFactor === undefined)) {
-    throw new RnnlmError('invalid_argument', '--lr-decay-after N and --lr-decay-factor F go together (Zaremba: --lr-decay-after 4 --lr-decay-factor 0.5)');
-  }
-  return {
-    ...(o.nonmono !== undefined ? { nonmono: o.nonmono } : {}),
-    ...(o.variableBptt ? { variableBptt: true } : {}),
-    ...(o.lrDecayAfter !== undefined ? { lrDecay: { kind: 'after' as const, startEpoch: o.lrDecayAfter, factor: o.lrDecayFactor! } } : {}),
-    ...(o.ar ? { ar: o.ar } : {}),
-    ...(o.tar ? { tar: o.tar } : {}),
-    ...(o.checkpointEvery ? { checkpointEvery: o.checkpointEvery } : {}),
-  };
-}
-
-/**
- * The model of a resumed run: the checkpoint's, after checking that the data gave the same
- * tokenizer (same files and tokenizer options), with frozen embeddings frozen again.
- */
-export function resumedModel(r: ResumableCheckpoint, tokenizer: Tokenizer, o: TrainCliOptions, from: string): RNNLM {
-  if (JSON.stringify(r.tokenizer.toJSON()) !== JSON.stringify(tokenizer.toJSON())) {
-    throw new RnnlmError(
-      'checkpoint_mismatch',
-      `the tokenizer built from ${o.train} differs from the one saved in ${from}: the training files changed since the run started; resume on the same data`,
-    );
-  }
-  if (o.freezeEmbeddings) {
-    r.model.encoder.weight.requiresGrad = false;
-    r.model.encoder.weight.grad = null;
-  }
-  return r.model;
 }
 
 /** One `kind: 'epoch'` line of train-log.jsonl. */
@@ -324,14 +191,7 @@ export function openTrainLog(file: string, resumedFrom: string | null, state: Tr
     return;
   }
   const j = state?.json ?? {};
-  fs.appendFileSync(file, `${JSON.stringify({ kind: 'resume', from: resumedFrom, step: j.step ?? null, epoch: (j.position as { epoch?: number } | undefined)?.epoch ?? null })}\n`);
-}
-
-/** commander parser for `--hidden-sizes 1150,1150,400`. */
-export function sizeList(v: string): number[] {
-  const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.length === 0 || !xs.every((x) => Number.isInteger(x) && x >= 1)) {
-    throw new InvalidArgumentError(`expected comma-separated positive integers such as 1150,1150,400, got "${v}"`);
-  }
-  return xs;
+  const position = j.position;
+  const epoch = typeof position === 'object' && position !== null && 'epoch' in position ? position.epoch : null;
+  fs.appendFileSync(file, `${JSON.stringify({ kind: 'resume', from: resumedFrom, step: j.step ?? null, epoch })}\n`);
 }

@@ -1,9 +1,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { isRnnlmError } from '../errors.js';
 import { createBrowserPlatform, normalizePath } from './browser.js';
 import { readTextFile, setPlatform } from './platform.js';
 import { nodePlatform } from './node.js';
+
+/** The node platform with a fresh temporary root, for comparing behaviour. */
+function nodeTmp(): typeof nodePlatform & { root: string } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-platform-'));
+  return { ...nodePlatform, root };
+}
 
 function throwsCode(fn: () => unknown, code: string, msg?: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -25,6 +34,25 @@ describe('browser platform', () => {
     assert.equal(p.joinPath('runs', 'ck', 'config.json'), 'runs/ck/config.json');
     assert.equal(p.joinPath('/runs/', '', './ck'), '/runs/ck');
     assert.equal(p.joinPath(), '.');
+  });
+
+  test('listDir, rename (a folder with everything in it) and removeAll, as on a disk', () => {
+    for (const p of [createBrowserPlatform(), nodeTmp()]) {
+      const root = p.name === 'node' ? (p as ReturnType<typeof nodeTmp>).root : 'runs';
+      const j = (...xs: string[]): string => p.joinPath(root, ...xs);
+      p.mkdirp(j('a', 'sub'));
+      p.writeFileAtomic(j('a', 'x.json'), '1');
+      p.writeFileAtomic(j('a', 'sub', 'y.bin'), 'yy');
+      assert.deepEqual(p.listDir(j('a')), ['sub', 'x.json']);
+      assert.deepEqual(p.listDir(j('none')), []);
+      p.rename(j('a'), j('b'));
+      assert.ok(!p.exists(j('a')) && !p.exists(j('a', 'x.json')));
+      assert.equal(new TextDecoder().decode(p.readFile(j('b', 'sub', 'y.bin'))), 'yy');
+      assert.deepEqual(p.listDir(root), ['b']);
+      p.removeAll(j('b'));
+      p.removeAll(j('b')); // nothing there: no error
+      assert.deepEqual(p.listDir(root), []);
+    }
   });
 
   test('addFile / readFile / getFile copy bytes in and out', () => {

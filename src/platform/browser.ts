@@ -109,6 +109,42 @@ export function createBrowserPlatform(): BrowserPlatform {
 
     mkdirp,
 
+    listDir(path: string): string[] {
+      const d = normalizePath(path);
+      const names = new Set<string>();
+      for (const p of [...files.keys(), ...dirs]) if (p !== d && parentOf(p) === d) names.add(p.slice(d === '/' ? 1 : d === '.' ? 0 : d.length + 1));
+      return [...names].sort();
+    },
+
+    rename(from: string, to: string): void {
+      const f = normalizePath(from);
+      const t = normalizePath(to);
+      if (!files.has(f) && !dirs.has(f)) throw new RnnlmError('file_not_found', `cannot move ${from}: it does not exist`);
+      const parent = parentOf(t);
+      if (parent !== null && !dirs.has(parent)) throw new RnnlmError('io_error', `cannot move ${from} to ${to}: directory ${parent} does not exist`);
+      const under = (p: string): string | null => (p === f ? t : p.startsWith(`${f}/`) ? t + p.slice(f.length) : null);
+      for (const [p, bytes] of [...files]) {
+        const q = under(p);
+        if (q !== null) {
+          files.delete(p);
+          files.set(q, bytes);
+        }
+      }
+      for (const p of [...dirs]) {
+        const q = under(p);
+        if (q !== null) {
+          dirs.delete(p);
+          dirs.add(q);
+        }
+      }
+    },
+
+    removeAll(path: string): void {
+      const d = normalizePath(path);
+      for (const p of [...files.keys()]) if (p === d || p.startsWith(`${d}/`)) files.delete(p);
+      for (const p of [...dirs]) if (p === d || p.startsWith(`${d}/`)) dirs.delete(p);
+    },
+
     joinPath(...parts: string[]): string {
       return normalizePath(parts.filter((s) => s !== '').join('/'));
     },

@@ -42,6 +42,29 @@ export const nodePlatform: Platform = {
   mkdirp(p: string): void {
     fs.mkdirSync(p, { recursive: true });
   },
+  listDir(p: string): string[] {
+    try {
+      return fs.readdirSync(p).sort();
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT') return [];
+      throw new RnnlmError('io_error', `cannot list ${p}: ${err.message}`);
+    }
+  },
+  rename(from: string, to: string): void {
+    try {
+      fs.renameSync(from, to);
+    } catch (e) {
+      throw new RnnlmError('io_error', `cannot move ${from} to ${to}: ${(e as Error).message}`);
+    }
+  },
+  removeAll(p: string): void {
+    try {
+      fs.rmSync(p, { recursive: true, force: true });
+    } catch (e) {
+      throw new RnnlmError('io_error', `cannot remove ${p}: ${(e as Error).message}`);
+    }
+  },
   joinPath(...parts: string[]): string {
     return path.join(...parts);
   },

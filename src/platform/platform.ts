@@ -12,6 +12,12 @@ export interface Platform {
   writeFileAtomic(path: string, data: Uint8Array | string): void;
   exists(path: string): boolean;
   mkdirp(path: string): void;
+  /** Names of the entries of a directory (files and folders), sorted; [] when it does not exist. */
+  listDir(path: string): string[];
+  /** Moves a file or directory (atomic on one file system: the target holds the old or the new, never a mix). */
+  rename(from: string, to: string): void;
+  /** Removes a file or a directory with everything in it; nothing when it does not exist. */
+  removeAll(path: string): void;
   joinPath(...parts: string[]): string;
   /** Milliseconds, monotonic. */
   now(): number;

@@ -25,16 +25,17 @@ import type { TrainingState } from '../io/checkpoint.js';
 import { type RNNLM, type RNNState, activationPenalty, detachState } from '../models/rnnlm.js';
 import { add } from '../ops/elementwise.js';
 import { NTASGD } from '../optim/asgd.js';
-import { type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer } from '../optim/index.js';
+import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer } from '../optim/index.js';
 import { DecayAfter, ReduceLROnPlateau } from '../optim/schedule.js';
 import { platform } from '../platform/platform.js';
 import { fmtShape, shapeEquals } from '../tensor/shape.js';
 import { Rng } from '../tensor/random.js';
 import { type EvalResult, evaluate } from './evaluate.js';
-import { type LoopPosition, configDifferences, decodeTrainingState, encodeTrainingState, fingerprint, jsonSafe } from './resume.js';
+import { type LoopPosition, RESUME_FREE, decodeTrainingState, encodeTrainingState, fingerprint, jsonSafe, resumeConflicts } from './resume.js';
 
 /** An optimizer of optim/ or 'ntasgd' (SGD + non-monotonically triggered averaging). */
 export type TrainOptimizerName = OptimizerName | 'ntasgd';
+export const TRAIN_OPTIMIZER_NAMES: readonly TrainOptimizerName[] = [...OPTIMIZER_NAMES, 'ntasgd'];
 
 /** Zaremba et al. (2014): lr × factor before every epoch after startEpoch (DecayAfter). */
 export interface LrDecayAfter {
@@ -214,13 +215,13 @@ export async function trainLanguageModel(
 
   if (options.resume) {
     const snap = decodeTrainingState(options.resume);
-    const diff = configDifferences(snap.config, configJson);
+    const diff = resumeConflicts({ train: snap.config }, { train: configJson }).map((k) => k.slice('train.'.length));
     if (diff.length > 0) {
       const show = (v: unknown): string => JSON.stringify(v ?? null);
       throw new RnnlmError(
         'checkpoint_mismatch',
         `the training state was saved with a different configuration (${diff.map((k) => `${k}: saved ${show(snap.config[k])}, now ${show(configJson[k])}`).join('; ')}); ` +
-          'resume with the saved settings (only epochs, maxSeconds, maxSteps and checkpointEvery may change)',
+          `resume with the saved settings (only ${RESUME_FREE.train.join(', ')} may change)`,
       );
     }
     if (snap.data.fingerprint !== dataId.fingerprint) {

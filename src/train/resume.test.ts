@@ -20,7 +20,7 @@ import { RNNLM, type RNNLMConfig } from '../models/rnnlm.js';
 import { Rng } from '../tensor/random.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 import { type CheckpointInfo, type EpochInfo, type TrainConfig, trainLanguageModel } from './loop.js';
-import { loadResumableCheckpoint } from './resume.js';
+import { RESUME_FREE, loadResumableCheckpoint, resumeConflicts, runDirOf } from './resume.js';
 
 const TEXT = 'First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n'.repeat(5);
 const tok = CharTokenizer.fromText(TEXT);
@@ -182,5 +182,22 @@ describe('training state contents and refusals', () => {
       trainLanguageModel(new RNNLM(adam.model), { train: TRAIN, valid: SENSIBLE_VALID }, adam.cfg, {}, { resume: damaged }),
       (e: unknown) => isRnnlmError(e, 'corrupt_checkpoint'),
     );
+  });
+});
+
+describe('resumeConflicts: the one rule for what a resumed run may change', () => {
+  test('free fields may differ; anything else is named; absent, null and {} are equal', () => {
+    const saved = { data: { train: '/t.txt', tokenizer: 'char' }, model: { hiddenSize: 8 }, train: { lr: 1, epochs: 2, optimizerOptions: {} } };
+    assert.deepEqual(resumeConflicts(saved, { ...saved, train: { lr: 1, epochs: 9, maxSteps: 5, checkpointEvery: 3 } }), []);
+    assert.deepEqual(resumeConflicts(saved, { data: { train: '/u.txt', tokenizer: 'char' }, model: { hiddenSize: 9 }, train: { lr: 2 } }), ['data.train', 'model.hiddenSize', 'train.lr']);
+    assert.deepEqual(resumeConflicts({ train: saved.train }, { train: { lr: 1, ar: 2 } }), ['train.ar'], 'a section missing on one side is not compared');
+    assert.deepEqual(RESUME_FREE.train, ['epochs', 'maxSeconds', 'maxSteps', 'checkpointEvery']);
+  });
+
+  test('runDirOf: the run folder of a resumable checkpoint', () => {
+    assert.equal(runDirOf('/runs/a/resume'), '/runs/a');
+    assert.equal(runDirOf('runs/a/resume.old/'), 'runs/a');
+    assert.equal(runDirOf('resume'), '.');
+    assert.equal(runDirOf('/runs/best'), '/runs/best');
   });
 });

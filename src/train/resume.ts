@@ -10,16 +10,23 @@
  * (optimizer.safetensors) holds the optimizer buffers ("optimizer.<i>.<buf>"), the NT-ASGD averages
  * ("ntasgd.<i>.ax") and the hidden state carried into the next window ("hidden.h", "hidden.c").
  * The model weights themselves are the checkpoint's model.safetensors.
+ *
+ * A run's output folder OUT holds the best model (OUT itself) and the latest resumable checkpoint
+ * (OUT/resume, written by writeResumeCheckpoint with the run spec inside, found again by
+ * findResumeCheckpoint, loaded by loadResumableCheckpoint).
  */
 import { RnnlmError } from '../errors.js';
-import type { TrainingState } from '../io/checkpoint.js';
-import { type LoadedModel, loadLanguageModel } from '../io/lm.js';
-import type { RNNState } from '../models/rnnlm.js';
+import { type TrainingState, isCheckpointDir } from '../io/checkpoint.js';
+import { type LoadedModel, loadLanguageModel, saveLanguageModel } from '../io/lm.js';
+import type { RNNLM, RNNState } from '../models/rnnlm.js';
 import type { NTASGDState } from '../optim/asgd.js';
 import type { OptimizerStateDict } from '../optim/optimizer.js';
 import type { ScheduleState } from '../optim/schedule.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { DType } from '../tensor/tensor.js';
+import type { Tokenizer } from '../tokenizers/index.js';
+import { platform } from '../platform/platform.js';
+import type { LmRunSpec } from './spec.js';
 
 export type { TrainingState };
 
@@ -204,16 +211,30 @@ export function decodeTrainingState(ts: TrainingState): LoopSnapshot {
   };
 }
 
-/** Training-config fields that may change when a run is resumed (they bound the run, not its path). */
-export const RESUME_FREE_KEYS: readonly string[] = ['epochs', 'maxSeconds', 'maxSteps', 'checkpointEvery'];
+/**
+ * The fields of a run spec (spec.ts) that may change when a run is resumed: they bound the run or
+ * say how often it checkpoints, not the path it takes. Everything else must match the saved run.
+ */
+export const RESUME_FREE: Readonly<Record<'data' | 'model' | 'train', readonly string[]>> = {
+  data: [],
+  model: [],
+  train: ['epochs', 'maxSeconds', 'maxSteps', 'checkpointEvery'],
+};
 
-/** Names of the config fields whose values differ between a saved config and this run's (free keys ignored). */
-export function configDifferences(saved: Record<string, unknown>, current: Record<string, unknown>): string[] {
-  const keys = new Set([...Object.keys(saved), ...Object.keys(current)]);
+/**
+ * The one resume-compatibility check: the fields ("section.key") whose values differ between a
+ * saved run spec and this run's, free fields aside. Sections absent from either side are not
+ * compared (the training loop checks `train`, the CLI all three). Absent, null and {} are equal.
+ */
+export function resumeConflicts(saved: Partial<Record<'data' | 'model' | 'train', object>>, now: Partial<Record<'data' | 'model' | 'train', object>>): string[] {
   const diff: string[] = [];
-  for (const k of [...keys].sort()) {
-    if (RESUME_FREE_KEYS.includes(k)) continue;
-    if (stableJson(saved[k]) !== stableJson(current[k])) diff.push(k);
+  for (const section of ['data', 'model', 'train'] as const) {
+    const a = saved[section] as Record<string, unknown> | undefined;
+    const b = now[section] as Record<string, unknown> | undefined;
+    if (!a || !b) continue;
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      if (!RESUME_FREE[section].includes(k) && stableJson(a[k]) !== stableJson(b[k])) diff.push(`${section}.${k}`);
+    }
   }
   return diff;
 }
@@ -244,4 +265,79 @@ export function loadResumableCheckpoint(dir: string, opts: { dtype?: DType } = {
   const loaded = loadLanguageModel(dir, opts);
   loaded.model.train();
   return loaded;
+}
+
+/** The sub-folder of a run's output folder that holds its latest resumable checkpoint. */
+export const RESUME_SUBDIR = 'resume';
+
+/** The resumable checkpoint of a run: DIR/resume (or DIR/resume.old after a crash mid-swap), or DIR itself. */
+export function findResumeCheckpoint(dir: string): string {
+  const p = platform();
+  const candidates = [p.joinPath(dir, RESUME_SUBDIR), p.joinPath(dir, `${RESUME_SUBDIR}.old`), dir];
+  for (const d of candidates) {
+    if (isCheckpointDir(d) && p.exists(p.joinPath(d, 'training-state.json'))) return d;
+  }
+  throw new RnnlmError(
+    'file_not_found',
+    `${dir} holds no resumable checkpoint (looked for ${candidates[0]} and ${dir} with training-state.json); ` +
+      'runs write one with --checkpoint-every N, at each epoch end when that is set, and on Ctrl-C',
+  );
+}
+
+/**
+ * The output folder of the run a resumable checkpoint belongs to: the folder holding resume/
+ * (so a copied run folder resumes into the copy), or the checkpoint folder itself.
+ */
+export function runDirOf(checkpointDir: string): string {
+  const parts = checkpointDir.replace(/[\\/]+$/, '').split(/[\\/]/);
+  const last = parts[parts.length - 1];
+  if (last === RESUME_SUBDIR || last === `${RESUME_SUBDIR}.old`) return parts.slice(0, -1).join('/') || (checkpointDir.startsWith('/') ? '/' : '.');
+  return checkpointDir;
+}
+
+/**
+ * Writes OUT/resume atomically with the run spec inside its training state: a complete checkpoint
+ * goes to a temporary folder first, then replaces the previous one by renames, so a crash leaves
+ * either the old or the new checkpoint (findResumeCheckpoint also looks at resume.old).
+ */
+export function writeResumeCheckpoint(out: string, model: RNNLM, tokenizer: Tokenizer, state: TrainingState, spec: LmRunSpec): string {
+  const p = platform();
+  const final = p.joinPath(out, RESUME_SUBDIR);
+  const tmp = p.joinPath(out, `${RESUME_SUBDIR}.tmp-${processId()}`);
+  const old = p.joinPath(out, `${RESUME_SUBDIR}.old`);
+  p.removeAll(tmp);
+  saveLanguageModel(tmp, model, tokenizer, { json: { ...state.json, spec: jsonSafe(spec) }, tensors: state.tensors });
+  p.removeAll(old);
+  if (p.exists(final)) p.rename(final, old);
+  p.rename(tmp, final);
+  p.removeAll(old);
+  return final;
+}
+
+/**
+ * What a resumable checkpoint says about the run that wrote it: its run spec, or for checkpoints
+ * written before run specs existed, the command-line options it was started with.
+ */
+export function savedRunSpec(state: TrainingState, dir: string): { spec: LmRunSpec } | { cliOptions: Record<string, unknown> } {
+  const { spec, cli } = state.json;
+  if (isRunSpec(spec)) return { spec };
+  if (isObject(cli)) return { cliOptions: cli };
+  throw new RnnlmError(
+    'corrupt_checkpoint',
+    `${dir}/training-state.json has no run spec ("spec"): it was not written by rnnlm train, so --resume cannot rebuild the run`,
+  );
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The shape of a saved run spec (its values are checked where they are used: the model, the loop). */
+function isRunSpec(v: unknown): v is LmRunSpec {
+  return isObject(v) && isObject(v.data) && typeof v.data.train === 'string' && isObject(v.model) && isObject(v.train);
+}
+
+/** This process's id where there is one (Node), else 0 (a page has one writer). */
+function processId(): number {
+  return (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
 }

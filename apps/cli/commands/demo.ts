@@ -4,23 +4,11 @@
  * model that ignores context would score), and prints samples.
  */
 import { Command } from 'commander';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { generate, getBackend, useBackend } from '../../../src/node.js';
+import { type LmRunSpec, defaultLmSpec, generate, getBackend, useBackend } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
-import { type TrainCliOptions, runTrain } from './train.js';
-
-/** The package root: the nearest folder above this file that holds package.json. */
-export function packageRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'package.json'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('cannot find the rnnlm package root');
-    dir = up;
-  }
-  return dir;
-}
+import { packageRoot } from '../package-root.js';
+import { runTrain } from '../train-session.js';
 
 /** Entropy in nats of the token frequencies of ids (a context-free model's best cross-entropy). */
 export function unigramEntropy(ids: Int32Array, V: number): number {
@@ -48,34 +36,13 @@ export function demoCommand(): Command {
       const hidden = o.hidden ?? (getBackend().name === 'js' ? 128 : 512);
       const corpus = path.join(packageRoot(), 'data', 'tinyshakespeare', 'input.txt');
       log(`rnnlm demo: character LSTM on ${corpus}, ${o.minutes} min budget`);
-      const opts: TrainCliOptions = {
-        train: corpus,
-        tokenizer: 'char',
-        minCount: 1,
-        validFraction: 0.1,
-        cell: 'lstm',
-        layers: 1,
-        emb: 64,
-        hidden,
-        dropout: 0,
-        tied: false,
-        optimizer: 'adam',
-        lr: 0.003,
-        momentum: 0,
-        weightDecay: 0,
-        clip: 1,
-        batchSize: 32,
-        evalBatchSize: 16,
-        bptt: 64,
-        epochs: 100,
-        maxMinutes: o.minutes,
-        plateauFactor: 0.5,
-        seed: o.seed,
-        out: o.out,
-        backend: o.backend,
-        progress: o.progress,
+      const base = defaultLmSpec(corpus);
+      const spec: LmRunSpec = {
+        data: { ...base.data, tokenizer: 'char' },
+        model: { ...base.model, numLayers: 1, embedSize: 64, hiddenSize: hidden, seed: o.seed },
+        train: { ...base.train, lr: 0.003, clip: 1, batchSize: 32, evalBatchSize: 16, bptt: 64, epochs: 100, maxSeconds: o.minutes * 60, plateauFactor: 0.5 },
       };
-      const r = await runTrain(opts, log);
+      const r = await runTrain({ spec, run: { out: o.out, backend: o.backend, progress: o.progress }, resumed: null }, log);
       const h = unigramEntropy(r.dataset.train, r.dataset.tokenizer.vocabSize);
       const v = r.bestValidLoss!;
       log('');

@@ -7,19 +7,20 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RnnlmError, type OptimizerName, type RecurrentMode, describeBackend, readTextFile, useBackend } from '../../../src/node.js';
+import { OPTIMIZER_NAMES, RECURRENT_MODES, RnnlmError, describeBackend, readTextFile, useBackend } from '../../../src/node.js';
 import {
   ATTENTION_KINDS,
-  type AttentionKind,
   BLEU_TOKENIZERS,
   type BleuTokenizer,
   type EncodedPair,
   type ParallelText,
   SIDE_TOKENIZERS,
   Seq2Seq,
-  type SideTokenizerKind,
+  type TranslationDataSpec,
+  type TranslationRunSpec,
   TranslationSide,
   corpusBleu,
+  defaultTranslationSpec,
   encodeParallel,
   formatBleu,
   loadTranslationModel,
@@ -32,11 +33,9 @@ import {
   withEos,
 } from '../../../src/translate/index.js';
 import { int, num, oneOf } from '../args.js';
+import { type FlagTable, addFlags, applyFlags, at, flag, givenFlags } from '../flags.js';
 import { createProgress } from '../progress.js';
-
-type Backend = 'auto' | 'js' | 'native';
-const CELLS: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu'];
-const OPTIMIZERS: OptimizerName[] = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'];
+import { BACKEND_CHOICES, type BackendChoice as Backend } from '../train-spec.js';
 
 interface DecodeCli {
   replaceUnk: boolean;
@@ -77,47 +76,94 @@ export function translateLines(loaded: { model: Seq2Seq; src: TranslationSide; t
   });
 }
 
-interface TrainCli extends DecodeCli {
-  srcTrain?: string;
-  tgtTrain?: string;
-  srcValid?: string;
-  tgtValid?: string;
-  srcTest?: string;
-  tgtTest?: string;
-  pairs?: string;
-  pairsColumns: string;
-  splitSeed: number;
-  srcTokenizer: SideTokenizerKind;
-  tgtTokenizer: SideTokenizerKind;
-  lowercase: boolean;
-  minCount: number;
-  maxVocab?: number;
-  bpeMerges: number;
-  maxLen: number;
-  cell: RecurrentMode;
-  hidden: number;
-  emb: number;
-  layers: number;
-  attention: AttentionKind;
-  bidirectional: boolean;
-  dropout: number;
-  initRange: number;
-  teacherForcingRatio: number;
-  optimizer: OptimizerName;
-  lr: number;
-  clip: number;
-  batchSize: number;
-  evalBatchSize: number;
-  epochs: number;
-  maxMinutes?: number;
-  maxSteps?: number;
-  plateauFactor: number;
-  seed: number;
+type Spec = TranslationRunSpec;
+
+/** The translation run spec, flag by flag (the order is the order of --help). */
+const TRANSLATE_TRAIN_FLAGS: FlagTable<Spec> = [
+  flag('--src-train <file>', 'training source text, one sentence per line', at('data', 'srcTrain')),
+  flag('--tgt-train <file>', 'training target text, aligned with --src-train', at('data', 'tgtTrain')),
+  flag('--src-valid <file>', 'validation source', at('data', 'srcValid')),
+  flag('--tgt-valid <file>', 'validation target', at('data', 'tgtValid')),
+  flag('--src-test <file>', 'test source (BLEU with the best checkpoint at the end)', at('data', 'srcTest')),
+  flag('--tgt-test <file>', 'test references', at('data', 'tgtTest')),
+  flag('--pairs <file>', 'TAB-separated pairs (source<TAB>target<TAB>...), split 90/5/5 into train/valid/test', at('data', 'pairs')),
+  flag('--pairs-columns <s,t>', 'source and target columns of --pairs', at('data', 'pairsColumns')),
+  flag('--split-seed <n>', 'seed of the --pairs split', at('data', 'splitSeed'), int(0)),
+  flag('--src-tokenizer <kind>', SIDE_TOKENIZERS.join(' | '), at('data', 'srcTokenizer'), oneOf(SIDE_TOKENIZERS)),
+  flag('--tgt-tokenizer <kind>', SIDE_TOKENIZERS.join(' | '), at('data', 'tgtTokenizer'), oneOf(SIDE_TOKENIZERS)),
+  flag('--no-lowercase', 'word sides: keep case (default: lowercase, output capitalized at the start)', at('data', 'lowercase')),
+  flag('--min-count <n>', 'word sides: drop words seen fewer times', at('data', 'minCount'), int(1)),
+  flag('--max-vocab <n>', 'word sides: keep at most n types', at('data', 'maxVocab'), int(2)),
+  flag('--bpe-merges <n>', 'bpe sides: merge operations', at('data', 'bpeMerges'), int(0)),
+  flag('--max-len <n>', 'skip training pairs with more tokens on a side', at('data', 'maxLen'), int(1)),
+  flag('--cell <cell>', RECURRENT_MODES.join(' | '), at('model', 'cell'), oneOf(RECURRENT_MODES)),
+  flag('--hidden <n>', 'hidden size', at('model', 'hiddenSize'), int(1)),
+  flag('--emb <n>', 'embedding size', at('model', 'embedSize'), int(1)),
+  flag('--layers <n>', 'encoder and decoder layers', at('model', 'numLayers'), int(1)),
+  flag('--attention <kind>', ATTENTION_KINDS.join(' | '), at('model', 'attention'), oneOf(ATTENTION_KINDS)),
+  flag('--bidirectional', 'bidirectional encoder', at('model', 'bidirectional')),
+  flag('--dropout <p>', 'dropout', at('model', 'dropout'), num(0, 0.99)),
+  flag(
+    '--init-range <r>',
+    'initialise every parameter U(±r) (0 = PyTorch layer defaults)',
+    { get: (s: Spec) => (typeof s.model.init === 'number' ? s.model.init : 0), set: (s: Spec, r: number) => void (s.model.init = r > 0 ? r : 'torch') },
+    num(0),
+  ),
+  flag('--teacher-forcing-ratio <r>', '1 = teacher forcing; < 1 = scheduled sampling (slower: step by step)', at('train', 'teacherForcingRatio'), num(0, 1)),
+  flag('--optimizer <name>', OPTIMIZER_NAMES.join(' | '), at('train', 'optimizer'), oneOf(OPTIMIZER_NAMES)),
+  flag('--lr <lr>', 'learning rate', at('train', 'lr'), num(0)),
+  flag('--clip <norm>', 'clip the global gradient norm (0 = off)', at('train', 'clip'), num(0)),
+  flag('--batch-size <n>', 'sentence pairs per batch', at('train', 'batchSize'), int(1)),
+  flag('--eval-batch-size <n>', 'pairs per validation batch', at('train', 'evalBatchSize'), int(1)),
+  flag('--epochs <n>', 'epochs', at('train', 'epochs'), int(1)),
+  flag(
+    '--max-minutes <m>',
+    'stop training after this much wall time (then validate, save, test)',
+    { get: (s: Spec) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60), set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60) },
+    num(0),
+  ),
+  flag('--max-steps <n>', 'stop after this many updates', at('train', 'maxSteps'), int(1)),
+  flag('--plateau-factor <f>', 'multiply lr by f when validation loss stops improving (1 = never)', at('train', 'plateauFactor'), num(0, 1)),
+  flag(
+    '--seed <n>',
+    'random seed',
+    {
+      get: (s: Spec) => s.train.seed,
+      set: (s: Spec, v: number) => {
+        s.model.seed = v;
+        s.train.seed = v;
+      },
+    },
+    int(0),
+  ),
+];
+
+/** What one `rnnlm translate train` does beyond the spec: BLEU reporting, where it writes, how it runs. */
+interface TranslateRunSettings {
   bleuTokenize: BleuTokenizer;
   bleuSentences: number;
   out: string;
   backend: Backend;
   progress: boolean;
+}
+
+const DEFAULT_TRANSLATE_RUN: TranslateRunSettings = { bleuTokenize: '13a', bleuSentences: 0, out: 'runs/translate', backend: 'auto', progress: true };
+
+const TRANSLATE_RUN_FLAGS: FlagTable<TranslateRunSettings> = [
+  flag('--bleu-tokenize <tok>', `BLEU tokenizer: ${BLEU_TOKENIZERS.join(' | ')} (zh for Chinese targets)`, field('bleuTokenize'), oneOf(BLEU_TOKENIZERS)),
+  flag('--bleu-sentences <n>', 'greedy BLEU on this many validation sentences after each epoch (0 = off)', field('bleuSentences'), int(0)),
+  flag('--out <dir>', 'checkpoint directory', field('out')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+  flag('--no-progress', 'no progress bar', field('progress')),
+];
+
+function field<K extends keyof TranslateRunSettings>(key: K) {
+  return {
+    get: (s: TranslateRunSettings) => s[key],
+    set: (s: TranslateRunSettings, v: TranslateRunSettings[K]) => {
+      s[key] = v;
+    },
+  };
 }
 
 interface Splits {
@@ -126,7 +172,7 @@ interface Splits {
   test: ParallelText | null;
 }
 
-function loadSplits(o: TrainCli): Splits {
+function loadSplits(o: TranslationDataSpec): Splits {
   if (o.pairs) {
     if (o.srcTrain || o.tgtTrain) throw new RnnlmError('invalid_argument', 'give either --pairs or --src-train/--tgt-train, not both');
     const [sc, tc] = parseColumns(o.pairsColumns);
@@ -157,9 +203,15 @@ function bleuOn(loaded: { model: Seq2Seq; src: TranslationSide; tgt: Translation
   return { bleu: corpusBleu(hyps, [ref], { tokenize }), hyps };
 }
 
-export async function runTranslateTrain(o: TrainCli, log: (s: string) => void): Promise<{ bleu: number | null; seconds: number }> {
-  useBackend(o.backend);
+export async function runTranslateTrain(
+  spec: TranslationRunSpec,
+  run: TranslateRunSettings,
+  decode: DecodeCli,
+  log: (s: string) => void,
+): Promise<{ bleu: number | null; seconds: number }> {
+  useBackend(run.backend);
   log(`backend: ${describeBackend()}`);
+  const { data: o, model: m } = spec;
   const splits = loadSplits(o);
   const sideOpts = { lowercase: o.lowercase, minCount: o.minCount, bpeMerges: o.bpeMerges, ...(o.maxVocab ? { maxVocab: o.maxVocab } : {}) };
   const src = TranslationSide.fromLines(splits.train.src, { kind: o.srcTokenizer, ...sideOpts, ...(o.srcTokenizer === 'word' ? {} : { lowercase: false }) });
@@ -170,50 +222,25 @@ export async function runTranslateTrain(o: TrainCli, log: (s: string) => void): 
     `data: ${train.length} training pairs (of ${splits.train.src.length}; max ${o.maxLen} tokens a side), ${valid?.length ?? 0} valid, ${splits.test?.src.length ?? 0} test; ` +
       `vocabulary ${src.vocabSize} source (${src.kind}) / ${tgt.vocabSize} target (${tgt.kind})`,
   );
-  const model = new Seq2Seq({
-    srcVocabSize: src.vocabSize,
-    tgtVocabSize: tgt.vocabSize,
-    embedSize: o.emb,
-    hiddenSize: o.hidden,
-    numLayers: o.layers,
-    cell: o.cell,
-    bidirectional: o.bidirectional,
-    attention: o.attention,
-    dropout: o.dropout,
-    seed: o.seed,
-    ...(o.initRange > 0 ? { init: o.initRange } : {}),
-  });
+  const model = new Seq2Seq({ ...m, srcVocabSize: src.vocabSize, tgtVocabSize: tgt.vocabSize });
   log(
-    `model: ${o.layers}×${o.hidden} ${o.bidirectional ? 'bidirectional ' : ''}${o.cell} encoder, ${o.attention} attention, embedding ${o.emb}, ` +
+    `model: ${m.numLayers}×${m.hiddenSize} ${m.bidirectional ? 'bidirectional ' : ''}${m.cell} encoder, ${m.attention} attention, embedding ${m.embedSize}, ` +
       `${model.numParameters().toLocaleString('en-US')} parameters`,
   );
-  fs.mkdirSync(o.out, { recursive: true });
-  const logPath = path.join(o.out, 'train-log.jsonl');
+  fs.mkdirSync(run.out, { recursive: true });
+  const logPath = path.join(run.out, 'train-log.jsonl');
   fs.writeFileSync(logPath, '');
   const extra = {
-    bleuTokenize: o.bleuTokenize,
+    bleuTokenize: run.bleuTokenize,
     ...(o.pairs ? { pairs: { file: path.resolve(o.pairs), columns: o.pairsColumns, splitSeed: o.splitSeed } } : {}),
   };
-  const progress = createProgress({ enabled: o.progress, label: 'translate' });
+  const progress = createProgress({ enabled: run.progress, label: 'translate' });
   let saved = false;
   const loaded = { model, src, tgt };
   const result = await trainTranslation(
     model,
     { train, valid, srcEos: src.eosId, tgtEos: tgt.eosId },
-    {
-      batchSize: o.batchSize,
-      epochs: o.epochs,
-      optimizer: o.optimizer,
-      lr: o.lr,
-      clip: o.clip,
-      teacherForcingRatio: o.teacherForcingRatio,
-      plateauFactor: o.plateauFactor,
-      plateauPatience: 0,
-      evalBatchSize: o.evalBatchSize,
-      seed: o.seed,
-      ...(o.maxMinutes !== undefined ? { maxSeconds: o.maxMinutes * 60 } : {}),
-      ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
-    },
+    spec.train,
     {
       onStep: (s) => {
         progress.step({ ...s, tokensPerSecond: s.tokensPerSecond });
@@ -222,82 +249,46 @@ export async function runTranslateTrain(o: TrainCli, log: (s: string) => void): 
       onEpoch: (e) => {
         progress.stop();
         let bleu: number | null = null;
-        if (splits.valid && o.bleuSentences > 0) {
-          bleu = bleuOn(loaded, splits.valid, { ...o, beam: 1 }, o.bleuTokenize, o.bleuSentences).bleu.score;
+        if (splits.valid && run.bleuSentences > 0) {
+          bleu = bleuOn(loaded, splits.valid, { ...decode, beam: 1 }, run.bleuTokenize, run.bleuSentences).bleu.score;
           model.train();
         }
         fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'epoch', ...e, validGreedyBleu: bleu })}\n`);
         const v = e.validLoss === null ? 'no validation' : `valid loss ${e.validLoss.toFixed(4)} ppl ${Math.exp(e.validLoss).toFixed(2)}`;
-        const b = bleu === null ? '' : ` | valid BLEU (greedy, ${Math.min(o.bleuSentences, splits.valid!.src.length)} sentences) ${bleu.toFixed(2)}`;
+        const b = bleu === null ? '' : ` | valid BLEU (greedy, ${Math.min(run.bleuSentences, splits.valid!.src.length)} sentences) ${bleu.toFixed(2)}`;
         log(`epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} | ${v}${b} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`);
         if (e.improved || e.validLoss === null) {
-          saveTranslationModel(o.out, model, src, tgt, extra);
+          saveTranslationModel(run.out, model, src, tgt, extra);
           saved = true;
-          log(`saved ${o.out}`);
+          log(`saved ${run.out}`);
         }
       },
     },
   );
   progress.stop();
-  if (!saved) saveTranslationModel(o.out, model, src, tgt, extra);
+  if (!saved) saveTranslationModel(run.out, model, src, tgt, extra);
   log(`trained in ${result.seconds.toFixed(1)}s (${result.steps} steps, stopped by ${result.stoppedBy}, ${Math.round(result.tokens / result.seconds)} target tok/s)`);
   let bleu: number | null = null;
   if (splits.test) {
-    const best = loadTranslationModel(o.out);
+    const best = loadTranslationModel(run.out);
     const t0 = Date.now();
-    const r = bleuOn(best, splits.test, o, o.bleuTokenize);
+    const r = bleuOn(best, splits.test, decode, run.bleuTokenize);
     bleu = r.bleu.score;
-    fs.writeFileSync(path.join(o.out, 'test-hyp.txt'), `${r.hyps.join('\n')}\n`);
-    log(`test (${splits.test.src.length} sentences, beam ${o.beam}, ${((Date.now() - t0) / 1000).toFixed(1)}s): ${formatBleu(r.bleu)}  [${r.bleu.signature}]`);
+    fs.writeFileSync(path.join(run.out, 'test-hyp.txt'), `${r.hyps.join('\n')}\n`);
+    log(`test (${splits.test.src.length} sentences, beam ${decode.beam}, ${((Date.now() - t0) / 1000).toFixed(1)}s): ${formatBleu(r.bleu)}  [${r.bleu.signature}]`);
   }
   return { bleu, seconds: result.seconds };
 }
 
 function trainCommand(): Command {
-  const cmd = new Command('train')
-    .description('train an attention seq2seq model on parallel text')
-    .option('--src-train <file>', 'training source text, one sentence per line')
-    .option('--tgt-train <file>', 'training target text, aligned with --src-train')
-    .option('--src-valid <file>', 'validation source')
-    .option('--tgt-valid <file>', 'validation target')
-    .option('--src-test <file>', 'test source (BLEU with the best checkpoint at the end)')
-    .option('--tgt-test <file>', 'test references')
-    .option('--pairs <file>', 'TAB-separated pairs (source<TAB>target<TAB>...), split 90/5/5 into train/valid/test')
-    .option('--pairs-columns <s,t>', 'source and target columns of --pairs', '0,1')
-    .option('--split-seed <n>', 'seed of the --pairs split', int(0), 1)
-    .option('--src-tokenizer <kind>', SIDE_TOKENIZERS.join(' | '), oneOf(SIDE_TOKENIZERS), 'word')
-    .option('--tgt-tokenizer <kind>', SIDE_TOKENIZERS.join(' | '), oneOf(SIDE_TOKENIZERS), 'word')
-    .option('--no-lowercase', 'word sides: keep case (default: lowercase, output capitalized at the start)')
-    .option('--min-count <n>', 'word sides: drop words seen fewer times', int(1), 1)
-    .option('--max-vocab <n>', 'word sides: keep at most n types', int(2))
-    .option('--bpe-merges <n>', 'bpe sides: merge operations', int(0), 8000)
-    .option('--max-len <n>', 'skip training pairs with more tokens on a side', int(1), 50)
-    .option('--cell <cell>', CELLS.join(' | '), oneOf(CELLS), 'lstm')
-    .option('--hidden <n>', 'hidden size', int(1), 256)
-    .option('--emb <n>', 'embedding size', int(1), 256)
-    .option('--layers <n>', 'encoder and decoder layers', int(1), 1)
-    .option('--attention <kind>', ATTENTION_KINDS.join(' | '), oneOf(ATTENTION_KINDS), 'general')
-    .option('--bidirectional', 'bidirectional encoder', false)
-    .option('--dropout <p>', 'dropout', num(0, 0.99), 0.2)
-    .option('--init-range <r>', 'initialise every parameter U(±r) (0 = PyTorch layer defaults)', num(0), 0.1)
-    .option('--teacher-forcing-ratio <r>', '1 = teacher forcing; < 1 = scheduled sampling (slower: step by step)', num(0, 1), 1)
-    .option('--optimizer <name>', OPTIMIZERS.join(' | '), oneOf(OPTIMIZERS), 'adam')
-    .option('--lr <lr>', 'learning rate', num(0), 0.001)
-    .option('--clip <norm>', 'clip the global gradient norm (0 = off)', num(0), 5)
-    .option('--batch-size <n>', 'sentence pairs per batch', int(1), 64)
-    .option('--eval-batch-size <n>', 'pairs per validation batch', int(1), 64)
-    .option('--epochs <n>', 'epochs', int(1), 10)
-    .option('--max-minutes <m>', 'stop training after this much wall time (then validate, save, test)', num(0))
-    .option('--max-steps <n>', 'stop after this many updates', int(1))
-    .option('--plateau-factor <f>', 'multiply lr by f when validation loss stops improving (1 = never)', num(0, 1), 0.5)
-    .option('--seed <n>', 'random seed', int(0), 1)
-    .option('--bleu-tokenize <tok>', `BLEU tokenizer: ${BLEU_TOKENIZERS.join(' | ')} (zh for Chinese targets)`, oneOf(BLEU_TOKENIZERS), '13a')
-    .option('--bleu-sentences <n>', 'greedy BLEU on this many validation sentences after each epoch (0 = off)', int(0), 0)
-    .option('--out <dir>', 'checkpoint directory', 'runs/translate')
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
-    .option('--no-progress', 'no progress bar');
-  return addDecodeOptions(cmd, 5).action(async (o: TrainCli) => {
-    await runTranslateTrain(o, (s) => console.log(s));
+  const cmd = new Command('train').description('train an attention seq2seq model on parallel text');
+  const defaults = defaultTranslationSpec();
+  addFlags(cmd, TRANSLATE_TRAIN_FLAGS, defaults);
+  addFlags(cmd, TRANSLATE_RUN_FLAGS, DEFAULT_TRANSLATE_RUN);
+  return addDecodeOptions(cmd, 5).action(async (decode: DecodeCli, c: Command) => {
+    const spec = applyFlags(defaults, givenFlags(c, TRANSLATE_TRAIN_FLAGS));
+    const run = applyFlags(DEFAULT_TRANSLATE_RUN, givenFlags(c, TRANSLATE_RUN_FLAGS));
+    await runTranslateTrain(spec, run, decode, (s) => console.log(s));
   });
 }
 
