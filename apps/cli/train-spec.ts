@@ -13,6 +13,7 @@ import {
   type ResumableCheckpoint,
   RnnlmError,
   TRAIN_OPTIMIZER_NAMES,
+  checkRNNLMConfig,
   defaultLmSpec,
   findResumeCheckpoint,
   getPreset,
@@ -262,6 +263,8 @@ export function finishSpec(spec: LmRunSpec): LmRunSpec {
     throw new RnnlmError('invalid_argument', '--lr-decay-after N and --lr-decay-factor F go together (Zaremba: --lr-decay-after 4 --lr-decay-factor 0.5)');
   }
   if (spec.data.freezeEmbeddings && !spec.data.pretrainedEmbeddings) throw new RnnlmError('invalid_argument', '--freeze-embeddings needs --pretrained-embeddings FILE');
+  // Absurd sizes fail here, before any data is read (the vocabulary, known later, only adds to the size).
+  checkRNNLMConfig({ ...spec.model, vocabSize: 1 }, 'invalid_argument', 'model');
   const o = spec.train.optimizerOptions;
   // Momentum belongs to SGD and RMSprop; other optimizers train without it.
   if (o?.momentum !== undefined && spec.train.optimizer !== 'sgd' && spec.train.optimizer !== 'rmsprop') {

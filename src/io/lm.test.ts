@@ -241,3 +241,40 @@ describe('loadLanguageModel errors', () => {
     throwsCode(() => loadLanguageModel(dir), 'file_not_found', /tokenizer\.json/);
   });
 });
+
+describe('one validation for building and loading (training never writes what loading refuses)', () => {
+  const tok = CharTokenizer.fromText(TEXT);
+  /** Writes a checkpoint of a tiny model, then rewrites its config with `edit`, as a hand edit or another tool would. */
+  const withConfig = (edit: (m: Record<string, unknown>) => void): string => {
+    const dir = fresh();
+    saveLanguageModel(dir, new RNNLM({ vocabSize: tok.vocabSize, embedSize: 2, hiddenSize: 2, numLayers: 1, cell: 'gru' }), tok);
+    const file = path.join(dir, 'config.json');
+    const cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as { model: Record<string, unknown> };
+    edit(cfg.model);
+    fs.writeFileSync(file, JSON.stringify(cfg));
+    return dir;
+  };
+
+  test('64 layers (the limit) builds, saves and loads back', () => {
+    const dir = fresh();
+    saveLanguageModel(dir, new RNNLM({ vocabSize: tok.vocabSize, embedSize: 2, hiddenSize: 2, numLayers: 64, cell: 'rnn_tanh' }), tok);
+    assert.equal(loadLanguageModel(dir).model.config.numLayers, 64);
+  });
+
+  const absurd: [string, Partial<RNNLMConfig>, RegExp][] = [
+    ['65 layers', { numLayers: 65 }, /65 recurrent layers is more than the 64/],
+    ['hidden 1e9', { hiddenSize: 1e9 }, /make ~.* parameters, more than the 2\.1e\+9/],
+    ['embedding 1e9', { embedSize: 1e9 }, /make ~.* parameters/],
+    ['a tied model of another size', { tieWeights: true, embedSize: 3 }, /tied weights need embedSize == hiddenSize/],
+  ];
+  for (const [what, cfg, message] of absurd) {
+    test(`${what}: refused when built (invalid_argument) and when loaded (corrupt_checkpoint), by the same check`, () => {
+      assert.throws(
+        () => new RNNLM({ vocabSize: tok.vocabSize, embedSize: 2, hiddenSize: 2, numLayers: 1, cell: 'gru', ...cfg }),
+        (e) => isRnnlmError(e, 'invalid_argument') && message.test(e.message),
+      );
+      const dir = withConfig((m) => Object.assign(m, cfg));
+      assert.throws(() => loadLanguageModel(dir), (e) => isRnnlmError(e, 'corrupt_checkpoint') && message.test(e.message) && e.message.includes('config.json'));
+    });
+  }
+});

@@ -46,12 +46,6 @@ function parseConfig(raw: Record<string, unknown>, dir: string): RNNLMConfig {
     throw new RnnlmError('corrupt_checkpoint', `${where}: ${why}`);
   };
   if (raw.architecture !== 'rnnlm') bad(`unknown architecture ${JSON.stringify(raw.architecture)} (expected "rnnlm")`);
-  const cfg = parseRNNLMConfig(raw, where);
-  // A damaged or hostile config must not make us allocate without bound before the weights are read.
-  const { vocabSize: V, embedSize: E, hiddenSize: H, numLayers: L } = cfg;
-  const widest = Math.max(H, ...(cfg.hiddenSizes ?? []));
-  const params = V * E + widest * V + L * 4 * widest * (Math.max(E, widest) + widest + 2);
-  if (L > 64 || params > 2 ** 31) bad(`the model it describes is implausibly large (${L} layers, ~${params.toExponential(1)} parameters)`);
-  if (cfg.tieWeights && cfg.embedSize !== (cfg.hiddenSizes?.at(-1) ?? cfg.hiddenSize)) bad('tieWeights needs the last layer size to equal embedSize');
-  return cfg;
+  // Checked (sizes included) before the model is built: a damaged or hostile config must not make us allocate without bound.
+  return parseRNNLMConfig(raw, where);
 }

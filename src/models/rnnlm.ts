@@ -13,17 +13,18 @@
  * Legend: T time, B batch, E embedding, H hidden (of the last layer), L layers, V vocabulary.
  */
 import type { RecurrentMode } from '../backend/kernels.js';
-import { RnnlmError } from '../errors.js';
+import { type ErrorCode, RnnlmError } from '../errors.js';
 import { Embedding } from '../nn/embedding.js';
 import { uniform_, zeros_ } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
-import { RNN, type RNNState } from '../nn/rnn.js';
+import { RECURRENT_MODES, RNN, type RNNState } from '../nn/rnn.js';
 import { dropout, embeddingDropout, lockedDropout } from '../ops/dropout.js';
 import { add, reshape, scale } from '../ops/elementwise.js';
 import { meanSquare, timeDiff } from '../ops/regularization.js';
 import { linearCrossEntropy } from '../ops/loss.js';
 import { Rng } from '../tensor/random.js';
+import { checkModelSize } from './limits.js';
 import { ScratchBuffer } from '../tensor/scratch.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
 
@@ -77,6 +78,54 @@ export interface RNNLMLossOutput extends Omit<RNNLMOutput, 'logits'> {
 
 const PROBS = ['dropout', 'dropoutInput', 'dropoutHidden', 'dropoutOutput', 'dropoutEmbedding', 'weightDrop'] as const;
 
+/** A config with every option filled in; an option passed as undefined means "the default", as when it is left out. */
+function withDefaults(cfg: RNNLMConfig): Required<RNNLMConfig> {
+  const defaults = {
+    hiddenSizes: null,
+    dropout: 0,
+    dropoutInput: 0,
+    dropoutHidden: 0,
+    dropoutOutput: 0,
+    dropoutEmbedding: 0,
+    weightDrop: 0,
+    tieWeights: false,
+    init: 'torch',
+    dtype: 'float32',
+    seed: 1,
+  } as const;
+  const given = Object.fromEntries(Object.entries(cfg).filter(([, v]) => v !== undefined)) as RNNLMConfig;
+  return { ...defaults, ...given };
+}
+
+/**
+ * The one validation of a language-model config, run when a model is built and when a checkpoint
+ * is loaded (code corrupt_checkpoint there), before anything is allocated: sizes, probabilities,
+ * tying, and the size limits of limits.ts. Per-layer sizes are checked by RNN.
+ */
+export function checkRNNLMConfig(cfg: RNNLMConfig, code: ErrorCode = 'invalid_argument', where = 'model config'): void {
+  const c = withDefaults(cfg);
+  for (const k of ['vocabSize', 'embedSize', 'hiddenSize', 'numLayers'] as const) {
+    if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RnnlmError(code, `${where}: ${k} must be a positive integer, got ${c[k]}`);
+  }
+  if (!RECURRENT_MODES.includes(c.cell)) throw new RnnlmError(code, `${where}: cell must be one of ${RECURRENT_MODES.join(', ')}, got ${String(c.cell)}`);
+  for (const k of PROBS) {
+    const p = c[k];
+    if (!(typeof p === 'number' && p >= 0 && p < 1)) throw new RnnlmError(code, `${where}: ${k} must be a probability in [0, 1), got ${p}`);
+  }
+  if (c.tieWeights && c.embedSize !== c.hiddenSize) {
+    throw new RnnlmError(
+      code,
+      `${where}: tieWeights needs the last layer size to equal embedSize (tied weights need embedSize == hiddenSize${c.hiddenSizes ? ' of the last layer' : ''}; got ${c.embedSize} and ${c.hiddenSize})`,
+    );
+  }
+  const { vocabSize: V, embedSize: E, numLayers: L } = c;
+  const widest = Math.max(c.hiddenSize, ...(c.hiddenSizes ?? []));
+  const layers = Math.max(L, c.hiddenSizes?.length ?? 0);
+  // An upper bound (4 gates, every layer as wide as the widest), cheap to compute before any allocation.
+  const params = V * E + widest * V + layers * 4 * widest * (Math.max(E, widest) + widest + 2);
+  checkModelSize(layers, params, `embedding ${E}, ${layers} layer(s) of hidden size up to ${widest}${V > 1 ? `, vocabulary ${V}` : ''}`, code, where);
+}
+
 export class RNNLM extends Module {
   readonly config: Required<RNNLMConfig>;
   readonly encoder: Embedding;
@@ -90,36 +139,9 @@ export class RNNLM extends Module {
 
   constructor(cfg: RNNLMConfig) {
     super();
-    const defaults = {
-      hiddenSizes: null,
-      dropout: 0,
-      dropoutInput: 0,
-      dropoutHidden: 0,
-      dropoutOutput: 0,
-      dropoutEmbedding: 0,
-      weightDrop: 0,
-      tieWeights: false,
-      init: 'torch',
-      dtype: 'float32',
-      seed: 1,
-    } as const;
-    // An option passed as undefined means "the default", as when it is left out.
-    const given = Object.fromEntries(Object.entries(cfg).filter(([, v]) => v !== undefined)) as RNNLMConfig;
-    this.config = { ...defaults, ...given };
+    this.config = withDefaults(cfg);
     const c = this.config;
-    for (const k of ['vocabSize', 'embedSize', 'hiddenSize', 'numLayers'] as const) {
-      if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RnnlmError('invalid_argument', `${k} must be a positive integer, got ${c[k]}`);
-    }
-    for (const k of PROBS) {
-      const p = c[k];
-      if (!(typeof p === 'number' && p >= 0 && p < 1)) throw new RnnlmError('invalid_argument', `${k} must be a probability in [0, 1), got ${p}`);
-    }
-    if (c.tieWeights && c.embedSize !== c.hiddenSize) {
-      throw new RnnlmError(
-        'invalid_argument',
-        `tied weights need embedSize == hiddenSize${c.hiddenSizes ? ' (the last layer)' : ''} (got ${c.embedSize} and ${c.hiddenSize})`,
-      );
-    }
+    checkRNNLMConfig(c);
     this.rng = new Rng(c.seed);
     const dtype = c.dtype;
     this.encoder = this.registerModule('encoder', new Embedding(c.vocabSize, c.embedSize, { dtype, rng: this.rng }));
@@ -225,9 +247,8 @@ export function parseRNNLMConfig(raw: Record<string, unknown>, where = 'config')
     if (v === undefined) return 0;
     return typeof v === 'number' && v >= 0 && v < 1 ? v : bad(`${k} must be a number in [0, 1)`);
   };
-  const cells: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
   const cell = raw.cell;
-  if (typeof cell !== 'string' || !(cells as string[]).includes(cell)) bad(`cell must be one of ${cells.join(', ')}`);
+  if (typeof cell !== 'string' || !(RECURRENT_MODES as readonly string[]).includes(cell)) bad(`cell must be one of ${RECURRENT_MODES.join(', ')}`);
   const hs = raw.hiddenSizes;
   if (hs !== undefined && hs !== null && !(Array.isArray(hs) && hs.length > 0 && hs.every((h) => Number.isInteger(h) && h > 0))) {
     bad('hiddenSizes must be null or a list of positive integers');
@@ -238,7 +259,7 @@ export function parseRNNLMConfig(raw: Record<string, unknown>, where = 'config')
   if (typeof seed !== 'number' || !Number.isInteger(seed)) bad('seed must be an integer');
   const tieWeights = raw.tieWeights ?? false;
   if (typeof tieWeights !== 'boolean') bad('tieWeights must be true or false');
-  return {
+  const cfg: RNNLMConfig = {
     vocabSize: int('vocabSize'),
     embedSize: int('embedSize'),
     hiddenSize: int('hiddenSize'),
@@ -255,4 +276,6 @@ export function parseRNNLMConfig(raw: Record<string, unknown>, where = 'config')
     ...(init !== undefined ? { init: init as 'torch' | number } : {}),
     seed: seed as number,
   };
+  checkRNNLMConfig(cfg, 'corrupt_checkpoint', where);
+  return cfg;
 }

@@ -20,12 +20,12 @@
  * D directions (1 or 2), Dm = D·H memory size, Vs/Vt source/target vocabulary.
  */
 import { type RecurrentMode, gatesOf } from '../backend/kernels.js';
-import { RnnlmError } from '../errors.js';
+import { type ErrorCode, RnnlmError } from '../errors.js';
 import { Embedding } from '../nn/embedding.js';
 import { uniform_ } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
-import { RNN, type RNNState } from '../nn/rnn.js';
+import { RECURRENT_MODES, RNN, type RNNState } from '../nn/rnn.js';
 import { bmm, maskedSoftmax } from '../ops/attention.js';
 import { concatLast } from '../ops/concat-last.js';
 import { dropout } from '../ops/dropout.js';
@@ -38,6 +38,7 @@ import { Rng } from '../tensor/random.js';
 import { ScratchBuffer } from '../tensor/scratch.js';
 import { type DType, Tensor } from '../tensor/tensor.js';
 import { type AttentionKind, ATTENTION_KINDS, LuongAttention } from './attention.js';
+import { checkModelSize } from './limits.js';
 
 export interface Seq2SeqConfig {
   srcVocabSize: number;
@@ -80,7 +81,62 @@ export interface DecodeResult {
   attention: Tensor;
 }
 
-const CELLS: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
+function withDefaults(cfg: Seq2SeqConfig): Required<Seq2SeqConfig> {
+  return { bidirectional: false, attention: 'general', dropout: 0, init: 'torch', dtype: 'float32', seed: 1, ...cfg };
+}
+
+/**
+ * The one validation of a seq2seq config, run when a model is built and when a checkpoint is
+ * loaded (code corrupt_checkpoint there), before anything is allocated; the same size limits as
+ * the language model (limits.ts).
+ */
+export function checkSeq2SeqConfig(cfg: Seq2SeqConfig, code: ErrorCode = 'invalid_argument', where = 'model config'): void {
+  const c = withDefaults(cfg);
+  for (const k of ['srcVocabSize', 'tgtVocabSize', 'embedSize', 'hiddenSize', 'numLayers'] as const) {
+    if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RnnlmError(code, `${where}: ${k} must be a positive integer, got ${c[k]}`);
+  }
+  if (!RECURRENT_MODES.includes(c.cell)) throw new RnnlmError(code, `${where}: cell must be one of ${RECURRENT_MODES.join(', ')}, got ${String(c.cell)}`);
+  if (!ATTENTION_KINDS.includes(c.attention)) throw new RnnlmError(code, `${where}: attention must be one of ${ATTENTION_KINDS.join(', ')}, got ${String(c.attention)}`);
+  if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new RnnlmError(code, `${where}: dropout must be in [0, 1), got ${c.dropout}`);
+  const { srcVocabSize: Vs, tgtVocabSize: Vt, embedSize: E, hiddenSize: H, numLayers: L } = c;
+  const Dm = (c.bidirectional ? 2 : 1) * H;
+  // An upper bound: embeddings, 4-gate encoder (both directions) and decoder stacks, attention, combine, generator.
+  const params = (Vs + Vt) * E + 2 * L * 4 * Dm * (Math.max(E, Dm) + H + 2) + Dm * (H + Dm) + (Dm + H) * H + H * Vt + Vt;
+  checkModelSize(L, params, `embedding ${E}, ${L} layer(s) of hidden size ${H}${Vs + Vt > 2 ? `, vocabularies ${Vs}/${Vt}` : ''}`, code, where);
+}
+
+/**
+ * A seq2seq config from its JSON form (config.json's `model`), checked field by field: a bad
+ * value is `corrupt_checkpoint` naming `where`. dtype is the loader's choice.
+ */
+export function parseSeq2SeqConfig(raw: Record<string, unknown>, where = 'config', dtype: DType = 'float32'): Seq2SeqConfig {
+  const bad = (why: string): never => {
+    throw new RnnlmError('corrupt_checkpoint', `${where}: ${why}`);
+  };
+  const int = (k: string): number => {
+    const v = raw[k];
+    return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : bad(`${k} must be a positive integer`);
+  };
+  const cell = raw.cell;
+  if (typeof cell !== 'string' || !(RECURRENT_MODES as readonly string[]).includes(cell)) bad(`cell must be one of ${RECURRENT_MODES.join(', ')}`);
+  const attention = raw.attention;
+  if (typeof attention !== 'string' || !(ATTENTION_KINDS as readonly string[]).includes(attention)) bad(`attention must be one of ${ATTENTION_KINDS.join(', ')}`);
+  const cfg: Seq2SeqConfig = {
+    srcVocabSize: int('srcVocabSize'),
+    tgtVocabSize: int('tgtVocabSize'),
+    embedSize: int('embedSize'),
+    hiddenSize: int('hiddenSize'),
+    numLayers: int('numLayers'),
+    cell: cell as RecurrentMode,
+    bidirectional: raw.bidirectional === true,
+    attention: attention as AttentionKind,
+    dropout: typeof raw.dropout === 'number' ? raw.dropout : 0,
+    seed: typeof raw.seed === 'number' ? raw.seed : 1,
+    dtype,
+  };
+  checkSeq2SeqConfig(cfg, 'corrupt_checkpoint', where);
+  return cfg;
+}
 
 /** Stacked (bi)directional encoder; names as PyTorch's nn.LSTM(bidirectional=True). */
 class Encoder extends Module {
@@ -170,14 +226,9 @@ export class Seq2Seq extends Module {
 
   constructor(cfg: Seq2SeqConfig) {
     super();
-    this.config = { bidirectional: false, attention: 'general', dropout: 0, init: 'torch', dtype: 'float32', seed: 1, ...cfg };
+    this.config = withDefaults(cfg);
     const c = this.config;
-    for (const k of ['srcVocabSize', 'tgtVocabSize', 'embedSize', 'hiddenSize', 'numLayers'] as const) {
-      if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RnnlmError('invalid_argument', `${k} must be a positive integer, got ${c[k]}`);
-    }
-    if (!CELLS.includes(c.cell)) throw new RnnlmError('invalid_argument', `cell must be one of ${CELLS.join(', ')}, got ${String(c.cell)}`);
-    if (!ATTENTION_KINDS.includes(c.attention)) throw new RnnlmError('invalid_argument', `attention must be one of ${ATTENTION_KINDS.join(', ')}`);
-    if (!(c.dropout >= 0 && c.dropout < 1)) throw new RnnlmError('invalid_argument', `dropout must be in [0, 1), got ${c.dropout}`);
+    checkSeq2SeqConfig(c);
     this.rng = new Rng(c.seed);
     const { dtype, embedSize: E, hiddenSize: H, numLayers: L } = c;
     const rng = this.rng;

@@ -29,5 +29,5 @@ export {
 export { translateIds, type DecodeOptions, type Hypothesis } from './decode.js';
 export { defaultTranslationSpec, type TranslationRunSpec, type TranslationDataSpec, type TranslationModelSpec } from './spec.js';
 export { saveTranslationModel, loadTranslationModel, type LoadedTranslationModel } from './io.js';
-export { Seq2Seq, selectEncoded, selectState, type Seq2SeqConfig, type Encoded, type DecodeResult } from '../models/seq2seq.js';
+export { Seq2Seq, checkSeq2SeqConfig, parseSeq2SeqConfig, selectEncoded, selectState, type Seq2SeqConfig, type Encoded, type DecodeResult } from '../models/seq2seq.js';
 export { LuongAttention, ATTENTION_KINDS, type AttentionKind } from '../models/attention.js';

@@ -5,8 +5,7 @@
  */
 import { RnnlmError } from '../errors.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
-import { ATTENTION_KINDS, type AttentionKind } from '../models/attention.js';
-import { Seq2Seq, type Seq2SeqConfig } from '../models/seq2seq.js';
+import { Seq2Seq, parseSeq2SeqConfig } from '../models/seq2seq.js';
 import type { DType } from '../tensor/tensor.js';
 import { TranslationSide } from './side.js';
 
@@ -17,8 +16,6 @@ export interface LoadedTranslationModel {
   /** Anything saved alongside (e.g. decoding defaults, training summary). */
   extra: Record<string, unknown>;
 }
-
-const CELLS = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
 
 export function saveTranslationModel(dir: string, model: Seq2Seq, src: TranslationSide, tgt: TranslationSide, extra: Record<string, unknown> = {}): void {
   const { dtype: _dtype, ...config } = model.config;
@@ -38,25 +35,7 @@ export function loadTranslationModel(dir: string, opts: { dtype?: DType } = {}):
   if (raw.architecture !== 'seq2seq') {
     bad(`architecture is ${JSON.stringify(raw.architecture)}, not "seq2seq"${raw.architecture === 'rnnlm' ? ' (a language model: use rnnlm eval/generate)' : ''}`);
   }
-  const int = (k: string): number => {
-    const v = raw[k];
-    return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : bad(`${k} must be a positive integer`);
-  };
-  if (typeof raw.cell !== 'string' || !CELLS.includes(raw.cell)) bad(`cell must be one of ${CELLS.join(', ')}`);
-  if (typeof raw.attention !== 'string' || !ATTENTION_KINDS.includes(raw.attention as AttentionKind)) bad(`attention must be one of ${ATTENTION_KINDS.join(', ')}`);
-  const cfg: Seq2SeqConfig = {
-    srcVocabSize: int('srcVocabSize'),
-    tgtVocabSize: int('tgtVocabSize'),
-    embedSize: int('embedSize'),
-    hiddenSize: int('hiddenSize'),
-    numLayers: int('numLayers'),
-    cell: raw.cell as Seq2SeqConfig['cell'],
-    bidirectional: raw.bidirectional === true,
-    attention: raw.attention as AttentionKind,
-    dropout: typeof raw.dropout === 'number' ? raw.dropout : 0,
-    seed: typeof raw.seed === 'number' ? raw.seed : 1,
-    dtype: opts.dtype ?? 'float32',
-  };
+  const cfg = parseSeq2SeqConfig(raw, `${dir}/config.json`, opts.dtype ?? 'float32');
   const tok = ck.tokenizer as { src?: unknown; tgt?: unknown } | null;
   if (!tok || typeof tok !== 'object' || !tok.src || !tok.tgt) bad('tokenizer.json must hold { src, tgt }');
   const src = TranslationSide.fromJSON(tok!.src);

@@ -5,7 +5,7 @@
  * model translates exactly as before. Legend: B batch, K beam width, V target vocabulary.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -173,5 +173,38 @@ describe('translation end to end (toy task)', () => {
     await assert.rejects(trainTranslation(newModel(), data, { ...cfg, teacherForcingRatio: 1.5 }), (e) => isRnnlmError(e, 'invalid_argument'));
     assert.throws(() => translateIds(model, [new Int32Array(0)], { eosId: tgt.eosId }), (e) => isRnnlmError(e, 'invalid_argument'));
     assert.throws(() => translateIds(model, sources, { eosId: tgt.eosId, beam: 0 }), (e) => isRnnlmError(e, 'invalid_argument'));
+  });
+});
+
+describe('the translation checkpoint adapter validates as the language model one does', () => {
+  const small = { srcVocabSize: src.vocabSize, tgtVocabSize: tgt.vocabSize, embedSize: 2, hiddenSize: 2, numLayers: 1, cell: 'rnn_sigmoid' as const };
+  const absurd: [string, Record<string, unknown>, RegExp][] = [
+    ['65 layers', { numLayers: 65 }, /65 recurrent layers is more than the 64/],
+    ['hidden 1e9', { hiddenSize: 1e9 }, /make ~.* parameters, more than the 2\.1e\+9/],
+  ];
+  for (const [what, edit, message] of absurd) {
+    test(`${what}: refused when built and when loaded, by the same check`, () => {
+      assert.throws(() => new Seq2Seq({ ...small, ...edit }), (e) => isRnnlmError(e, 'invalid_argument') && message.test(e.message));
+      const dir = mkdtempSync(join(tmpdir(), 'rnnlm-s2s-limits-'));
+      try {
+        saveTranslationModel(dir, new Seq2Seq(small), src, tgt);
+        const file = join(dir, 'config.json');
+        const cfg = JSON.parse(readFileSync(file, 'utf8')) as { model: Record<string, unknown> };
+        Object.assign(cfg.model, edit);
+        writeFileSync(file, JSON.stringify(cfg));
+        assert.throws(() => loadTranslationModel(dir), (e) => isRnnlmError(e, 'corrupt_checkpoint') && message.test(e.message));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+  test('every cell of the one list round-trips (rnn_sigmoid included)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rnnlm-s2s-cell-'));
+    try {
+      saveTranslationModel(dir, new Seq2Seq(small), src, tgt);
+      assert.equal(loadTranslationModel(dir).model.config.cell, 'rnn_sigmoid');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -19,6 +19,7 @@ import {
   type TranslationDataSpec,
   type TranslationRunSpec,
   TranslationSide,
+  checkSeq2SeqConfig,
   corpusBleu,
   defaultTranslationSpec,
   encodeParallel,
@@ -287,6 +288,7 @@ function trainCommand(): Command {
   addFlags(cmd, TRANSLATE_RUN_FLAGS, DEFAULT_TRANSLATE_RUN);
   return addDecodeOptions(cmd, 5).action(async (decode: DecodeCli, c: Command) => {
     const spec = applyFlags(defaults, givenFlags(c, TRANSLATE_TRAIN_FLAGS));
+    checkSeq2SeqConfig({ ...spec.model, srcVocabSize: 1, tgtVocabSize: 1 }, 'invalid_argument', 'model'); // absurd sizes fail before any data is read
     const run = applyFlags(DEFAULT_TRANSLATE_RUN, givenFlags(c, TRANSLATE_RUN_FLAGS));
     await runTranslateTrain(spec, run, decode, (s) => console.log(s));
   });
