@@ -45,6 +45,7 @@ export {
   loadResumableCheckpoint,
   writeResumeCheckpoint,
   findResumeCheckpoint,
+  recoverRunDir,
   runDirOf,
   savedRunSpec,
   resumeConflicts,
@@ -60,6 +61,6 @@ export { lockedDropout, embeddingDropout, maskedEmbedding } from './ops/dropout.
 export { meanSquare, timeDiff } from './ops/regularization.js';
 export { evaluate, type EvalResult, type EvalOptions } from './train/evaluate.js';
 export { renderTrainingCurves, parseTrainLog, type PlotOptions, type TrainLogRecord } from './train/plot.js';
-export { saveCheckpoint, loadCheckpoint, isCheckpointDir, encodeSafetensors, decodeSafetensors } from './io/index.js';
+export { saveCheckpoint, loadCheckpoint, isCheckpointDir, recoverCheckpointDir, encodeSafetensors, decodeSafetensors } from './io/index.js';
 export { saveLanguageModel, loadLanguageModel, type LoadedModel } from './io/lm.js';
 export { type Platform, setPlatform, platform, readTextFile, decodeUtf8 } from './platform/platform.js';

@@ -20,6 +20,7 @@ import {
   loadPretrainedEmbeddings,
   loadResumableCheckpoint,
   loadTextDataset,
+  recoverRunDir,
   saveLanguageModel,
   trainLanguageModel,
   useBackend,
@@ -65,6 +66,7 @@ export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string
   }
   log(`model: ${m.hiddenSizes ? m.hiddenSizes.join('/') : `${m.numLayers}×${m.hiddenSize}`} ${m.cell}, embedding ${m.embedSize}${m.tieWeights ? ', tied' : ''}, ${model.numParameters().toLocaleString('en-US')} parameters`);
   const out = run.out;
+  recoverRunDir(out); // saves a killed run left half-done, staging folders of killed runs
   fs.mkdirSync(out, { recursive: true });
   const logPath = path.join(out, 'train-log.jsonl');
   const resumeState = resumed?.checkpoint.trainingState ?? null;

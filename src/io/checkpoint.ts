@@ -7,11 +7,17 @@
  *   optimizer.safetensors  optional, with training-state.json: optimizer moments etc.
  *   config.json            { format: 'rnnlm-checkpoint', version: 1, model: config, files }
  *
- * Every file goes through platform().writeFileAtomic, and config.json goes LAST: a directory only
- * becomes a checkpoint once it is complete. `files` in config.json records the size and CRC-32 of
- * each other file, so a save that crashed while overwriting an older checkpoint (new model, old
- * config) or a swapped file is caught on load instead of silently mixing two checkpoints, and a
- * stale training state from an earlier save is never picked up.
+ * A save replaces the whole checkpoint at once, even in a folder that holds other things (a run's
+ * OUT also holds its log and resume/), and even if the process is killed at any point:
+ *   1. every file is written to a staging folder DIR/.staging-PID;
+ *   2. that folder is renamed to DIR/.commit — the commit point: from here on, DIR/.commit is the
+ *      checkpoint readers get (loadCheckpoint, isCheckpointDir);
+ *   3. its files are copied into DIR (each by writeFileAtomic, config.json last), files of the old
+ *      checkpoint that the new one lacks are removed, and DIR/.commit is removed.
+ * A save killed before 2 leaves the old checkpoint; after 2, the new one. The next save, or
+ * recoverCheckpointDir when a run starts, finishes step 3 and removes staging folders (and
+ * temporary files) of processes that no longer run. `files` in config.json records the size and
+ * CRC-32 of each other file, so a hand-swapped or damaged file is still caught on load.
  */
 import { RnnlmError, isRnnlmError } from '../errors.js';
 import { decodeUtf8, platform } from '../platform/platform.js';
@@ -101,7 +107,67 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
     if (isRnnlmError(e)) throw e;
     throw new RnnlmError('io_error', `cannot create checkpoint directory ${dir}: ${(e as Error).message}`);
   }
-  for (const [name, bytes] of files) p.writeFileAtomic(p.joinPath(dir, name), bytes); // config.json last
+  recoverCheckpointDir(dir);
+  for (const [name] of files) {
+    // The one failure the copy into DIR could meet that staging does not: found now, before the commit.
+    const target = p.joinPath(dir, name);
+    if (p.isDirectory(target)) throw new RnnlmError('io_error', `cannot write ${target}: a directory is in the way; move it elsewhere`);
+  }
+  const staging = p.joinPath(dir, `${STAGING}${p.processId}`);
+  p.removeAll(staging);
+  try {
+    p.mkdirp(staging);
+    for (const [name, bytes] of files) p.writeFileAtomic(p.joinPath(staging, name), bytes);
+  } catch (e) {
+    p.removeAll(staging); // a failed save leaves nothing behind (a killed one: the next save or run removes it)
+    throw e;
+  }
+  p.rename(staging, p.joinPath(dir, COMMIT)); // the commit point
+  applyCommit(dir);
+}
+
+/** Staging folders are DIR/.staging-PID; a complete, committed save is DIR/.commit until it is copied into DIR. */
+const STAGING = '.staging-';
+const COMMIT = '.commit';
+
+/** Copies a committed save (DIR/.commit) into DIR, config.json last, drops the old checkpoint's leftovers, then DIR/.commit. */
+function applyCommit(dir: string): void {
+  const p = platform();
+  const commit = p.joinPath(dir, COMMIT);
+  const names = p.listDir(commit);
+  for (const name of [...names.filter((n) => n !== CHECKPOINT_FILES.config), CHECKPOINT_FILES.config]) {
+    if (names.includes(name)) p.writeFileAtomic(p.joinPath(dir, name), p.readFile(p.joinPath(commit, name)));
+  }
+  // A previous save's training state may stay beside a save without one: config.json's `files` no longer lists it, so it is never read.
+  p.removeAll(p.joinPath(commit, CHECKPOINT_FILES.config)); // first, so a half-removed .commit is never read as current
+  p.removeAll(commit);
+}
+
+/**
+ * Puts a checkpoint folder in order after a crash: finishes a save that was committed but not yet
+ * copied into place, and removes staging folders and temporary files left by processes that no
+ * longer run. Every save does this first; a training run does it when it starts.
+ */
+export function recoverCheckpointDir(dir: string): void {
+  const p = platform();
+  const entries = p.listDir(dir);
+  if (entries.includes(COMMIT)) {
+    if (p.exists(p.joinPath(dir, COMMIT, CHECKPOINT_FILES.config))) applyCommit(dir);
+    else p.removeAll(p.joinPath(dir, COMMIT)); // not a save of this layout: nothing to finish
+  }
+  for (const name of entries) {
+    // DIR/.staging-PID (a staging folder), or NAME.tmp-PID-… (writeFileAtomic's temporary file).
+    const m = /^\.staging-(\d+)$/.exec(name) ?? /\.tmp-(\d+)-\d+$/.exec(name);
+    const pid = m ? Number(m[1]) : null;
+    if (pid !== null && pid !== p.processId && !p.isProcessAlive(pid)) p.removeAll(p.joinPath(dir, name));
+  }
+}
+
+/** The folder that holds a checkpoint's current files: DIR, or DIR/.commit while a save is being put in place. */
+function currentDir(dir: string): string {
+  const p = platform();
+  const commit = p.joinPath(dir, COMMIT);
+  return p.exists(p.joinPath(commit, CHECKPOINT_FILES.config)) ? commit : dir;
 }
 
 function checkRecord(v: unknown, what: string): asserts v is Record<string, unknown> {
@@ -148,6 +214,22 @@ export function loadCheckpoint(dir: string, opts: { dtype?: DType } = {}): Loade
   const p = platform();
   if (typeof dir !== 'string' || dir === '') throw new RnnlmError('invalid_argument', 'loadCheckpoint needs a directory path');
   if (!p.exists(dir)) throw new RnnlmError('file_not_found', `checkpoint directory ${dir} does not exist; ${NEEDS}`);
+  const current = currentDir(dir);
+  if (current === dir) return loadFiles(dir, opts);
+  try {
+    return loadFiles(current, opts);
+  } catch (e) {
+    // The save being put in place finished meanwhile and removed its folder: DIR is complete now.
+    if (isRnnlmError(e, 'file_not_found') && !p.exists(p.joinPath(current, CHECKPOINT_FILES.config))) return loadFiles(dir, opts);
+    throw e;
+  }
+}
+
+function loadFiles(dir: string, opts: { dtype?: DType }): LoadedCheckpoint {
+  const p = platform();
+  for (const f of REQUIRED) {
+    if (p.isDirectory(p.joinPath(dir, f))) throw new RnnlmError('io_error', `${p.joinPath(dir, f)} is a directory; ${NEEDS}`);
+  }
   const missing = REQUIRED.filter((f) => !p.exists(p.joinPath(dir, f)));
   if (missing.length > 0) {
     throw new RnnlmError('file_not_found', `${missing.map((f) => p.joinPath(dir, f)).join(', ')} not found; ${NEEDS}`, {
@@ -211,6 +293,7 @@ export function loadCheckpoint(dir: string, opts: { dtype?: DType } = {}): Loade
 export function isCheckpointDir(dir: string): boolean {
   try {
     const p = platform();
+    dir = currentDir(dir);
     if (!REQUIRED.every((f) => p.exists(p.joinPath(dir, f)))) return false;
     const cfg = readJson(p.joinPath(dir, CHECKPOINT_FILES.config));
     return typeof cfg === 'object' && cfg !== null && (cfg as Record<string, unknown>).format === CHECKPOINT_FORMAT;

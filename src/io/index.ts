@@ -4,6 +4,7 @@ export {
   saveCheckpoint,
   loadCheckpoint,
   isCheckpointDir,
+  recoverCheckpointDir,
   CHECKPOINT_FORMAT,
   CHECKPOINT_VERSION,
   CHECKPOINT_FILES,

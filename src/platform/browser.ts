@@ -107,6 +107,10 @@ export function createBrowserPlatform(): BrowserPlatform {
       return files.has(p) || dirs.has(p);
     },
 
+    isDirectory(path: string): boolean {
+      return dirs.has(normalizePath(path));
+    },
+
     mkdirp,
 
     listDir(path: string): string[] {
@@ -152,6 +156,10 @@ export function createBrowserPlatform(): BrowserPlatform {
     now(): number {
       return globalThis.performance.now();
     },
+
+    // One page, one writer: there are no other processes whose leftovers could be found.
+    processId: 0,
+    isProcessAlive: () => true,
 
     addFile,
 

@@ -39,6 +39,9 @@ export const nodePlatform: Platform = {
   exists(p: string): boolean {
     return fs.existsSync(p);
   },
+  isDirectory(p: string): boolean {
+    return fs.statSync(p, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  },
   mkdirp(p: string): void {
     fs.mkdirSync(p, { recursive: true });
   },
@@ -70,5 +73,14 @@ export const nodePlatform: Platform = {
   },
   now(): number {
     return performance.now();
+  },
+  processId: process.pid,
+  isProcessAlive(pid: number): boolean {
+    try {
+      process.kill(pid, 0); // signal 0: only asks whether the process exists
+      return true;
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === 'EPERM'; // it exists, but belongs to someone else
+    }
   },
 };

@@ -11,6 +11,7 @@ export interface Platform {
   /** Writes via a temporary file + rename, so a crash never leaves a half-written file. */
   writeFileAtomic(path: string, data: Uint8Array | string): void;
   exists(path: string): boolean;
+  isDirectory(path: string): boolean;
   mkdirp(path: string): void;
   /** Names of the entries of a directory (files and folders), sorted; [] when it does not exist. */
   listDir(path: string): string[];
@@ -21,6 +22,9 @@ export interface Platform {
   joinPath(...parts: string[]): string;
   /** Milliseconds, monotonic. */
   now(): number;
+  /** This process's id (names staging folders), and whether a process of that id still runs (a page: 0, always). */
+  readonly processId: number;
+  isProcessAlive(pid: number): boolean;
 }
 
 let current: Platform | null = null;

@@ -16,7 +16,7 @@
  * findResumeCheckpoint, loaded by loadResumableCheckpoint).
  */
 import { RnnlmError } from '../errors.js';
-import { type TrainingState, isCheckpointDir } from '../io/checkpoint.js';
+import { type TrainingState, isCheckpointDir, recoverCheckpointDir } from '../io/checkpoint.js';
 import { type LoadedModel, loadLanguageModel, saveLanguageModel } from '../io/lm.js';
 import type { RNNLM, RNNState } from '../models/rnnlm.js';
 import type { NTASGDState } from '../optim/asgd.js';
@@ -270,7 +270,7 @@ export function loadResumableCheckpoint(dir: string, opts: { dtype?: DType } = {
 /** The sub-folder of a run's output folder that holds its latest resumable checkpoint. */
 export const RESUME_SUBDIR = 'resume';
 
-/** The resumable checkpoint of a run: DIR/resume (or DIR/resume.old after a crash mid-swap), or DIR itself. */
+/** The resumable checkpoint of a run: DIR/resume (or DIR/resume.old, left by a crash in earlier rnnlm versions), or DIR itself. */
 export function findResumeCheckpoint(dir: string): string {
   const p = platform();
   const candidates = [p.joinPath(dir, RESUME_SUBDIR), p.joinPath(dir, `${RESUME_SUBDIR}.old`), dir];
@@ -296,22 +296,29 @@ export function runDirOf(checkpointDir: string): string {
 }
 
 /**
- * Writes OUT/resume atomically with the run spec inside its training state: a complete checkpoint
- * goes to a temporary folder first, then replaces the previous one by renames, so a crash leaves
- * either the old or the new checkpoint (findResumeCheckpoint also looks at resume.old).
+ * Writes OUT/resume (a whole-checkpoint atomic replacement, see io/checkpoint.ts) with the run spec
+ * inside its training state, and returns its path.
  */
 export function writeResumeCheckpoint(out: string, model: RNNLM, tokenizer: Tokenizer, state: TrainingState, spec: LmRunSpec): string {
+  const dir = platform().joinPath(out, RESUME_SUBDIR);
+  saveLanguageModel(dir, model, tokenizer, { json: { ...state.json, spec: jsonSafe(spec) }, tensors: state.tensors });
+  return dir;
+}
+
+/**
+ * Puts a run's output folder in order when a run starts: finishes checkpoint saves a crash
+ * interrupted (OUT and OUT/resume) and removes the staging folders of runs that were killed,
+ * including OUT/resume.tmp-PID folders of earlier rnnlm versions.
+ */
+export function recoverRunDir(out: string): void {
   const p = platform();
-  const final = p.joinPath(out, RESUME_SUBDIR);
-  const tmp = p.joinPath(out, `${RESUME_SUBDIR}.tmp-${processId()}`);
-  const old = p.joinPath(out, `${RESUME_SUBDIR}.old`);
-  p.removeAll(tmp);
-  saveLanguageModel(tmp, model, tokenizer, { json: { ...state.json, spec: jsonSafe(spec) }, tensors: state.tensors });
-  p.removeAll(old);
-  if (p.exists(final)) p.rename(final, old);
-  p.rename(tmp, final);
-  p.removeAll(old);
-  return final;
+  if (!p.exists(out)) return;
+  recoverCheckpointDir(out);
+  if (p.exists(p.joinPath(out, RESUME_SUBDIR))) recoverCheckpointDir(p.joinPath(out, RESUME_SUBDIR));
+  for (const name of p.listDir(out)) {
+    const m = new RegExp(`^${RESUME_SUBDIR}\\.tmp-(\\d+)$`).exec(name);
+    if (m && Number(m[1]) !== p.processId && !p.isProcessAlive(Number(m[1]))) p.removeAll(p.joinPath(out, name));
+  }
 }
 
 /**
@@ -337,7 +344,3 @@ function isRunSpec(v: unknown): v is LmRunSpec {
   return isObject(v) && isObject(v.data) && typeof v.data.train === 'string' && isObject(v.model) && isObject(v.train);
 }
 
-/** This process's id where there is one (Node), else 0 (a page has one writer). */
-function processId(): number {
-  return (globalThis as { process?: { pid?: number } }).process?.pid ?? 0;
-}

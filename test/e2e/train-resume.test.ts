@@ -66,6 +66,17 @@ describe('rnnlm train --resume', () => {
     assert.deepEqual(errorCodes(missing.stderr), ['file_not_found']);
   });
 
+  test('a copied run folder resumes into the copy; the original is not touched', () => {
+    const copy = out('split-copy');
+    fs.cpSync(out('split'), copy, { recursive: true });
+    const before = fs.readdirSync(out('split'), { recursive: true }).map((f) => [f, fs.statSync(path.join(out('split'), String(f))).mtimeMs]);
+    const r = runCli(['train', '--resume', copy, '--max-steps', '14', '--backend', 'js', '--no-progress']);
+    assert.equal(r.status, 0, show(r));
+    const after = fs.readdirSync(out('split'), { recursive: true }).map((f) => [f, fs.statSync(path.join(out('split'), String(f))).mtimeMs]);
+    assert.deepEqual(after, before);
+    assert.equal((JSON.parse(fs.readFileSync(path.join(copy, 'resume', 'training-state.json'), 'utf8')) as { step: number }).step, 14);
+  });
+
   test('Ctrl-C saves a resumable checkpoint and exits 130; the run then resumes', async () => {
     const dir = out('interrupted');
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'train', '--train', corpus, ...RUN.filter((x) => x !== '--checkpoint-every' && x !== '5'), '--out', dir], {

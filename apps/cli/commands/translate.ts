@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OPTIMIZER_NAMES, RECURRENT_MODES, RnnlmError, describeBackend, readTextFile, useBackend } from '../../../src/node.js';
+import { OPTIMIZER_NAMES, RECURRENT_MODES, RnnlmError, describeBackend, readTextFile, recoverCheckpointDir, useBackend } from '../../../src/node.js';
 import {
   ATTENTION_KINDS,
   BLEU_TOKENIZERS,
@@ -228,6 +228,7 @@ export async function runTranslateTrain(
     `model: ${m.numLayers}×${m.hiddenSize} ${m.bidirectional ? 'bidirectional ' : ''}${m.cell} encoder, ${m.attention} attention, embedding ${m.embedSize}, ` +
       `${model.numParameters().toLocaleString('en-US')} parameters`,
   );
+  recoverCheckpointDir(run.out); // a save a crash left half-done, staging folders of killed runs
   fs.mkdirSync(run.out, { recursive: true });
   const logPath = path.join(run.out, 'train-log.jsonl');
   fs.writeFileSync(logPath, '');
