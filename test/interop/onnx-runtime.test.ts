@@ -208,11 +208,12 @@ describe('rnnlm export onnx', () => {
       runExportOnnx({ model: path.join(dir, 'ck'), out: path.join(dir, 'lm.onnx') }, (s) => lines.push(s));
       assert.match(lines.join(''), /wrote .*lm\.onnx/);
       const m = decodeModel(fs.readFileSync(path.join(dir, 'lm.onnx')));
-      assert.deepEqual(m.graph!.node.filter((n) => n.opType === 'LSTM').length, 2);
-      assert.deepEqual(m.graph!.input.map((i) => i.name), ['input_ids', 'h0', 'c0']);
-      assert.deepEqual(m.graph!.output.map((o) => o.name), ['logits', 'hn', 'cn']);
+      const g = m.graph!;
+      assert.equal((g.node ?? []).filter((n) => n.opType === 'LSTM').length, 2);
+      assert.deepEqual((g.input ?? []).map((i) => i.name), ['input_ids', 'h0', 'c0']);
+      assert.deepEqual((g.output ?? []).map((o) => o.name), ['logits', 'hn', 'cn']);
       // Tied: the one [V,E] matrix serves the embedding and the output layer.
-      assert.deepEqual(m.graph!.initializer.filter((t) => t.name === 'encoder.weight' || t.name === 'decoder.weight').map((t) => t.name), ['encoder.weight']);
+      assert.deepEqual((g.initializer ?? []).filter((t) => t.name === 'encoder.weight' || t.name === 'decoder.weight').map((t) => t.name), ['encoder.weight']);
       const meta = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
       assert.equal(JSON.parse(meta['rnnlm.tokenizer']!).kind, 'word');
       assert.equal(JSON.parse(meta['rnnlm.config']!).cell, 'lstm');
