@@ -13,6 +13,7 @@ export type Dim = number | string;
 /** Node attributes: integers, strings, or lists of either (the kinds our graphs need). */
 export type AttrValue = number | string | readonly number[] | readonly string[];
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 function valueInfo(name: string, elemType: ElemType, dims: readonly Dim[]): OnnxTypes.IValueInfoProto {
@@ -70,9 +71,14 @@ export class GraphBuilder {
   weight(name: string, data: FloatArray, dims: readonly number[]): string {
     const n = dims.reduce((a, d) => a * d, 1);
     if (data.length !== n) throw new RnnlmError('shape_mismatch', `ONNX initializer ${name}: ${data.length} values for shape [${dims.join(', ')}]`);
-    const raw = new Uint8Array(4 * n);
-    const view = new DataView(raw.buffer);
-    for (let i = 0; i < n; i++) view.setFloat32(4 * i, data[i]!, true); // ONNX raw_data is little-endian
+    let raw: Uint8Array;
+    if (LITTLE_ENDIAN) {
+      raw = new Uint8Array(Float32Array.from(data).buffer); // ONNX raw_data is little-endian, as this host
+    } else {
+      raw = new Uint8Array(4 * n);
+      const view = new DataView(raw.buffer);
+      for (let i = 0; i < n; i++) view.setFloat32(4 * i, data[i]!, true);
+    }
     this.initializers.push({ name: this.claim(name), dataType: DT.FLOAT, dims: [...dims], rawData: raw });
     return name;
   }
