@@ -18,6 +18,8 @@ import { noGrad } from '../../src/autograd/graph.js';
 import type { RecurrentMode } from '../../src/backend/kernels.js';
 import { decodeModel, exportLanguageModelOnnx, exportTranslationOnnx, lmStateNames } from '../../src/io/onnx/index.js';
 import { saveLanguageModel } from '../../src/io/lm.js';
+import { saveTranslationModel } from '../../src/translate/io.js';
+import { TranslationSide } from '../../src/translate/side.js';
 import { RNNLM, type RNNState } from '../../src/models/rnnlm.js';
 import { Seq2Seq } from '../../src/models/seq2seq.js';
 import { WordTokenizer } from '../../src/tokenizers/word.js';
@@ -217,6 +219,26 @@ describe('rnnlm export onnx', () => {
       const meta = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
       assert.equal(JSON.parse(meta['rnnlm.tokenizer']!).kind, 'word');
       assert.equal(JSON.parse(meta['rnnlm.config']!).cell, 'lstm');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('writes <stem>.encoder.onnx and <stem>.decoder.onnx for a translation model, which ONNX Runtime loads', { skip }, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-onnx-'));
+    try {
+      const side = TranslationSide.fromLines(LINES.slice(0, 50), { kind: 'word' });
+      const model = new Seq2Seq({ srcVocabSize: side.vocabSize, tgtVocabSize: side.vocabSize, embedSize: 8, hiddenSize: 8, numLayers: 1, cell: 'gru', bidirectional: true });
+      saveTranslationModel(path.join(dir, 'mt'), model, side, side);
+      const lines: string[] = [];
+      runExportOnnx({ model: path.join(dir, 'mt'), out: path.join(dir, 'mt.onnx') }, (s) => lines.push(s));
+      assert.match(lines.join(''), /mt\.encoder\.onnx[\s\S]*mt\.decoder\.onnx/);
+      for (const part of ['encoder', 'decoder']) {
+        const session = await ort!.InferenceSession.create(fs.readFileSync(path.join(dir, `mt.${part}.onnx`)));
+        assert.ok(session.inputNames.length >= 2, `${part}: ${session.inputNames.join(', ')}`);
+      }
+      const meta = decodeModel(fs.readFileSync(path.join(dir, 'mt.decoder.onnx'))).metadataProps;
+      assert.equal(JSON.parse(meta.find((p) => p.key === 'rnnlm.tokenizer')!.value!).tgt.kind, 'word');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
