@@ -1,7 +1,7 @@
 /**
  * ONNX Runtime (CPU, onnxruntime-node) vs rnnlm native on one language model, in one process,
- * the two sides alternating: the model is exported with exportLanguageModelOnnx and both run the
- * same weights.
+ * the two sides interleaved window by window / token by token: the model is exported with
+ * exportLanguageModelOnnx and both run the same weights.
  *   eval: PTB valid, batch B, windows of T steps, state carried; forward (logits) only is timed,
  *         the perplexity of both is computed afterwards and printed, so the two can be compared.
  *   gen:  greedy generation, batch 1, one token per call, state carried (argmax included).
@@ -10,6 +10,7 @@
  * Legend: T steps per window, B batch, V vocabulary.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type * as Ort from 'onnxruntime-common';
@@ -69,79 +70,81 @@ const argmax = (x: ArrayLike<number>): number => {
   return k;
 };
 
-function evalRnnlm(): { ms: number; ppl: number } {
+/**
+ * Both sides over the same windows, interleaved window by window (the order flipping each
+ * window), so a load change on this shared machine hits both alike.
+ */
+async function evalBoth(): Promise<{ rnnlmMs: number; ortMs: number; ppl: { rnnlm: number; ort: number } }> {
   let state: RNNState | null = null;
-  let ms = 0;
-  let loss = 0;
-  for (const { x, y } of windows) {
-    const s = performance.now();
-    const out = noGrad(() => model.forward(x, T, B, state));
-    ms += performance.now() - s;
-    state = out.state;
-    loss += nll(out.logits.data, y);
-  }
-  return { ms, ppl: Math.exp(loss / (W * T * B)) };
-}
-async function evalOrt(): Promise<{ ms: number; ppl: number }> {
   let feeds = zeros(B);
-  let ms = 0;
-  let loss = 0;
-  for (const { x, y } of windows) {
-    const s = performance.now();
-    const out = await session.run({ input_ids: ids64(x, [T, B]), ...feeds });
-    ms += performance.now() - s;
-    feeds = Object.fromEntries(stateIn.map((n, i) => [n, out[stateOut[i]!] as Ort.Tensor]));
-    loss += nll((out.logits as Ort.Tensor).data as Float32Array, y);
+  const ms = { rnnlm: 0, ort: 0 };
+  const loss = { rnnlm: 0, ort: 0 };
+  for (let w = 0; w < W; w++) {
+    const { x, y } = windows[w]!;
+    for (const side of w % 2 === 0 ? (['rnnlm', 'ort'] as const) : (['ort', 'rnnlm'] as const)) {
+      const s = performance.now();
+      if (side === 'rnnlm') {
+        const out = noGrad(() => model.forward(x, T, B, state));
+        ms.rnnlm += performance.now() - s;
+        state = out.state;
+        loss.rnnlm += nll(out.logits.data, y);
+      } else {
+        const out = await session.run({ input_ids: ids64(x, [T, B]), ...feeds });
+        ms.ort += performance.now() - s;
+        feeds = Object.fromEntries(stateIn.map((n, i) => [n, out[stateOut[i]!] as Ort.Tensor]));
+        loss.ort += nll((out.logits as Ort.Tensor).data as Float32Array, y);
+      }
+    }
   }
-  return { ms, ppl: Math.exp(loss / (W * T * B)) };
-}
-function genRnnlm(): { ms: number; ids: number[] } {
-  let state: RNNState | null = null;
-  let id = tokenizer.eosId ?? 0;
-  const ids: number[] = [];
-  const s = performance.now();
-  for (let i = 0; i < G; i++) {
-    const out = noGrad(() => model.forward(Int32Array.of(id), 1, 1, state));
-    state = out.state;
-    id = argmax(out.logits.data);
-    ids.push(id);
-  }
-  return { ms: performance.now() - s, ids };
-}
-async function genOrt(): Promise<{ ms: number; ids: number[] }> {
-  let feeds = zeros(1);
-  let id = tokenizer.eosId ?? 0;
-  const ids: number[] = [];
-  const s = performance.now();
-  for (let i = 0; i < G; i++) {
-    const out = await session.run({ input_ids: ids64(Int32Array.of(id), [1, 1]), ...feeds });
-    feeds = Object.fromEntries(stateIn.map((n, k) => [n, out[stateOut[k]!] as Ort.Tensor]));
-    id = argmax((out.logits as Ort.Tensor).data as Float32Array);
-    ids.push(id);
-  }
-  return { ms: performance.now() - s, ids };
+  const n = W * T * B;
+  return { rnnlmMs: ms.rnnlm, ortMs: ms.ort, ppl: { rnnlm: Math.exp(loss.rnnlm / n), ort: Math.exp(loss.ort / n) } };
 }
 
+/** Greedy generation on both sides, interleaved token by token. */
+async function genBoth(): Promise<{ rnnlmMs: number; ortMs: number; same: boolean }> {
+  let state: RNNState | null = null;
+  let feeds = zeros(1);
+  let a = tokenizer.eosId ?? 0;
+  let b = a;
+  let same = true;
+  const ms = { rnnlm: 0, ort: 0 };
+  for (let i = 0; i < G; i++) {
+    let s = performance.now();
+    const out = noGrad(() => model.forward(Int32Array.of(a), 1, 1, state));
+    state = out.state;
+    a = argmax(out.logits.data);
+    ms.rnnlm += performance.now() - s;
+    s = performance.now();
+    const o = await session.run({ input_ids: ids64(Int32Array.of(b), [1, 1]), ...feeds });
+    feeds = Object.fromEntries(stateIn.map((n, k) => [n, o[stateOut[k]!] as Ort.Tensor]));
+    b = argmax((o.logits as Ort.Tensor).data as Float32Array);
+    ms.ort += performance.now() - s;
+    same &&= a === b;
+  }
+  return { rnnlmMs: ms.rnnlm, ortMs: ms.ort, same };
+}
+
+const loadBefore = os.loadavg()[0]!;
 const runs: Record<string, number[]> = { evalRnnlm: [], evalOrt: [], genRnnlm: [], genOrt: [] };
 let ppl = { rnnlm: 0, ort: 0 };
 let sameTokens = true;
-await evalOrt(); // warm-up of both sides (first-run allocations)
-evalRnnlm();
+await evalBoth(); // warm-up (first-run allocations) of both tasks
+await genBoth();
 for (let r = 0; r < R; r++) {
-  const er = evalRnnlm();
-  const eo = await evalOrt();
-  const gr = genRnnlm();
-  const go = await genOrt();
-  runs.evalRnnlm!.push((W * T * B) / (er.ms / 1000));
-  runs.evalOrt!.push((W * T * B) / (eo.ms / 1000));
-  runs.genRnnlm!.push(G / (gr.ms / 1000));
-  runs.genOrt!.push(G / (go.ms / 1000));
-  ppl = { rnnlm: er.ppl, ort: eo.ppl };
-  sameTokens &&= gr.ids.join() === go.ids.join();
+  const e = await evalBoth();
+  const g = await genBoth();
+  runs.evalRnnlm!.push((W * T * B) / (e.rnnlmMs / 1000));
+  runs.evalOrt!.push((W * T * B) / (e.ortMs / 1000));
+  runs.genRnnlm!.push(G / (g.rnnlmMs / 1000));
+  runs.genOrt!.push(G / (g.ortMs / 1000));
+  ppl = e.ppl;
+  sameTokens &&= g.same;
 }
 const median = (xs: number[]): number => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!;
 const fmt = (xs: number[]): string => `${median(xs).toFixed(0)} [${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}]`;
+const load = [loadBefore, os.loadavg()[0]!].map((x) => Number(x.toFixed(1)));
 const result = {
+  loadAverage1m: load,
   model: a.model,
   config: { cell: model.config.cell, layers: model.config.numLayers, hidden: model.config.hiddenSize, vocab: V, tied: model.config.tieWeights },
   rnnlmBackend: describeBackend(),
@@ -153,6 +156,7 @@ const result = {
   gen: { tokens: G, rnnlmTokPerS: runs.genRnnlm, ortTokPerS: runs.genOrt, ratio: median(runs.genRnnlm!) / median(runs.genOrt!), sameTokens },
 };
 console.log(`model ${JSON.stringify(result.config)}, rnnlm backend ${result.rnnlmBackend}, ONNX Runtime ${result.ortVersion}, ${threads} threads each`);
+console.log(`load average (1 min) ${load.join(' → ')}`);
 console.log(`export ${result.exportMs} ms, ${(bytes.length / 1e6).toFixed(1)} MB`);
 console.log(`eval  (B=${B}, T=${T}, ${W * T * B} tokens)  rnnlm ${fmt(runs.evalRnnlm!)} tok/s   ONNX Runtime ${fmt(runs.evalOrt!)} tok/s   rnnlm/ORT ${result.eval.ratio.toFixed(2)}   ppl ${ppl.rnnlm.toFixed(3)} vs ${ppl.ort.toFixed(3)}`);
 console.log(`gen   (B=1, ${G} tokens, greedy)  rnnlm ${fmt(runs.genRnnlm!)} tok/s   ONNX Runtime ${fmt(runs.genOrt!)} tok/s   rnnlm/ORT ${result.gen.ratio.toFixed(2)}   same tokens: ${sameTokens}`);
