@@ -63,4 +63,5 @@ export { evaluate, type EvalResult, type EvalOptions } from './train/evaluate.js
 export { renderTrainingCurves, parseTrainLog, type PlotOptions, type TrainLogRecord } from './train/plot.js';
 export { saveCheckpoint, loadCheckpoint, isCheckpointDir, recoverCheckpointDir, encodeSafetensors, decodeSafetensors } from './io/index.js';
 export { saveLanguageModel, loadLanguageModel, type LoadedModel } from './io/lm.js';
+export { languageModelFromTorch, torchLMConfig, type TorchImportOptions } from './io/torch-import.js';
 export { type Platform, setPlatform, platform, readTextFile, decodeUtf8 } from './platform/platform.js';

@@ -8,6 +8,7 @@ import { nodePlatform } from './platform/node.js';
 import { setPlatform } from './platform/platform.js';
 
 export * from './index.js';
+export * from './io/onnx/index.js';
 export { nodePlatform };
 
 setPlatform(nodePlatform);

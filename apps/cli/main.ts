@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import { RnnlmError, describeBackend } from '../../src/node.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
 import { generateCommand } from './commands/generate.js';
+import { importCommand } from './commands/import.js';
 import { rescoreCommand } from './commands/rescore.js';
 import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
@@ -28,6 +30,8 @@ const program = new Command('rnnlm')
   .addCommand(serveCommand())
   .addCommand(plotCommand())
   .addCommand(translateCommandGroup())
+  .addCommand(exportCommand())
+  .addCommand(importCommand())
   .addCommand(demoCommand())
   .showHelpAfterError();
 
