@@ -100,11 +100,12 @@ export function estimateKneserNey(vocab: NgramVocab, stream: Int32Array, opts: K
 
   // ---- Counting, level by level (rank[p] = index of the k-gram starting at p, −1 if none).
   const levels: BuildLevel[] = [];
+  const uniRaw = new Int32Array(V);
   const uni: BuildLevel = {
     parent: new Int32Array(V),
     words: Int32Array.from({ length: V }, (_, i) => i),
-    raw: new Int32Array(V),
-    used: new Int32Array(V),
+    raw: uniRaw,
+    used: uniRaw, // replaced by continuation counts below unless N = 1
     suffix: new Int32Array(V),
     startsBos: new Uint8Array(V),
   };
