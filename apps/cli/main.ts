@@ -7,6 +7,7 @@ import { RnnlmError, describeBackend } from '../../src/node.js';
 import { demoCommand, packageRoot } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { generateCommand } from './commands/generate.js';
+import { ngramCommandGroup } from './commands/ngram.js';
 import { rescoreCommand } from './commands/rescore.js';
 import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
@@ -27,6 +28,7 @@ const program = new Command('rnnlm')
   .addCommand(serveCommand())
   .addCommand(plotCommand())
   .addCommand(translateCommandGroup())
+  .addCommand(ngramCommandGroup())
   .addCommand(demoCommand())
   .showHelpAfterError();
 

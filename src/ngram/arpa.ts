@@ -186,7 +186,7 @@ export function parseArpa(text: string, what = 'the ARPA file'): NgramModel {
       bo[j] = backoff[o]!;
       childStart[ctx[o]! + 1]!++;
     }
-    for (let i = 0; i < below.words.length; i++) childStart[i + 1] += childStart[i]!;
+    for (let i = 0; i < below.words.length; i++) childStart[i + 1] = childStart[i + 1]! + childStart[i]!;
     below.childStart = childStart;
     levels.push({ words, logProb: lp, backoff: bo, childStart: null });
   }

@@ -217,8 +217,9 @@ export function estimateKneserNey(vocab: NgramVocab, stream: Int32Array, opts: K
     for (let j = 0; j < lvl.words.length; j++) {
       const c = lvl.used[j]!;
       const d = Math.min(disc(k - 1, c), c);
-      C[lvl.parent[j]!] += c;
-      G[lvl.parent[j]!] += kp[j] ? d : c;
+      const h = lvl.parent[j]!;
+      C[h] = C[h]! + c;
+      G[h] = G[h]! + (kp[j] ? d : c);
     }
     const gamma = new Float64Array(below.words.length);
     for (let i = 0; i < gamma.length; i++) gamma[i] = C[i]! > 0 ? G[i]! / C[i]! : 1;
@@ -258,7 +259,7 @@ export function estimateKneserNey(vocab: NgramVocab, stream: Int32Array, opts: K
       const prev = out[k - 2]!;
       const childStart = new Uint32Array(prev.words.length + 1);
       for (let j = 0; j < n; j++) childStart[parents[j]! + 1]!++;
-      for (let i = 0; i < prev.words.length; i++) childStart[i + 1] += childStart[i]!;
+      for (let i = 0; i < prev.words.length; i++) childStart[i + 1] = childStart[i + 1]! + childStart[i]!;
       prev.childStart = childStart;
       const g = gammas[k - 2]!;
       const bo = new Float32Array(prev.words.length);
