@@ -8,7 +8,8 @@
  *   (nothing can precede it): then its raw count.
  * - Three discounts per order from the count-of-counts n1..n4 of that order's counts:
  *   Y = n1/(n1 + 2 n2), D1 = 1 − 2Y n2/n1, D2 = 2 − 3Y n3/n2, D3+ = 3 − 4Y n4/n3.
- *   (When a count-of-count is 0, as in tiny corpora, the absolute discount Y is used, or 0.5.)
+ *   (When a count-of-count is 0 or a discount falls outside (0, i), as in tiny corpora, the
+ *   absolute discount Y is used, or 0.5 when Y is undefined.)
  * - Interpolation, for a context h with continuations counted c(h w), C(h) = Σ_w c(h w):
  *     p(w | h) = max(c(h w) − D(c(h w)), 0) / C(h) + γ(h) · p(w | h′)
  *     γ(h)     = (D1 N1(h •) + D2 N2(h •) + D3+ N3+(h •)) / C(h)
@@ -69,7 +70,7 @@ export function modifiedKnDiscounts(n: readonly [number, number, number, number]
   const Y = n1 > 0 && n2 > 0 ? n1 / (n1 + 2 * n2) : 0.5;
   const d = (i: number, ni: number, nNext: number): number => {
     const v = ni > 0 ? i - (i + 1) * Y * (nNext / ni) : NaN;
-    return Number.isFinite(v) && v > 0 && v <= i ? v : Y;
+    return Number.isFinite(v) && v > 0 && v < i ? v : Y; // D = i would remove all of a count-i n-gram's mass
   };
   return [d(1, n1, n2), d(2, n2, n3), d(3, n3, n4)];
 }

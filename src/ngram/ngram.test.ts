@@ -30,22 +30,24 @@ function prob(model: NgramModel, history: string[], w: string): number {
 
 describe('modified Kneser–Ney by hand', () => {
   // Corpus "a b / a a b": sentences <s> a b </s>, <s> a a b </s>. Vocabulary a b </s> <unk> <s>.
-  // Unigram continuation counts: a 2 (<s> a, a a), b 1, </s> 1, <unk> 0 → n1 = 2, n2 = 1:
-  //   Y = 2/4, D1 = 1 − 2·½·½ = ½, D2 = 2 − 0 = 2; mass = 2·½ + 2 = 3 of 4; uniform over 4 words.
-  //   p(a) = 0 + ¾·¼ = 3/16, p(b) = p(</s>) = ½/4 + 3/16 = 5/16, p(<unk>) = 3/16.
-  // Bigram raw counts: <s> a 2, a a 1, a b 2, b </s> 2 → n1 = 1, n2 = 3: Y = 1/7, D1 = 1/7, D2 = 2.
-  //   context a: C = 3, γ = (1/7 + 2)/3 = 5/7; p(a|a) = (6/7)/3 + 5/7·3/16 = 47/112,
-  //   p(b|a) = 0 + 5/7·5/16 = 25/112, p(</s>|a) = 25/112, p(<unk>|a) = 15/112.
-  //   context <s>: C = 2, γ = 2/2 = 1, p(a|<s>) = 3/16; p(b|<s>) = 5/16 (backed off, bow 1).
+  // Unigram continuation counts: a 2 (<s> a, a a), b 1, </s> 1, <unk> 0 → n1 = 2, n2 = 1, n3 = 0:
+  //   Y = 2/4, D1 = 1 − 2·½·½ = ½, D2 = 2 − 3·½·0 = 2 is not below 2 → Y = ½, D3+ (n3 = 0) → ½;
+  //   mass = 3·½ = 3/2 of 4 → 3/8, spread over the 4 words but <s>: 3/32 each.
+  //   p(a) = 1.5/4 + 3/32 = 15/32, p(b) = p(</s>) = ½/4 + 3/32 = 7/32, p(<unk>) = 3/32.
+  // Bigram raw counts: <s> a 2, a a 1, a b 2, b </s> 2 → n1 = 1, n2 = 3, n3 = 0: Y = 1/7, D1 = 1/7,
+  //   D2 = 2 → Y = 1/7, D3+ → 1/7.
+  //   context a: C = 3, γ = (2/7)/3 = 2/21; p(a|a) = (6/7)/3 + 2/21·15/32 = 37/112,
+  //   p(b|a) = (13/7)/3 + 2/21·7/32 = 215/336, p(</s>|a) = 2/21·7/32 = 1/48, p(<unk>|a) = 1/112.
+  //   context <s>: C = 2, γ = (1/7)/2 = 1/14; p(a|<s>) = (13/7)/2 + 1/14·15/32 = 431/448,
+  //   p(b|<s>) = 1/14·7/32 = 1/64 (not stored: backed off with bow(<s>) = 1/14).
+  //   context b: p(</s>|b) = 13/14 + 1/14·7/32 = 423/448.
   const text = 'a b\na a b\n';
   const { model } = train(text, 2);
+  const f32 = (x: number): string => String(Number(Math.fround(Math.log10(x)).toPrecision(7)));
 
   test('discounts from count-of-counts', () => {
-    assert.deepEqual(modifiedKnDiscounts([2, 1, 0, 0]), [0.5, 2, 0.5]);
-    const [d1, d2, d3] = modifiedKnDiscounts([1, 3, 0, 0]);
-    close(d1, 1 / 7);
-    close(d2, 2);
-    close(d3, 1 / 7);
+    assert.deepEqual(modifiedKnDiscounts([2, 1, 0, 0]), [0.5, 0.5, 0.5]);
+    for (const d of modifiedKnDiscounts([1, 3, 0, 0])) close(d, 1 / 7);
     // Chen & Goodman's formula on typical counts
     const [e1, e2, e3] = modifiedKnDiscounts([1000, 400, 200, 120]);
     const Y = 1000 / 1800;
@@ -55,34 +57,36 @@ describe('modified Kneser–Ney by hand', () => {
   });
 
   test('unigram and bigram probabilities', () => {
-    close(prob(model, [], 'a'), 3 / 16);
-    close(prob(model, [], 'b'), 5 / 16);
-    close(prob(model, [], '</s>'), 5 / 16);
-    close(prob(model, [], '<unk>'), 3 / 16);
-    close(prob(model, ['a'], 'a'), 47 / 112);
-    close(prob(model, ['a'], 'b'), 25 / 112);
-    close(prob(model, ['a'], '</s>'), 25 / 112);
-    close(prob(model, ['a'], '<unk>'), 15 / 112);
-    close(prob(model, ['<s>'], 'a'), 3 / 16);
-    close(prob(model, ['<s>'], 'b'), 5 / 16);
+    close(prob(model, [], 'a'), 15 / 32);
+    close(prob(model, [], 'b'), 7 / 32);
+    close(prob(model, [], '</s>'), 7 / 32);
+    close(prob(model, [], '<unk>'), 3 / 32);
+    close(prob(model, ['a'], 'a'), 37 / 112);
+    close(prob(model, ['a'], 'b'), 215 / 336);
+    close(prob(model, ['a'], '</s>'), 1 / 48);
+    close(prob(model, ['a'], '<unk>'), 1 / 112);
+    close(prob(model, ['<s>'], 'a'), 431 / 448);
+    close(prob(model, ['<s>'], 'b'), 1 / 64);
+    close(prob(model, ['b'], '</s>'), 423 / 448);
   });
 
   test('the ARPA file holds these numbers in SRILM layout', () => {
     const arpa = arpaText(model);
     assert.match(arpa, /\\data\\\nngram 1=5\nngram 2=4\n\n\\1-grams:\n/);
-    assert.ok(arpa.includes('\n-99\t<s>\t0\n'), '<s> is never predicted; its back-off weight is γ(<s>) = 1');
-    assert.ok(arpa.includes(`\n${Number(Math.fround(Math.log10(3 / 16)).toPrecision(7))}\ta\t${Number(Math.fround(Math.log10(5 / 7)).toPrecision(7))}\n`));
-    assert.ok(arpa.includes(`\n${Number(Math.fround(Math.log10(47 / 112)).toPrecision(7))}\ta a\n`));
+    assert.ok(arpa.includes(`\n-99\t<s>\t${f32(1 / 14)}\n`), '<s> is never predicted; its back-off weight is γ(<s>)');
+    assert.ok(arpa.includes(`\n${f32(15 / 32)}\ta\t${f32(2 / 21)}\n`));
+    assert.ok(arpa.includes(`\n${f32(3 / 32)}\t<unk>\n`), 'no back-off weight: <unk> is no context');
+    assert.ok(arpa.includes(`\n${f32(37 / 112)}\ta a\n`));
+    assert.ok(arpa.includes(`\n${f32(431 / 448)}\t<s> a\n`));
     assert.ok(arpa.endsWith('\n\\end\\\n'));
-    // p(b | <s>) is not stored: it backs off with bow(<s>) = 1 to p(b)
     assert.ok(!arpa.includes('\t<s> b'));
   });
 
   test('SRILM perplexity counts', () => {
     const s = summarizeNgramScores(model.scoreStream(wordSentences(model.vocab, 'a b\n\nzz a\n')));
     // sentence 1: p(a|<s>) p(b|a) p(</s>|b); sentence 2: zz → <unk>, p(<unk>|<s>) p(a|<unk>) p(</s>|a)
-    const lp1 = Math.log10((3 / 16) * (25 / 112) * prob(model, ['b'], '</s>'));
-    const lp2 = Math.log10((3 / 16) * (3 / 16) * (25 / 112));
+    const lp1 = Math.log10((431 / 448) * (215 / 336) * (423 / 448));
+    const lp2 = Math.log10((1 / 14) * (3 / 32) * (15 / 32) * (1 / 48));
     assert.equal(s.sentences, 2);
     assert.equal(s.words, 4);
     assert.equal(s.oovs, 0);
