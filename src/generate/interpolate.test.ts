@@ -19,7 +19,8 @@ import { mixLogProb, mixedPerplexities, ngramMix, ngramStreamLogProbs, rnnStream
 import { scoreSentences } from './score.js';
 
 const CORPUS = 'the cat sat on the mat\nthe dog sat on the rug\na cat ate the fish\n'.repeat(20);
-const TEST = 'the dog sat on the mat\nthe cat ate\na dog sat on the fish\nthe rug sat\n';
+// One sentence longer than the n-gram history buffer (64), so the buffer wraps before a sentence end.
+const TEST = `the dog sat on the mat\n${'the cat sat on the mat '.repeat(14)}\nthe cat ate\na dog sat on the fish\nthe rug sat\n`;
 const tok = WordTokenizer.fromText(CORPUS);
 let lm: RNNLM;
 let ngram: NgramModel;

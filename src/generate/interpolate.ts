@@ -85,6 +85,7 @@ export function ngramStreamLogProbs(mix: NgramMix, ids: Int32Array): Float64Arra
     hist[len] = w;
     out[t] = ngram.log10ProbAt(hist, Math.max(0, len - (N - 1)), len) * Math.LN10;
     if (ids[t] === endId) {
+      hist[0] = ngram.vocab.bos; // the copy above may have overwritten it
       len = 1;
     } else len++;
   }
