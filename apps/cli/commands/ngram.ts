@@ -38,6 +38,7 @@ import {
   wordSentences,
 } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
+import { fileLines } from './score.js';
 
 /** The tokenizer file saved beside an ARPA model. */
 export const tokenizerSidecar = (arpa: string): string => `${arpa}.tokenizer.json`;
@@ -180,8 +181,7 @@ function scoreCommand(): Command {
     .option('--json', 'print one JSON object { sentences, summary }', false)
     .action((o: { lm: string; input: string; tokenizerFrom?: string; log10: boolean; json: boolean }) => {
       const ng = loadNgram(o.lm, o.tokenizerFrom);
-      const text = readCorpusFile(o.input);
-      const lines = text === '' ? [] : text.replace(/\r?\n$/, '').split(/\r?\n/);
+      const lines = fileLines(readCorpusFile(o.input));
       const unit = o.log10 ? 1 : Math.LN10;
       const { bos, eos } = ng.model.vocab;
       const scores = lines.map((line) => {
