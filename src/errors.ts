@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'checkpoint_mismatch' // a well-formed checkpoint does not fit the model (names, shapes)
   | 'non_finite' // a loss or gradient became NaN or infinite
   | 'unknown_token' // a token is not in the vocabulary and there is no <unk>
+  | 'vocab_mismatch' // two models (an RNN and an n-gram) to be mixed predict different vocabularies
   | 'backend_unavailable' // a requested backend cannot be loaded here
   | 'unsupported'; // a valid request this build does not implement
 

@@ -24,6 +24,37 @@ export { sampleToken, greedy, topCandidates, type TokenCandidate } from './gener
 export { generate, generateTokens, startId, type GenerateOptions, type GeneratedToken } from './generate/generate.js';
 export { beamSearch, lengthPenalty, type BeamSearchOptions, type BeamHypothesis } from './generate/beam.js';
 export { scoreSentences, summarizeScores, sentenceIds, tokenLogProbs, drain, type ScoreOptions, type SentenceScore, type CorpusScore } from './generate/score.js';
+export { scoreSentenceTokens, type SentenceTokens } from './generate/score.js';
+export {
+  ngramMix,
+  ngramStreamLogProbs,
+  rnnStreamLogProbs,
+  mixLogProb,
+  mixedPerplexities,
+  tuneNgramWeight,
+  scoreSentencesMixed,
+  type NgramMix,
+  type MixedPerplexities,
+} from './generate/interpolate.js';
+export {
+  NgramModel,
+  NgramVocab,
+  estimateKneserNey,
+  modifiedKnDiscounts,
+  formatArpa,
+  arpaText,
+  parseArpa,
+  wordSentences,
+  tokenizerSentences,
+  summarizeNgramScores,
+  arpaWord,
+  type KneserNeyOptions,
+  type KneserNeyStats,
+  type NgramCorpusScore,
+  type NgramSentenceScore,
+  type SentenceStream,
+} from './ngram/index.js';
+export { wordErrorRate, alignWords, type WordAlignment, type ErrorCounts, type CorpusErrorRate } from './generate/wer.js';
 export { parseNBest, rescoreNBest, formatRescored, type NBestEntry, type RescoreOptions, type RescoredEntry } from './generate/nbest.js';
 export { parseEmbeddings, readEmbeddings, applyPretrainedEmbeddings, loadPretrainedEmbeddings, type EmbeddingTable, type PretrainedOptions, type PretrainedResult } from './io/embeddings.js';
 export {

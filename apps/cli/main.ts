@@ -9,6 +9,7 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { generateCommand } from './commands/generate.js';
 import { importCommand } from './commands/import.js';
+import { ngramCommandGroup } from './commands/ngram.js';
 import { rescoreCommand } from './commands/rescore.js';
 import { scoreCommand } from './commands/score.js';
 import { serveCommand } from './commands/serve.js';
@@ -32,6 +33,7 @@ const program = new Command('rnnlm')
   .addCommand(translateCommandGroup())
   .addCommand(exportCommand())
   .addCommand(importCommand())
+  .addCommand(ngramCommandGroup())
   .addCommand(demoCommand())
   .showHelpAfterError();
 

@@ -19,6 +19,7 @@ import { RnnlmError } from '../errors.js';
 import type { RNNLM } from '../models/rnnlm.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { splitWords } from '../tokenizers/word.js';
+import { type NgramMix, scoreSentencesMixed } from './interpolate.js';
 import { type SentenceScore, scoreSentences } from './score.js';
 
 export interface NBestEntry {
@@ -38,6 +39,8 @@ export interface RescoreOptions {
   /** Report and combine the LM score in log10 instead of nats (SRILM's unit). */
   log10?: boolean;
   batchSize?: number;
+  /** Mix an n-gram model into the LM score token by token (interpolate.ts). */
+  ngram?: NgramMix;
 }
 
 export interface RescoredEntry extends NBestEntry {
@@ -97,7 +100,9 @@ export function rescoreNBest(model: RNNLM, tokenizer: Tokenizer, entries: readon
   const unit = opts.log10 ? 1 / Math.LN10 : 1;
   let scores: SentenceScore[];
   try {
-    scores = scoreSentences(model, tokenizer, entries.map((e) => e.hypothesis), opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {});
+    const hyps = entries.map((e) => e.hypothesis);
+    const so = opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {};
+    scores = opts.ngram ? scoreSentencesMixed(model, tokenizer, hyps, opts.ngram, so) : scoreSentences(model, tokenizer, hyps, so);
   } catch (e) {
     // scoreSentences numbers sentences; point at the input line instead.
     const m = e instanceof RnnlmError ? /^sentence (\d+): ([^]*)$/.exec(e.message) : null;

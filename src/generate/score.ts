@@ -75,6 +75,27 @@ export function sentenceIds(tokenizer: Tokenizer, sentence: string): Int32Array 
 }
 
 export function scoreSentences(model: RNNLM, tokenizer: Tokenizer, sentences: readonly string[], opts: ScoreOptions = {}): SentenceScore[] {
+  return scoreAll(model, tokenizer, sentences, opts, false).scores;
+}
+
+/** One sentence read token by token: its ids (sentenceIds) and logProbs[k] = ln p(ids[k] | ids[0..k−1]), NaN at k = 0. */
+export interface SentenceTokens {
+  ids: Int32Array;
+  logProbs: Float64Array;
+}
+
+/** Like scoreSentences, with every token's log-probability (for mixing with another model token by token). */
+export function scoreSentenceTokens(model: RNNLM, tokenizer: Tokenizer, sentences: readonly string[], opts: ScoreOptions = {}): SentenceTokens[] {
+  return scoreAll(model, tokenizer, sentences, opts, true).tokens!;
+}
+
+function scoreAll(
+  model: RNNLM,
+  tokenizer: Tokenizer,
+  sentences: readonly string[],
+  opts: ScoreOptions,
+  perToken: boolean,
+): { scores: SentenceScore[]; tokens: SentenceTokens[] | null } {
   const batchSize = opts.batchSize ?? 32;
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RnnlmError('invalid_argument', `batchSize must be an integer ≥ 1, got ${batchSize}`);
   const maxElements = opts.maxElements ?? 1 << 22;
@@ -94,28 +115,30 @@ export function scoreSentences(model: RNNLM, tokenizer: Tokenizer, sentences: re
   // Longest first, so each batch pads little.
   const order = seqs.map((_, i) => i).sort((a, b) => seqs[b]!.length - seqs[a]!.length || a - b);
   const logProb = new Float64Array(seqs.length);
+  const tokenLps = perToken ? seqs.map((q) => new Float64Array(q.length).fill(NaN)) : null;
   const wasTraining = model.training;
   model.eval();
   try {
     noGrad(() => {
       for (let start = 0; start < order.length; start += batchSize) {
         const idx = order.slice(start, start + batchSize);
-        const sums = scoreBatch(model, idx.map((i) => seqs[i]!), maxElements);
+        const sums = scoreBatch(model, idx.map((i) => seqs[i]!), maxElements, tokenLps ? idx.map((i) => tokenLps[i]!) : null);
         idx.forEach((i, b) => (logProb[i] = sums[b]!));
       }
     });
   } finally {
     model.train(wasTraining);
   }
-  return seqs.map((s, i) => {
+  const scores = seqs.map((s, i) => {
     const tokens = Math.max(0, s.length - 1);
     const lp = logProb[i]!;
     return { logProb: lp, tokens, perplexity: tokens > 0 ? Math.exp(-lp / tokens) : NaN };
   });
+  return { scores, tokens: tokenLps ? seqs.map((ids, i) => ({ ids, logProbs: tokenLps[i]! })) : null };
 }
 
-/** Σ log p over positions 1.. of each sequence (one batch, time-major, padded). */
-function scoreBatch(model: RNNLM, seqs: Int32Array[], maxElements: number): Float64Array {
+/** Σ log p over positions 1.. of each sequence (one batch, time-major, padded); each position's log p into perToken[b] when given. */
+function scoreBatch(model: RNNLM, seqs: Int32Array[], maxElements: number, perToken: Float64Array[] | null): Float64Array {
   const B = seqs.length;
   const V = model.config.vocabSize;
   const T = Math.max(0, ...seqs.map((s) => s.length - 1));
@@ -142,6 +165,13 @@ function scoreBatch(model: RNNLM, seqs: Int32Array[], maxElements: number): Floa
     const losses = allocArray(out.logits.dtype, N);
     k.softmaxXentForward(out.logits.data, target.subarray(t0 * B, t0 * B + N), N, V, IGNORE, lse, losses);
     for (let n = 0; n < N; n++) sums[n % B] = sums[n % B]! - losses[n]!; // row n = (t, b) with b = n mod B
+    if (perToken) {
+      for (let n = 0; n < N; n++) {
+        const b = n % B;
+        const t = t0 + (n - b) / B + 1; // the position row n predicts
+        if (t < seqs[b]!.length) perToken[b]![t] = -losses[n]!;
+      }
+    }
   }
   for (let b = 0; b < B; b++) {
     if (!Number.isFinite(sums[b]!)) {

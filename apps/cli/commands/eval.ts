@@ -1,10 +1,11 @@
 /** `rnnlm eval`: cross-entropy, perplexity, bits per token and accuracy of a checkpoint on a text file. */
 import { Command } from 'commander';
-import { encodeSplit, evaluate, loadLanguageModel, readCorpusFile, useBackend } from '../../../src/node.js';
+import { encodeSplit, evaluate, loadLanguageModel, mixedPerplexities, ngramStreamLogProbs, readCorpusFile, rnnStreamLogProbs, useBackend } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
+import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
 
 export function evalCommand(): Command {
-  return new Command('eval')
+  return withNgramOptions(new Command('eval'))
     .description('evaluate a trained model on a text file')
     .requiredOption('--model <dir>', 'checkpoint directory')
     .requiredOption('--data <file>', 'text to evaluate (UTF-8)')
@@ -12,10 +13,24 @@ export function evalCommand(): Command {
     .option('--bptt <n>', 'window length', int(1), 35)
     .option('--json', 'print one JSON object', false)
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
-    .action((o: { model: string; data: string; batchSize: number; bptt: number; json: boolean; backend: 'auto' | 'js' | 'native' }) => {
+    .action((o: { model: string; data: string; batchSize: number; bptt: number; json: boolean; backend: 'auto' | 'js' | 'native' } & NgramMixOptions) => {
       useBackend(o.backend);
       const { model, tokenizer } = loadLanguageModel(o.model);
       const ids = encodeSplit(tokenizer, readCorpusFile(o.data), o.data);
+      const mixed = resolveNgramMix(model, tokenizer, o, { batchSize: o.batchSize, bptt: o.bptt });
+      if (mixed) {
+        // RNN alone, n-gram alone and their mixture over the same predicted tokens.
+        const p = mixedPerplexities(rnnStreamLogProbs(model, ids, { batchSize: o.batchSize, bptt: o.bptt }), ngramStreamLogProbs(mixed.mix, ids), mixed.mix.weight);
+        if (o.json) console.log(JSON.stringify(p));
+        else {
+          console.log(mixed.note);
+          console.log(`tokens              ${p.tokens}`);
+          console.log(`perplexity RNN      ${p.rnn.toFixed(2)}`);
+          console.log(`perplexity n-gram   ${p.ngram.toFixed(2)}`);
+          console.log(`perplexity mixed    ${p.mixed.toFixed(2)}  (λ = ${p.weight.toFixed(4)})`);
+        }
+        return;
+      }
       const r = evaluate(model, ids, { batchSize: o.batchSize, bptt: o.bptt });
       if (o.json) console.log(JSON.stringify(r));
       else {

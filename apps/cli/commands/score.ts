@@ -3,10 +3,11 @@
  * for what is scored), one `logprob<TAB>tokens<TAB>ppl` line per input line, then a corpus summary.
  */
 import { Command } from 'commander';
-import { type CorpusScore, type SentenceScore, loadLanguageModel, readCorpusFile, scoreSentences, summarizeScores, useBackend } from '../../../src/node.js';
+import { type CorpusScore, type SentenceScore, loadLanguageModel, readCorpusFile, scoreSentences, scoreSentencesMixed, summarizeScores, useBackend } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
+import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
 
-export interface ScoreCliOptions {
+export interface ScoreCliOptions extends NgramMixOptions {
   model: string;
   input: string;
   json: boolean;
@@ -28,7 +29,10 @@ const fmtPpl = (p: number): string => (Number.isFinite(p) ? p.toFixed(2) : 'nan'
 export function runScore(o: ScoreCliOptions, write: (s: string) => void): { sentences: SentenceScore[]; summary: CorpusScore } {
   useBackend(o.backend);
   const { model, tokenizer } = loadLanguageModel(o.model);
-  const sentences = scoreSentences(model, tokenizer, fileLines(readCorpusFile(o.input)), { batchSize: o.batchSize });
+  const lines = fileLines(readCorpusFile(o.input));
+  const mixed = resolveNgramMix(model, tokenizer, o);
+  if (mixed && !o.json) write(`# ${mixed.note}\n`);
+  const sentences = mixed ? scoreSentencesMixed(model, tokenizer, lines, mixed.mix, { batchSize: o.batchSize }) : scoreSentences(model, tokenizer, lines, { batchSize: o.batchSize });
   const summary = summarizeScores(sentences);
   if (o.json) {
     write(`${JSON.stringify({ sentences, summary }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);
@@ -40,7 +44,7 @@ export function runScore(o: ScoreCliOptions, write: (s: string) => void): { sent
 }
 
 export function scoreCommand(): Command {
-  return new Command('score')
+  return withNgramOptions(new Command('score'))
     .description('log-probability (nats) and perplexity of each line of a file, scored as a sentence')
     .requiredOption('--model <dir>', 'checkpoint directory')
     .requiredOption('--input <file>', 'one sentence per line (UTF-8)')

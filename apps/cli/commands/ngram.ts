@@ -1,0 +1,254 @@
+/**
+ * `rnnlm ngram train|eval|score`: interpolated modified Kneser–Ney n-gram models in ARPA files
+ * (src/ngram), and the `--ngram FILE.arpa --ngram-weight λ | --tune-weight VALID.txt` options
+ * that `eval`, `score` and `rescore` share to mix an n-gram into the RNN token by token.
+ *
+ * Text is read as SRILM reads it (one sentence per line, whitespace-separated words) unless
+ * the model comes with a tokenizer: `--tokenizer char|bpe` or `--tokenizer-from MODEL_DIR` at
+ * training time save it beside the ARPA file as FILE.arpa.tokenizer.json, which eval and score
+ * then use. Self-contained (options parsed here) so the train front-end can be reshaped freely.
+ */
+import { Command } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  type NgramCorpusScore,
+  type NgramMix,
+  NgramModel,
+  NgramVocab,
+  type RNNLM,
+  RnnlmError,
+  type SentenceStream,
+  type Tokenizer,
+  buildTokenizer,
+  encodeSplit,
+  estimateKneserNey,
+  formatArpa,
+  mixedPerplexities,
+  ngramMix,
+  ngramStreamLogProbs,
+  parseArpa,
+  readCorpusFile,
+  readTextFile,
+  rnnStreamLogProbs,
+  summarizeNgramScores,
+  tokenizerFromJSON,
+  tokenizerSentences,
+  tuneNgramWeight,
+  wordSentences,
+} from '../../../src/node.js';
+import { int, num, oneOf } from '../args.js';
+import { fileLines } from './score.js';
+
+/** The tokenizer file saved beside an ARPA model. */
+export const tokenizerSidecar = (arpa: string): string => `${arpa}.tokenizer.json`;
+
+/** The tokenizer of a checkpoint directory (only its tokenizer.json is read). */
+function tokenizerOfCheckpoint(dir: string): Tokenizer {
+  return tokenizerFromJSON(readTextFile(path.join(dir, 'tokenizer.json')));
+}
+
+/** An ARPA model and the tokenizer that reads text for it (null: SRILM's whitespace words). */
+export interface LoadedNgram {
+  model: NgramModel;
+  tokenizer: Tokenizer | null;
+  map: Int32Array | null;
+}
+
+export function loadNgram(file: string, tokenizerFrom?: string): LoadedNgram {
+  const model = parseArpa(readTextFile(file), file);
+  const side = tokenizerSidecar(file);
+  const tokenizer = tokenizerFrom ? tokenizerOfCheckpoint(tokenizerFrom) : fs.existsSync(side) ? tokenizerFromJSON(readTextFile(side)) : null;
+  let map: Int32Array | null = null;
+  if (tokenizer) {
+    const names = NgramVocab.fromTokenizer(tokenizer).words;
+    map = Int32Array.from({ length: tokenizer.vocabSize }, (_, i) => model.vocab.idOf(names[i]!) ?? -1);
+  }
+  return { model, tokenizer, map };
+}
+
+function sentencesOf(ng: LoadedNgram, text: string): SentenceStream {
+  return ng.tokenizer ? tokenizerSentences(ng.tokenizer, text, ng.model.vocab, ng.map ?? undefined) : wordSentences(ng.model.vocab, text);
+}
+
+/** Writes the ARPA text in chunks to a temporary file, then renames it into place. */
+function writeArpaFile(file: string, model: NgramModel, comment: string[]): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    for (const chunk of formatArpa(model, comment)) fs.writeSync(fd, chunk);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+function minCountList(v: string): number[] {
+  const parts = v.split(',').map((x) => Number(x.trim()));
+  if (parts.length === 0 || parts.some((x) => !Number.isInteger(x) || x < 1)) {
+    throw new RnnlmError('invalid_argument', `--min-count takes integers ≥ 1 per order, comma-separated (e.g. 1,1,2), got "${v}"`);
+  }
+  return parts;
+}
+
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+function formatScore(s: NgramCorpusScore, file: string): string {
+  return (
+    `file ${file}: ${s.sentences} sentences, ${s.words} words, ${s.oovs} OOVs\n` +
+    `${s.zeroProbs} zeroprobs, logprob= ${s.log10Prob.toFixed(2)} ppl= ${s.perplexity.toFixed(3)} ppl1= ${s.perplexity1.toFixed(3)}\n`
+  );
+}
+
+interface TrainOptions {
+  train: string;
+  out: string;
+  order: number;
+  tokenizer: 'word' | 'char' | 'bpe';
+  bpeMerges: number;
+  tokenizerFrom?: string;
+  minCount?: number[];
+  valid?: string;
+}
+
+function trainCommand(): Command {
+  return new Command('train')
+    .description('estimate an interpolated modified Kneser–Ney model (SRILM -kndiscount -interpolate -unk) and write it as ARPA')
+    .requiredOption('--train <file>', 'training text, one sentence per line (UTF-8)')
+    .requiredOption('--out <file.arpa>', 'ARPA file to write')
+    .option('--order <n>', 'n-gram order', int(1), 5)
+    .option('--tokenizer <kind>', 'word (SRILM: whitespace words) | char | bpe', oneOf(['word', 'char', 'bpe'] as const), 'word')
+    .option('--bpe-merges <n>', 'bpe tokenizer: merge operations to learn', int(0), 1000)
+    .option('--tokenizer-from <dir>', "use a checkpoint's tokenizer (same vocabulary as that RNN, needed to mix the two)")
+    .option('--min-count <list>', 'count pruning: minimum count per order, comma-separated, last value repeats (SRILM -gtNmin); default none', minCountList)
+    .option('--valid <file>', 'also print the perplexity of this text')
+    .action((o: TrainOptions) => {
+      const t0 = performance.now();
+      const text = readCorpusFile(o.train);
+      const tokenizer = o.tokenizerFrom ? tokenizerOfCheckpoint(o.tokenizerFrom) : buildTokenizer(text, { tokenizer: o.tokenizer, bpeMerges: o.bpeMerges });
+      const vocab = NgramVocab.fromTokenizer(tokenizer);
+      const st = tokenizerSentences(tokenizer, text, vocab);
+      const { model, stats } = estimateKneserNey(vocab, st.ids, { order: o.order, ...(o.minCount ? { minCounts: o.minCount } : {}) });
+      const t1 = performance.now();
+      const saveTokenizer = o.tokenizerFrom !== undefined || o.tokenizer !== 'word';
+      const comment = [
+        `rnnlm ngram train: order ${o.order}, interpolated modified Kneser-Ney, ${st.sentences} sentences, ${st.words} words of ${path.basename(o.train)}`,
+        `min counts ${o.minCount ? o.minCount.join(',') : 'none'}; discounts D1,D2,D3+ per order ${stats.discounts.map((d) => d.map((x) => x.toFixed(4)).join(',')).join(' | ')}`,
+        saveTokenizer ? `text is read with the ${tokenizer.kind} tokenizer in ${path.basename(tokenizerSidecar(o.out))}` : 'text is read as whitespace-separated words, one sentence per line',
+      ];
+      writeArpaFile(o.out, model, comment);
+      const side = tokenizerSidecar(o.out);
+      if (saveTokenizer) fs.writeFileSync(side, JSON.stringify(tokenizer.toJSON()));
+      else if (fs.existsSync(side)) fs.unlinkSync(side); // a stale one would change how eval reads text
+      const t2 = performance.now();
+      const log = (s: string): void => void process.stderr.write(`${s}\n`);
+      log(`${st.sentences} sentences, ${st.words} words, vocabulary ${vocab.size - 1} + <s> (${tokenizer.kind})`);
+      stats.ngramsBeforePruning.forEach((n, k) => {
+        const d = stats.discounts[k]!;
+        log(`${k + 1}-grams ${model.levels[k]!.words.length}${n !== model.levels[k]!.words.length ? ` (of ${n} before pruning)` : ''}  D1 ${d[0].toFixed(4)} D2 ${d[1].toFixed(4)} D3+ ${d[2].toFixed(4)}`);
+      });
+      log(`estimated in ${((t1 - t0) / 1000).toFixed(1)} s, wrote ${o.out} in ${((t2 - t1) / 1000).toFixed(1)} s; model arrays ${mb(model.bytes())}, peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
+      if (o.valid) {
+        const s = summarizeNgramScores(model.scoreStream(tokenizerSentences(tokenizer, readCorpusFile(o.valid), vocab)));
+        process.stdout.write(formatScore(s, o.valid));
+      }
+    });
+}
+
+function evalCommand(): Command {
+  return new Command('eval')
+    .description('perplexity of an ARPA model on a text file, as SRILM `ngram -ppl` reports it')
+    .requiredOption('--lm <file.arpa>', 'ARPA model (SRILM, KenLM or rnnlm ngram train)')
+    .requiredOption('--data <file>', 'text, one sentence per line')
+    .option('--tokenizer-from <dir>', "read the text with a checkpoint's tokenizer (default: FILE.arpa.tokenizer.json if present, else whitespace words)")
+    .option('--json', 'print one JSON object', false)
+    .action((o: { lm: string; data: string; tokenizerFrom?: string; json: boolean }) => {
+      const ng = loadNgram(o.lm, o.tokenizerFrom);
+      const s = summarizeNgramScores(ng.model.scoreStream(sentencesOf(ng, readCorpusFile(o.data))));
+      if (o.json) console.log(JSON.stringify({ order: ng.model.order, ngrams: ng.model.counts(), ...s }));
+      else process.stdout.write(formatScore(s, o.data));
+    });
+}
+
+function scoreCommand(): Command {
+  return new Command('score')
+    .description('log-probability of each line as a sentence: logprob<TAB>tokens<TAB>ppl (tokens = words + </s>, OOVs not scored)')
+    .requiredOption('--lm <file.arpa>', 'ARPA model')
+    .requiredOption('--input <file>', 'one sentence per line')
+    .option('--tokenizer-from <dir>', "read the text with a checkpoint's tokenizer")
+    .option('--log10', 'log10 (SRILM) instead of nats', false)
+    .option('--json', 'print one JSON object { sentences, summary }', false)
+    .action((o: { lm: string; input: string; tokenizerFrom?: string; log10: boolean; json: boolean }) => {
+      const ng = loadNgram(o.lm, o.tokenizerFrom);
+      const lines = fileLines(readCorpusFile(o.input));
+      const unit = o.log10 ? 1 : Math.LN10;
+      const { bos, eos } = ng.model.vocab;
+      const scores = lines.map((line) => {
+        const st = sentencesOf(ng, line);
+        const ids = st.sentences === 1 ? st.ids : Int32Array.of(bos, eos); // an empty line is <s> </s>
+        return ng.model.scoreStream({ ...st, ids, sentences: 1 })[0]!;
+      });
+      const sum = summarizeNgramScores(scores);
+      const out = scores.map((s) => {
+        const tokens = s.words - s.oovs - s.zeroProbs + 1;
+        return { logProb: s.log10Prob * unit, tokens, perplexity: 10 ** (-s.log10Prob / tokens), oovs: s.oovs };
+      });
+      if (o.json) console.log(JSON.stringify({ sentences: out, summary: { ...sum, logProb: sum.log10Prob * unit } }));
+      else {
+        for (const s of out) console.log(`${s.logProb.toFixed(4)}\t${s.tokens}\t${s.perplexity.toFixed(2)}`);
+        console.log(`# sentences ${sum.sentences}  tokens ${sum.tokens}  OOVs ${sum.oovs}  logprob ${(sum.log10Prob * unit).toFixed(4)} (${o.log10 ? 'log10' : 'nats'})  ppl ${sum.perplexity.toFixed(2)}`);
+      }
+    });
+}
+
+export function ngramCommandGroup(): Command {
+  return new Command('ngram')
+    .description('Kneser–Ney n-gram models in ARPA files: train, eval (perplexity), score (per sentence)')
+    .addCommand(trainCommand())
+    .addCommand(evalCommand())
+    .addCommand(scoreCommand());
+}
+
+// ---- Mixing an n-gram into eval / score / rescore.
+
+export interface NgramMixOptions {
+  ngram?: string;
+  ngramWeight?: number;
+  tuneWeight?: string;
+}
+
+/** Adds --ngram, --ngram-weight and --tune-weight to a command. */
+export function withNgramOptions(cmd: Command): Command {
+  return cmd
+    .option('--ngram <file.arpa>', 'mix this n-gram model into the RNN token by token (same vocabulary; <eos> is </s>)')
+    .option('--ngram-weight <λ>', 'n-gram weight λ: p = (1 − λ)·p_rnn + λ·p_ngram (default 0.5 unless --tune-weight)', num(0, 1))
+    .option('--tune-weight <valid.txt>', 'pick λ by EM on this held-out text (maximum likelihood of the mixture)');
+}
+
+export interface ResolvedMix {
+  mix: NgramMix;
+  /** The line to print: where λ came from. */
+  note: string;
+}
+
+/** The n-gram mixture the options ask for (null without --ngram); tunes λ when asked. */
+export function resolveNgramMix(model: RNNLM, tokenizer: Tokenizer, o: NgramMixOptions, evalOpts: { batchSize?: number; bptt?: number } = {}): ResolvedMix | null {
+  if (!o.ngram) {
+    if (o.ngramWeight !== undefined || o.tuneWeight) throw new RnnlmError('invalid_argument', '--ngram-weight and --tune-weight need --ngram FILE.arpa');
+    return null;
+  }
+  if (o.ngramWeight !== undefined && o.tuneWeight) throw new RnnlmError('invalid_argument', 'give either --ngram-weight or --tune-weight, not both');
+  const ngram = parseArpa(readTextFile(o.ngram), o.ngram);
+  const mix = ngramMix(tokenizer, ngram, o.ngramWeight ?? 0.5, o.ngram);
+  if (!o.tuneWeight) return { mix, note: `n-gram ${o.ngram} (order ${ngram.order}) mixed with λ = ${mix.weight}` };
+  const ids = encodeSplit(tokenizer, readCorpusFile(o.tuneWeight), o.tuneWeight);
+  const rnn = rnnStreamLogProbs(model, ids, evalOpts);
+  const ng = ngramStreamLogProbs(mix, ids);
+  mix.weight = tuneNgramWeight(rnn, ng);
+  const p = mixedPerplexities(rnn, ng, mix.weight);
+  return {
+    mix,
+    note: `n-gram ${o.ngram} (order ${ngram.order}) mixed with λ = ${mix.weight.toFixed(4)}, tuned on ${o.tuneWeight}: perplexity RNN ${p.rnn.toFixed(2)}, n-gram ${p.ngram.toFixed(2)}, mixed ${p.mixed.toFixed(2)} (${p.tokens} tokens)`,
+  };
+}
