@@ -262,6 +262,7 @@ export function modelExtras(o: TrainCliOptions): Partial<RNNLMConfig> {
     dropoutOutput: o.dropoutOutput ?? 0,
     dropoutEmbedding: o.dropoutEmbedding ?? 0,
     weightDrop: o.weightDrop ?? 0,
+    precision: o.precision ?? 'fp32',
   };
 }
 

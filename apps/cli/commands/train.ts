@@ -4,6 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   type EpochInfo,
+  PRECISIONS,
+  type Precision,
   RNNLM,
   RnnlmError,
   type RecurrentMode,
@@ -11,6 +13,7 @@ import {
   type TrainConfig,
   type TrainOptimizerName,
   describeBackend,
+  describePrecision,
   isCheckpointDir,
   evaluate,
   loadResumableCheckpoint,
@@ -56,6 +59,8 @@ export interface TrainCliOptions {
   dropout: number;
   tied: boolean;
   initRange?: number;
+  /** Matrix-product precision (RNNLMConfig.precision). */
+  precision?: Precision;
   optimizer: TrainOptimizerName;
   lr: number;
   momentum: number;
@@ -153,6 +158,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--resume <dir>', 'continue the run saved in DIR (its --out, or DIR/resume) with its saved options')
     .option('--preset <name>', 'a published recipe (see --list-presets); explicit options override it')
     .option('--list-presets', 'list the presets and exit')
+    .option('--precision <p>', 'matrix products: fp32 | bf16 (mixed precision: bf16 operands, fp32 sums and weights)', oneOf(PRECISIONS))
     .option('--no-progress', 'no progress bar');
 }
 
@@ -160,6 +166,7 @@ export async function runTrain(o: TrainCliOptions, log: (s: string) => void): Pr
   if (o.freezeEmbeddings && !o.pretrainedEmbeddings) throw new RnnlmError('invalid_argument', '--freeze-embeddings needs --pretrained-embeddings FILE');
   useBackend(o.backend);
   log(`backend: ${describeBackend()}`);
+  log(`precision: ${describePrecision(o.precision ?? 'fp32')}`);
   const resumeFrom = o.resume ? findResumeCheckpoint(o.resume) : null;
   const resumed = resumeFrom ? loadResumableCheckpoint(resumeFrom) : null;
   if (o.hiddenSizes) {
@@ -234,7 +241,7 @@ export async function runTrain(o: TrainCliOptions, log: (s: string) => void): Pr
     },
     onEpoch: (e) => {
       progress.stop();
-      fs.appendFileSync(logPath, `${JSON.stringify(epochRecord(e, (Date.now() - t0) / 1000))}\n`);
+      fs.appendFileSync(logPath, `${JSON.stringify({ ...epochRecord(e, (Date.now() - t0) / 1000), precision: model.config.precision })}\n`);
       const v = e.valid ? `valid loss ${e.valid.loss.toFixed(4)} ppl ${e.valid.perplexity.toFixed(2)} bpc ${e.valid.bitsPerToken.toFixed(3)} acc ${(100 * e.valid.accuracy).toFixed(1)}%` : 'no validation';
       log(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`);
       // Keep the best model by validation loss (every epoch when there is no validation split).
