@@ -127,9 +127,12 @@ async function main(): Promise<void> {
       data: { type: 'string', default: path.join(REPO, '..', 'shared', 'data') },
       'init-from': { type: 'string' },
       'check-windows': { type: 'string', default: '3' },
+      precision: { type: 'string', default: 'fp32' },
     },
   });
   const task = a.task as TaskName;
+  if (a.precision !== 'fp32' && a.precision !== 'bf16') fail('--precision must be fp32 or bf16');
+  const precision = a.precision as 'fp32' | 'bf16';
   if (!['train', 'eval', 'generate', 'check'].includes(task)) fail('--task must be train, eval, generate or check');
   if (!a.model || !(a.model in MODELS)) fail(`--model must be one of ${Object.keys(MODELS).join(', ')}`);
   const modelName = a.model as ModelName;
@@ -169,6 +172,7 @@ async function main(): Promise<void> {
     dropout: cfg.dropout,
     init: INIT_RANGE,
     seed: Number(a.seed),
+    precision,
   });
   const result: Record<string, unknown> = {
     side: 'rnnlm',
@@ -176,6 +180,7 @@ async function main(): Promise<void> {
     model: modelName,
     vocab,
     config: { emb: cfg.emb, hidden: cfg.hidden, layers: cfg.layers, dropout: cfg.dropout },
+    precision,
     warmup,
     windows,
   };

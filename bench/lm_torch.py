@@ -73,7 +73,22 @@ def blas_info():
     cfg = torch.__config__.show()
     fields = dict(re.findall(r'\b(BLAS_INFO|LAPACK_INFO|USE_MKLDNN|USE_OPENMP)=([^,\s]+)', cfg))
     cap = [l.strip(' -') for l in cfg.splitlines() if 'CPU capability' in l]
-    return {'config': fields, 'cpuCapability': cap[0] if cap else None, 'libraries': blas_libraries()}
+    libs = blas_libraries()
+    return {'config': fields, 'cpuCapability': cap[0] if cap else None, 'libraries': libs, 'openblasCore': openblas_core(libs)}
+
+
+def openblas_core(libs):
+    """The kernel set a mapped OpenBLAS chose (openblas_get_corename: e.g. Haswell, SkylakeX), else None."""
+    import ctypes
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+            fn = lib.openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        fn.restype = ctypes.c_char_p
+        return fn().decode()
+    return None
 
 
 # ---- data (word_language_model/data.py semantics) ------------------------------------------
