@@ -19,7 +19,7 @@
  * Legend: S source steps, T target steps, B batch, E embedding, H hidden, L layers,
  * D directions (1 or 2), Dm = D·H memory size, Vs/Vt source/target vocabulary.
  */
-import { type RecurrentMode, gatesOf } from '../backend/kernels.js';
+import { PRECISIONS, type Precision, type RecurrentMode, gatesOf } from '../backend/kernels.js';
 import { RnnlmError } from '../errors.js';
 import { Embedding } from '../nn/embedding.js';
 import { uniform_ } from '../nn/init.js';
@@ -32,6 +32,7 @@ import { dropout } from '../ops/dropout.js';
 import { reshape, tanh } from '../ops/elementwise.js';
 import { gatherRows, reverseWithinLengthIndex, transposeIndex } from '../ops/gather.js';
 import { linearCrossEntropy } from '../ops/loss.js';
+import { withMatmulPrecision } from '../ops/precision.js';
 import { recurrent } from '../ops/recurrent.js';
 import { stack } from '../ops/stack.js';
 import { Rng } from '../tensor/random.js';
@@ -54,6 +55,8 @@ export interface Seq2SeqConfig {
   /** 'torch' = PyTorch layer defaults; a number r = every parameter U(±r) (Luong et al. use 0.1). */
   init?: 'torch' | number;
   dtype?: DType;
+  /** Precision of the matrix products (RNNLMConfig.precision): 'bf16' = bf16 operands, float32 sums. */
+  precision?: Precision;
   seed?: number;
 }
 
@@ -170,7 +173,7 @@ export class Seq2Seq extends Module {
 
   constructor(cfg: Seq2SeqConfig) {
     super();
-    this.config = { bidirectional: false, attention: 'general', dropout: 0, init: 'torch', dtype: 'float32', seed: 1, ...cfg };
+    this.config = { bidirectional: false, attention: 'general', dropout: 0, init: 'torch', dtype: 'float32', precision: 'fp32', seed: 1, ...cfg };
     const c = this.config;
     for (const k of ['srcVocabSize', 'tgtVocabSize', 'embedSize', 'hiddenSize', 'numLayers'] as const) {
       if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RnnlmError('invalid_argument', `${k} must be a positive integer, got ${c[k]}`);
@@ -178,6 +181,7 @@ export class Seq2Seq extends Module {
     if (!CELLS.includes(c.cell)) throw new RnnlmError('invalid_argument', `cell must be one of ${CELLS.join(', ')}, got ${String(c.cell)}`);
     if (!ATTENTION_KINDS.includes(c.attention)) throw new RnnlmError('invalid_argument', `attention must be one of ${ATTENTION_KINDS.join(', ')}`);
     if (!(c.dropout >= 0 && c.dropout < 1)) throw new RnnlmError('invalid_argument', `dropout must be in [0, 1), got ${c.dropout}`);
+    if (!PRECISIONS.includes(c.precision)) throw new RnnlmError('invalid_argument', `precision must be one of ${PRECISIONS.join(', ')}, got ${String(c.precision)}`);
     this.rng = new Rng(c.seed);
     const { dtype, embedSize: E, hiddenSize: H, numLayers: L } = c;
     const rng = this.rng;
@@ -209,6 +213,10 @@ export class Seq2Seq extends Module {
    * → the memory, mask and initial decoder state for `decode`.
    */
   encode(src: Int32Array, S: number, B: number, lengths: Int32Array): Encoded {
+    return withMatmulPrecision(this.config.precision, () => this.encodeIn(src, S, B, lengths));
+  }
+
+  private encodeIn(src: Int32Array, S: number, B: number, lengths: Int32Array): Encoded {
     if (src.length !== S * B) throw new RnnlmError('shape_mismatch', `encode: ${src.length} ids is not S·B = ${S}·${B}`);
     if (lengths.length !== B) throw new RnnlmError('shape_mismatch', `encode: ${lengths.length} lengths for a batch of ${B}`);
     for (let b = 0; b < B; b++) {
@@ -237,7 +245,7 @@ export class Seq2Seq extends Module {
       throw new RnnlmError('shape_mismatch', `memory must be [B,S,${this.memorySize}], got [${memory.shape.join(', ')}]`);
     }
     const [B, S] = memory.shape as [number, number, number];
-    return { memory, keys: this.attn.prepare(memory), mask, B, S, state };
+    return { memory, keys: withMatmulPrecision(this.config.precision, () => this.attn.prepare(memory)), mask, B, S, state };
   }
 
   /**
@@ -245,8 +253,10 @@ export class Seq2Seq extends Module {
    * (starting with the start symbol), from `state` → logits [B·T, Vt] batch-major.
    */
   decode(enc: Encoded, ids: Int32Array, T: number, state: RNNState): DecodeResult {
-    const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
-    return { logits: this.generator.forward(features), ...rest };
+    return withMatmulPrecision(this.config.precision, () => {
+      const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
+      return { logits: this.generator.forward(features), ...rest };
+    });
   }
 
   /**
@@ -254,9 +264,11 @@ export class Seq2Seq extends Module {
    * with the generator fused into the loss: no [B·T, Vt] logits tensor (see linearCrossEntropy).
    */
   decodeLoss(enc: Encoded, ids: Int32Array, targets: Int32Array, T: number, state: RNNState, ignoreIndex: number): Omit<DecodeResult, 'logits'> & { loss: Tensor } {
-    const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
-    const g = this.generator;
-    return { loss: linearCrossEntropy(features, g.weight, g.bias, targets, { ignoreIndex, reduction: 'sum', scratch: this.generatorScratch }), ...rest };
+    return withMatmulPrecision(this.config.precision, () => {
+      const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
+      const g = this.generator;
+      return { loss: linearCrossEntropy(features, g.weight, g.bias, targets, { ignoreIndex, reduction: 'sum', scratch: this.generatorScratch }), ...rest };
+    });
   }
 
   /** decode() up to the generator: h̃ [B·T, H] (after dropout), the state and the attention. */

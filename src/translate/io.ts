@@ -3,6 +3,7 @@
  * the weights under the Seq2Seq parameter names, config.json's model = { architecture:
  * 'seq2seq', ...Seq2SeqConfig, extra }, and tokenizer.json = { src, tgt } (the two sides).
  */
+import { PRECISIONS, type Precision } from '../backend/kernels.js';
 import { RnnlmError } from '../errors.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
 import { ATTENTION_KINDS, type AttentionKind } from '../models/attention.js';
@@ -57,6 +58,10 @@ export function loadTranslationModel(dir: string, opts: { dtype?: DType } = {}):
     seed: typeof raw.seed === 'number' ? raw.seed : 1,
     dtype: opts.dtype ?? 'float32',
   };
+  if (raw.precision !== undefined) {
+    if (!(PRECISIONS as readonly unknown[]).includes(raw.precision)) bad(`precision must be one of ${PRECISIONS.join(', ')}`);
+    cfg.precision = raw.precision as Precision;
+  }
   const tok = ck.tokenizer as { src?: unknown; tgt?: unknown } | null;
   if (!tok || typeof tok !== 'object' || !tok.src || !tok.tgt) bad('tokenizer.json must hold { src, tgt }');
   const src = TranslationSide.fromJSON(tok!.src);

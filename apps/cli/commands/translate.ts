@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RnnlmError, type OptimizerName, type RecurrentMode, describeBackend, readTextFile, useBackend } from '../../../src/node.js';
+import { PRECISIONS, type Precision, RnnlmError, type OptimizerName, type RecurrentMode, describeBackend, describePrecision, readTextFile, useBackend } from '../../../src/node.js';
 import {
   ATTENTION_KINDS,
   type AttentionKind,
@@ -101,6 +101,7 @@ interface TrainCli extends DecodeCli {
   attention: AttentionKind;
   bidirectional: boolean;
   dropout: number;
+  precision?: Precision;
   initRange: number;
   teacherForcingRatio: number;
   optimizer: OptimizerName;
@@ -182,7 +183,9 @@ export async function runTranslateTrain(o: TrainCli, log: (s: string) => void): 
     dropout: o.dropout,
     seed: o.seed,
     ...(o.initRange > 0 ? { init: o.initRange } : {}),
+    ...(o.precision ? { precision: o.precision } : {}),
   });
+  log(`precision: ${describePrecision(model.config.precision)}`);
   log(
     `model: ${o.layers}×${o.hidden} ${o.bidirectional ? 'bidirectional ' : ''}${o.cell} encoder, ${o.attention} attention, embedding ${o.emb}, ` +
       `${model.numParameters().toLocaleString('en-US')} parameters`,
@@ -279,6 +282,7 @@ function trainCommand(): Command {
     .option('--attention <kind>', ATTENTION_KINDS.join(' | '), oneOf(ATTENTION_KINDS), 'general')
     .option('--bidirectional', 'bidirectional encoder', false)
     .option('--dropout <p>', 'dropout', num(0, 0.99), 0.2)
+    .option('--precision <p>', 'matrix products: fp32 | bf16 (mixed precision: bf16 operands, fp32 sums and weights)', oneOf(PRECISIONS))
     .option('--init-range <r>', 'initialise every parameter U(±r) (0 = PyTorch layer defaults)', num(0), 0.1)
     .option('--teacher-forcing-ratio <r>', '1 = teacher forcing; < 1 = scheduled sampling (slower: step by step)', num(0, 1), 1)
     .option('--optimizer <name>', OPTIMIZERS.join(' | '), oneOf(OPTIMIZERS), 'adam')
