@@ -529,6 +529,68 @@ static void gemm_dot_m(int M, i64 n0, i64 n1, i64 K, float alpha, const float* A
   }
 }
 
+#ifdef RNNLM_DPBF16
+// The dot path on vdpbf16ps: op(A) (≤ 4 rows) is converted once to bf16 rows of Kp = K rounded up
+// to 32 (zero-padded); B's rows are converted 32 floats at a time as they are loaded
+// (vcvtne2ps2bf16 rounds exactly as bf16_bits). Both use the same lane order, so each lane's pair
+// products are a_k·b_k for matching k, and the lane sum is the dot product.
+static inline __mmask16 tail_mask(i64 n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1); }
+
+__attribute__((target("avx512f,avx512bf16"))) static inline __m512bh load_bf16x32(const float* p, i64 left) {
+  if (left >= 32) return _mm512_cvtne2ps_pbh(_mm512_loadu_ps(p + 16), _mm512_loadu_ps(p));
+  return _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(tail_mask(left - 16), p + 16), _mm512_maskz_loadu_ps(tail_mask(left), p));
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void rows_to_bf16(const float* A, i64 M, i64 K, i64 Kp, __m512bh* dst) {
+  for (i64 i = 0; i < M; i++)
+    for (i64 k = 0; k < Kp; k += 32) dst[(i * Kp + k) / 32] = load_bf16x32(A + i * K + k, K - k);
+}
+
+template <int Mr, int Q>
+__attribute__((target("avx512f,avx512bf16"))) static void dot_dp_cols(i64 j, i64 K, i64 Kp, float alpha, const __m512bh* Ab,
+                                                                      const float* B, i64 ldb, float beta, float* C,
+                                                                      i64 ldc) {
+  __m512 acc[Mr][Q];
+  for (int i = 0; i < Mr; i++)
+    for (int q = 0; q < Q; q++) acc[i][q] = _mm512_setzero_ps();
+  for (i64 k = 0; k < Kp; k += 32) {
+    __m512bh bv[Q];
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; q++) bv[q] = load_bf16x32(B + (j + q) * ldb + k, K - k);
+#pragma GCC unroll 4
+    for (int i = 0; i < Mr; i++) {
+      __m512bh av = Ab[(i * Kp + k) / 32];
+#pragma GCC unroll 4
+      for (int q = 0; q < Q; q++) acc[i][q] = _mm512_dpbf16_ps(acc[i][q], av, bv[q]);
+    }
+  }
+  for (int i = 0; i < Mr; i++)
+    for (int q = 0; q < Q; q++) {
+      float s = _mm512_reduce_add_ps(acc[i][q]);
+      float* cp = C + i * ldc + j + q;
+      *cp = beta == 0 ? alpha * s : alpha * s + beta * *cp;
+    }
+}
+
+template <int Mr>
+static void gemm_dot_dp(i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B, i64 ldb,
+                        float beta, float* C, i64 ldc) {
+  i64 j = n0;
+  for (; j + 4 <= n1; j += 4) dot_dp_cols<Mr, 4>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+  for (; j < n1; j++) dot_dp_cols<Mr, 1>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+}
+
+static void gemm_dot_dp_m(int M, i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B,
+                          i64 ldb, float beta, float* C, i64 ldc) {
+  switch (M) {
+    case 1: gemm_dot_dp<1>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+    case 2: gemm_dot_dp<2>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+    case 3: gemm_dot_dp<3>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+    default: gemm_dot_dp<4>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+  }
+}
+#endif
+
 static void gemm_dot_any(int M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb,
                          float beta, float* C, i64 ldc, bool bf16) {
   if (bf16) gemm_dot_m<true>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc);
@@ -574,6 +636,20 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
       for (i64 i = 0; i < M; i++) __builtin_memcpy(t + i * K, A + i * lda, sizeof(float) * K);
       Ar = t;
     }
+#ifdef RNNLM_DPBF16
+    if (pk == PK_BF16_PAIRS) {
+      const i64 Kp = ceil_div(K, 32) * 32;
+      __m512bh* Ab = static_cast<__m512bh*>(scratch(SCRATCH_PANEL, (size_t)(2 * M * Kp)));
+      if (!Ab) return false;
+      rows_to_bf16(Ar, M, K, Kp, Ab);
+      parallel(nth, [&](int tid, int n) {
+        i64 b, e;
+        split_range(N, tid, n, 16, &b, &e);
+        if (b < e) gemm_dot_dp_m((int)M, b, e, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+      });
+      return true;
+    }
+#endif
     parallel(nth, [&](int tid, int n) {
       i64 b, e;
       split_range(N, tid, n, 16, &b, &e);
