@@ -1,6 +1,6 @@
 /** `rnnlm eval`: cross-entropy, perplexity, bits per token and accuracy of a checkpoint on a text file. */
 import { Command } from 'commander';
-import { encodeSplit, evaluate, loadLanguageModel, readCorpusFile, useBackend } from '../../../src/node.js';
+import { PRECISIONS, type Precision, describePrecision, encodeSplit, evaluate, loadLanguageModel, readCorpusFile, useBackend } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
 
 export function evalCommand(): Command {
@@ -12,9 +12,11 @@ export function evalCommand(): Command {
     .option('--bptt <n>', 'window length', int(1), 35)
     .option('--json', 'print one JSON object', false)
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
-    .action((o: { model: string; data: string; batchSize: number; bptt: number; json: boolean; backend: 'auto' | 'js' | 'native' }) => {
+    .option('--precision <p>', "matrix products: fp32 | bf16 (default: the model's own, from its config.json)", oneOf(PRECISIONS))
+    .action((o: { model: string; data: string; batchSize: number; bptt: number; json: boolean; backend: 'auto' | 'js' | 'native'; precision?: Precision }) => {
       useBackend(o.backend);
-      const { model, tokenizer } = loadLanguageModel(o.model);
+      const { model, tokenizer } = loadLanguageModel(o.model, o.precision ? { precision: o.precision } : {});
+      if (!o.json) console.log(`precision   ${describePrecision(model.config.precision)}`);
       const ids = encodeSplit(tokenizer, readCorpusFile(o.data), o.data);
       const r = evaluate(model, ids, { batchSize: o.batchSize, bptt: o.bptt });
       if (o.json) console.log(JSON.stringify(r));
