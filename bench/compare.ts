@@ -25,6 +25,8 @@
  *                            rnnlm's native threads (RNNLM_THREADS, unless set already)
  *   --python PATH [/usr/bin/python3]
  *   --torch-lib-path DIR     prepended to LD_LIBRARY_PATH for PyTorch (e.g. an OpenBLAS libblas.so.3)
+ *   --precision P [fp32]     rnnlm's matrix-product precision for the timed runs (fp32 | bf16);
+ *                            the cross-check always runs fp32
  *   --openblas-coretype C    OPENBLAS_CORETYPE for the PyTorch process only [auto: SkylakeX where the
  *                            CPU has AVX-512, the strongest OpenBLAS kernels; "default": OpenBLAS's own pick]
  *   --json FILE              write every raw result
@@ -86,6 +88,7 @@ const opts = parseArgs({
     python: { type: 'string', default: '/usr/bin/python3' },
     'torch-lib-path': { type: 'string' },
     'openblas-coretype': { type: 'string', default: 'auto' },
+    precision: { type: 'string', default: 'fp32' },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -140,6 +143,8 @@ const configs = only ? ALL.filter((c) => only.includes(c.id)) : ALL;
 // ---- running one side ----------------------------------------------------------------------
 
 /** OPENBLAS_CORETYPE for PyTorch: --openblas-coretype, with auto = SkylakeX on an AVX-512 CPU; null = OpenBLAS's own choice. */
+if (opts.precision !== 'fp32' && opts.precision !== 'bf16') die('--precision must be fp32 or bf16');
+
 function openblasCoretype(): string | null {
   const o = opts['openblas-coretype']!;
   if (o === 'default') return null;
@@ -179,8 +184,9 @@ function run(side: Side, args: string[]): RunResult {
   return JSON.parse(line.slice('RESULT '.length)) as RunResult;
 }
 
-function configArgs(c: Config): string[] {
-  return ['--task', c.task, '--model', c.model, '--warmup', String(c.warmup), '--windows', String(c.windows)];
+function configArgs(c: Config, side: Side): string[] {
+  const args = ['--task', c.task, '--model', c.model, '--warmup', String(c.warmup), '--windows', String(c.windows)];
+  return side === 'rnnlm' ? [...args, '--precision', opts.precision!] : args;
 }
 
 /** Both sides must have built the same model on the same vocabulary. */
@@ -296,7 +302,7 @@ for (let r = 0; r < repeats; r++) {
     // Alternate which side goes first so slow drift (thermal, other load) hits both alike.
     const order: Side[] = (r + ci) % 2 === 0 ? ['rnnlm', 'pytorch'] : ['pytorch', 'rnnlm'];
     for (const side of order) {
-      const res = run(side, configArgs(c));
+      const res = run(side, configArgs(c, side));
       if (runs.length % 2 === 1) sameModel(runs[runs.length - 1]!, res);
       runs.push(res);
       const what = c.task === 'generate' ? `${fmt(res.msPerToken!)} ms/token` : `${fmt(res.tokensPerSecond!)} tokens/s`;
@@ -335,7 +341,7 @@ const blas = (torchInfo.blas ?? {}) as { config?: Record<string, string>; cpuCap
 const out: string[] = [];
 out.push(`rnnlm vs PyTorch (CPU), ${started.toISOString()}`);
 out.push(`CPU: ${cpuModel()}; load average at start ${loadStart}, at end ${loadEnd}`);
-out.push(`rnnlm: backend ${String(rnnlmInfo.backend)}, Node ${String(rnnlmInfo.node)}`);
+out.push(`rnnlm: backend ${String(rnnlmInfo.backend)}, Node ${String(rnnlmInfo.node)}, precision ${opts.precision!}`);
 out.push(
   `PyTorch ${String(torchInfo.torch)}: torch.get_num_threads() = ${String(torchInfo.threads)}, ` +
     `BLAS_INFO=${blas.config?.BLAS_INFO ?? '?'}, ${blas.cpuCapability ?? ''}; mapped: ${(blas.libraries ?? []).join(', ')}; ` +
