@@ -25,6 +25,10 @@
  *                            rnnlm's native threads (RNNLM_THREADS, unless set already)
  *   --python PATH [/usr/bin/python3]
  *   --torch-lib-path DIR     prepended to LD_LIBRARY_PATH for PyTorch (e.g. an OpenBLAS libblas.so.3)
+ *   --precision P [fp32]     rnnlm's matrix-product precision for the timed runs (fp32 | bf16);
+ *                            the cross-check always runs fp32
+ *   --openblas-coretype C    OPENBLAS_CORETYPE for the PyTorch process only [auto: SkylakeX where the
+ *                            CPU has AVX-512, the strongest OpenBLAS kernels; "default": OpenBLAS's own pick]
  *   --json FILE              write every raw result
  */
 import { spawnSync } from 'node:child_process';
@@ -83,6 +87,8 @@ const opts = parseArgs({
     threads: { type: 'string', default: '2' },
     python: { type: 'string', default: '/usr/bin/python3' },
     'torch-lib-path': { type: 'string' },
+    'openblas-coretype': { type: 'string', default: 'auto' },
+    precision: { type: 'string', default: 'fp32' },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -136,6 +142,22 @@ const configs = only ? ALL.filter((c) => only.includes(c.id)) : ALL;
 
 // ---- running one side ----------------------------------------------------------------------
 
+/** OPENBLAS_CORETYPE for PyTorch: --openblas-coretype, with auto = SkylakeX on an AVX-512 CPU; null = OpenBLAS's own choice. */
+if (opts.precision !== 'fp32' && opts.precision !== 'bf16') die('--precision must be fp32 or bf16');
+
+function openblasCoretype(): string | null {
+  const o = opts['openblas-coretype']!;
+  if (o === 'default') return null;
+  if (o !== 'auto') return o;
+  let flags = '';
+  try {
+    flags = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  } catch {
+    return null;
+  }
+  return /\bavx512f\b/.test(flags) ? 'SkylakeX' : null;
+}
+
 function command(side: Side, args: string[]): { cmd: string; argv: string[]; env: NodeJS.ProcessEnv } {
   if (side === 'rnnlm') {
     // The native backend's thread pool reads RNNLM_THREADS (js is single-threaded and ignores it).
@@ -146,6 +168,9 @@ function command(side: Side, args: string[]): { cmd: string; argv: string[]; env
   if (opts['torch-lib-path']) env.LD_LIBRARY_PATH = [opts['torch-lib-path'], env.LD_LIBRARY_PATH].filter(Boolean).join(':');
   // An OpenBLAS picked up through the alternative (or --torch-lib-path) gets the same thread count.
   env.OPENBLAS_NUM_THREADS ??= String(threads);
+  const core = openblasCoretype();
+  if (core) env.OPENBLAS_CORETYPE = core;
+  else delete env.OPENBLAS_CORETYPE;
   return { cmd: opts.python!, argv: [path.join(BENCH, 'lm_torch.py'), '--threads', String(threads), ...args], env };
 }
 
@@ -159,8 +184,9 @@ function run(side: Side, args: string[]): RunResult {
   return JSON.parse(line.slice('RESULT '.length)) as RunResult;
 }
 
-function configArgs(c: Config): string[] {
-  return ['--task', c.task, '--model', c.model, '--warmup', String(c.warmup), '--windows', String(c.windows)];
+function configArgs(c: Config, side: Side): string[] {
+  const args = ['--task', c.task, '--model', c.model, '--warmup', String(c.warmup), '--windows', String(c.windows)];
+  return side === 'rnnlm' ? [...args, '--precision', opts.precision!] : args;
 }
 
 /** Both sides must have built the same model on the same vocabulary. */
@@ -276,7 +302,7 @@ for (let r = 0; r < repeats; r++) {
     // Alternate which side goes first so slow drift (thermal, other load) hits both alike.
     const order: Side[] = (r + ci) % 2 === 0 ? ['rnnlm', 'pytorch'] : ['pytorch', 'rnnlm'];
     for (const side of order) {
-      const res = run(side, configArgs(c));
+      const res = run(side, configArgs(c, side));
       if (runs.length % 2 === 1) sameModel(runs[runs.length - 1]!, res);
       runs.push(res);
       const what = c.task === 'generate' ? `${fmt(res.msPerToken!)} ms/token` : `${fmt(res.tokensPerSecond!)} tokens/s`;
@@ -311,14 +337,15 @@ for (const c of configs) {
   summary.push({ id: c.id, unit, rnnlm: a, pytorch: b, ratio, peakRssMB: { rnnlm: ma, pytorch: mb }, baseRssMB: { rnnlm: ba, pytorch: bb } });
 }
 
-const blas = (torchInfo.blas ?? {}) as { config?: Record<string, string>; cpuCapability?: string; libraries?: string[] };
+const blas = (torchInfo.blas ?? {}) as { config?: Record<string, string>; cpuCapability?: string; libraries?: string[]; openblasCore?: string | null };
 const out: string[] = [];
 out.push(`rnnlm vs PyTorch (CPU), ${started.toISOString()}`);
 out.push(`CPU: ${cpuModel()}; load average at start ${loadStart}, at end ${loadEnd}`);
-out.push(`rnnlm: backend ${String(rnnlmInfo.backend)}, Node ${String(rnnlmInfo.node)}`);
+out.push(`rnnlm: backend ${String(rnnlmInfo.backend)}, Node ${String(rnnlmInfo.node)}, precision ${opts.precision!}`);
 out.push(
   `PyTorch ${String(torchInfo.torch)}: torch.get_num_threads() = ${String(torchInfo.threads)}, ` +
-    `BLAS_INFO=${blas.config?.BLAS_INFO ?? '?'}, ${blas.cpuCapability ?? ''}; mapped: ${(blas.libraries ?? []).join(', ')}`,
+    `BLAS_INFO=${blas.config?.BLAS_INFO ?? '?'}, ${blas.cpuCapability ?? ''}; mapped: ${(blas.libraries ?? []).join(', ')}; ` +
+      `OpenBLAS kernels: ${blas.openblasCore ?? 'none (no OpenBLAS mapped)'} (OPENBLAS_CORETYPE=${openblasCoretype() ?? 'unset'})`,
 );
 out.push(`Medians of ${repeats} run(s) per side, [min–max]; each run a fresh process. Word LM: PTB, LSTM 2×200 (small, dropout 0) /`);
 out.push(`2×650 (medium, dropout 0.5), V=10000, train B=20 bptt=35 SGD lr 20 clip 0.25, eval B=10; generation: char LSTM 2×512,`);

@@ -16,7 +16,10 @@
  * the wall clock of 2 threads mostly measures how often both cores were free; the busy rate is
  * what the same run gives with both cores to itself.
  *
- *   node --import tsx bench/gemm.ts [--all] [--isa avx512|avx2|generic] [--ms 800]
+ *   node --import tsx bench/gemm.ts [--all] [--isa avx512|avx2|generic] [--ms 800] [--precision bf16] [--threads 1,2]
+ *
+ * --precision bf16 times the mixed-precision gemm (bf16 operands, float32 sums: vdpbf16ps where the
+ * CPU has it); "% peak" stays the float32 FMA peak, which vdpbf16ps can exceed up to 2×.
  */
 import { loadNativeBackend, nativeControls, nativeUnavailableReason } from '../src/backend/native/index.js';
 import { Rng } from '../src/tensor/random.js';
@@ -27,6 +30,8 @@ const opt = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const ms = Number(opt('--ms') ?? 800);
+const precision = opt('--precision') === 'bf16' ? 'bf16' : 'fp32';
+const threadList = (opt('--threads') ?? '1,2').split(',').map(Number);
 
 const backend = loadNativeBackend();
 const controls = nativeControls();
@@ -53,7 +58,7 @@ function measure(ta: boolean, tb: boolean, M: number, N: number, K: number): { b
   const A = rand(M * K);
   const B = rand(K * N);
   const C = rand(M * N);
-  const run = (): void => k.gemm(ta, tb, M, N, K, 1, A, B, 0, C);
+  const run = (): void => k.gemm(ta, tb, M, N, K, 1, A, B, 0, C, precision);
   for (let i = 0; i < 3; i++) run();
   const times: number[] = [];
   let busyBest = Infinity;
@@ -77,7 +82,7 @@ const ghz = controls.cpuGhz(300);
 const fma1 = controls.fmaPeakGflops(300);
 const flopsPerCycle = 2 ** Math.round(Math.log2(fma1 / ghz));
 const peak1 = ghz * flopsPerCycle;
-console.log(`native backend: ${backend.description}`);
+console.log(`native backend: ${backend.description}; precision ${precision}`);
 console.log(
   `clock ≈ ${ghz.toFixed(2)} GHz; measured FMA throughput ${fma1.toFixed(1)} GFLOP/s per core ` +
     `(${(fma1 / ghz).toFixed(1)} FLOP/cycle → ${flopsPerCycle} with ${info.isa});`,
@@ -105,7 +110,7 @@ const header =
   `${'% peak'.padStart(8)}${'busy GF/s'.padStart(11)}${'% peak'.padStart(8)}`;
 console.log(header);
 console.log('(GF/s = GFLOP/s; "busy" = FLOPs / CPU time of the busiest kernel thread, see the header comment)');
-for (const threads of [1, 2]) {
+for (const threads of threadList) {
   const used = controls.setThreads(threads);
   for (const [label, ta, tb, M, N, K] of shapes) {
     const r = measure(ta, tb, M, N, K);

@@ -59,23 +59,44 @@ function fail(msg: string): never {
 }
 
 /** performance.now() at the end of window `start` and of window `start + n` (windows count from 1). */
+/**
+ * Wall clock and process CPU time (all threads) over the timed windows. On a loaded machine the
+ * CPU time is the steadier measure of the work done (it does not count time spent descheduled).
+ */
 class Stopwatch {
   private t0: number | null;
   private t1: number | null = null;
+  private c0 = 0;
+  private c1 = 0;
   constructor(
     private readonly start: number,
     private readonly n: number,
   ) {
     this.t0 = start === 0 ? performance.now() : null;
+    if (start === 0) this.c0 = cpuSeconds();
   }
   mark(k: number): void {
-    if (k === this.start) this.t0 = performance.now();
-    if (k === this.start + this.n) this.t1 = performance.now();
+    if (k === this.start) {
+      this.t0 = performance.now();
+      this.c0 = cpuSeconds();
+    }
+    if (k === this.start + this.n) {
+      this.t1 = performance.now();
+      this.c1 = cpuSeconds();
+    }
+  }
+  cpu(): number {
+    return this.c1 - this.c0;
   }
   seconds(): number {
     if (this.t0 === null || this.t1 === null) fail('the data ran out before the timed windows ended; use fewer windows');
     return (this.t1 - this.t0) / 1000;
   }
+}
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
 }
 
 /** Trains `steps` windows with the example's settings; per-window losses come from the running mean. */
@@ -127,9 +148,12 @@ async function main(): Promise<void> {
       data: { type: 'string', default: path.join(REPO, '..', 'shared', 'data') },
       'init-from': { type: 'string' },
       'check-windows': { type: 'string', default: '3' },
+      precision: { type: 'string', default: 'fp32' },
     },
   });
   const task = a.task as TaskName;
+  if (a.precision !== 'fp32' && a.precision !== 'bf16') fail('--precision must be fp32 or bf16');
+  const precision = a.precision as 'fp32' | 'bf16';
   if (!['train', 'eval', 'generate', 'check'].includes(task)) fail('--task must be train, eval, generate or check');
   if (!a.model || !(a.model in MODELS)) fail(`--model must be one of ${Object.keys(MODELS).join(', ')}`);
   const modelName = a.model as ModelName;
@@ -169,6 +193,7 @@ async function main(): Promise<void> {
     dropout: cfg.dropout,
     init: INIT_RANGE,
     seed: Number(a.seed),
+    precision,
   });
   const result: Record<string, unknown> = {
     side: 'rnnlm',
@@ -176,6 +201,7 @@ async function main(): Promise<void> {
     model: modelName,
     vocab,
     config: { emb: cfg.emb, hidden: cfg.hidden, layers: cfg.layers, dropout: cfg.dropout },
+    precision,
     warmup,
     windows,
   };
@@ -185,7 +211,7 @@ async function main(): Promise<void> {
     const losses = await trainWindows(model, train, warmup + windows, (k) => sw.mark(k));
     const sec = sw.seconds();
     const tokens = windows * BPTT * TRAIN_B;
-    Object.assign(result, { seconds: sec, tokens, tokensPerSecond: tokens / sec, firstLoss: losses[0], lastLoss: losses.at(-1) });
+    Object.assign(result, { seconds: sec, cpuSeconds: sw.cpu(), tokensPerCpuSecond: tokens / sw.cpu(), tokens, tokensPerSecond: tokens / sec, firstLoss: losses[0], lastLoss: losses.at(-1) });
   } else if (task === 'eval') {
     const sw = new Stopwatch(warmup, windows);
     const r = evaluate(model, evalSlice(valid, warmup + windows), {
@@ -200,12 +226,16 @@ async function main(): Promise<void> {
     // Yield k comes right after sampling token k, so yields W → W+N span N forward+sample steps.
     let k = 0;
     let t0 = performance.now();
+    let c0 = cpuSeconds();
     for (const _ of generateTokens(model, charTok!, { maxTokens: warmup + windows, temperature: 1, seed: Number(a.seed), stopAtEos: false })) {
       k++;
-      if (k === warmup) t0 = performance.now();
+      if (k === warmup) {
+        t0 = performance.now();
+        c0 = cpuSeconds();
+      }
     }
     const sec = (performance.now() - t0) / 1000;
-    Object.assign(result, { seconds: sec, tokens: windows, msPerToken: (1000 * sec) / windows });
+    Object.assign(result, { seconds: sec, cpuSeconds: cpuSeconds() - c0, tokens: windows, msPerToken: (1000 * sec) / windows });
   } else {
     if (!a['init-from']) fail('check needs --init-from FILE.safetensors (written by lm_torch.py --task check --export-init)');
     model.loadStateDict(decodeSafetensors(fs.readFileSync(a['init-from']!)).tensors);

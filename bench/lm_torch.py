@@ -73,7 +73,22 @@ def blas_info():
     cfg = torch.__config__.show()
     fields = dict(re.findall(r'\b(BLAS_INFO|LAPACK_INFO|USE_MKLDNN|USE_OPENMP)=([^,\s]+)', cfg))
     cap = [l.strip(' -') for l in cfg.splitlines() if 'CPU capability' in l]
-    return {'config': fields, 'cpuCapability': cap[0] if cap else None, 'libraries': blas_libraries()}
+    libs = blas_libraries()
+    return {'config': fields, 'cpuCapability': cap[0] if cap else None, 'libraries': libs, 'openblasCore': openblas_core(libs)}
+
+
+def openblas_core(libs):
+    """The kernel set a mapped OpenBLAS chose (openblas_get_corename: e.g. Haswell, SkylakeX), else None."""
+    import ctypes
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)
+            fn = lib.openblas_get_corename
+        except (OSError, AttributeError):
+            continue
+        fn.restype = ctypes.c_char_p
+        return fn().decode()
+    return None
 
 
 # ---- data (word_language_model/data.py semantics) ------------------------------------------
@@ -218,14 +233,19 @@ class Stopwatch:
 
     def __init__(self, start, n):
         self.start, self.stop, self.t0, self.t1 = start, start + n, None, None
+        self.c0 = self.c1 = 0.0
         if start == 0:
-            self.t0 = time.perf_counter()
+            self.t0, self.c0 = time.perf_counter(), time.process_time()
 
     def __call__(self, k):
         if k == self.start:
-            self.t0 = time.perf_counter()
+            self.t0, self.c0 = time.perf_counter(), time.process_time()
         if k == self.stop:
-            self.t1 = time.perf_counter()
+            self.t1, self.c1 = time.perf_counter(), time.process_time()
+
+    def cpu(self):
+        """Process CPU time (all threads) over the timed windows."""
+        return self.c1 - self.c0
 
     def seconds(self):
         if self.t0 is None or self.t1 is None:
@@ -272,7 +292,8 @@ def main():
         sw = Stopwatch(a.warmup, a.windows)
         losses = train_windows(model, train_b, a.warmup + a.windows, sw)
         sec = sw.seconds()
-        result.update(seconds=sec, tokens=a.windows * BPTT * TRAIN_B,
+        result.update(seconds=sec, cpuSeconds=sw.cpu(), tokensPerCpuSecond=a.windows * BPTT * TRAIN_B / sw.cpu(),
+                      tokens=a.windows * BPTT * TRAIN_B,
                       tokensPerSecond=a.windows * BPTT * TRAIN_B / sec, firstLoss=losses[0], lastLoss=losses[-1])
     elif a.task == 'eval':
         n = a.warmup + a.windows

@@ -18,6 +18,7 @@ static inline int gates_of(int mode) { return mode == MODE_LSTM ? 4 : mode == MO
 struct RecDesc {
   int mode;
   int64_t T, B, I, H;
+  bool bf16;  // precision of the layer's gemms: bf16 operands, float32 sums
 };
 
 // Weights or their gradients, PyTorch layout; biases null when bias=False.
@@ -46,8 +47,12 @@ struct KernelTable {
   const char* isa;  // "avx512", "avx2", "generic"
   int gemm_mr, gemm_nr;
 
+  // bf16: operands rounded to bfloat16, products summed in float32 (kernels.ts 'bf16' precision).
   bool (*gemm)(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-               const float* B, float beta, float* C);
+               const float* B, float beta, float* C, bool bf16);
+  // Turns vdpbf16ps on (1, where the CPU has avx512_bf16) or off (0) for bf16 gemms; -1 only asks.
+  // Returns 1 while bf16 gemms run on vdpbf16ps, 0 while they run the emulated (float32 FMA) path.
+  int (*set_bf16_dot)(int on);
 
   void (*add)(const float* a, const float* b, float* out, int64_t n);
   void (*mul)(const float* a, const float* b, float* out, int64_t n);

@@ -16,6 +16,15 @@
 //   ceil(M/MR) times and packing would cost as much as the math;
 // - M ≤ 4, op(B) = Bᵀ: dot products along contiguous rows of A and B (gemv-like, memory bound);
 // - prepacked operands (gemm_packed) for the recurrent layers, which pack W_hh once for T steps.
+//
+// bf16 precision (mixed: bf16 operands, float32 sums). The operands are packed as float32 as above,
+// then each packed panel is converted in place:
+// - with vdpbf16ps (AVX-512 build on a CPU with avx512_bf16): into pairs of bf16 along k, one
+//   32-bit word per (k pair, row or column): panels [ceil(kc/2)][MR] / [ceil(kc/2)][NR] words. The
+//   microkernel broadcasts a pair of A and multiplies it with NR/VL vectors of B pairs
+//   (acc += a_k·b_k + a_{k+1}·b_{k+1}), twice the k-steps per instruction of the float32 FMA;
+// - elsewhere (the "emulated" path, correct and no faster): each float rounded to bf16 in place,
+//   then the float32 microkernel. The dot path rounds as it loads; the direct path is not used.
 // Two or more threads split the columns of C (NR-aligned) or its rows, whichever duplicates the
 // cheaper packing; either way each element of C is computed the same way, so results do not
 // depend on the thread count.
@@ -38,34 +47,10 @@ constexpr i64 DIRECT_M = GEMM_DIRECT_M, DOT_M = GEMM_DOT_M;
 
 // ------------------------------------------------------------------ microkernel
 
-// C[0:MRr, 0:nr] (+)= alpha · Ap[kc][MR] · Bp[kc][NR] (only the first MRr rows of the A panel).
-// ldbk: floats between consecutive k rows of the B panel (NR packed, ldb in place).
+// Writes an MRr×NR accumulator tile to C: C = alpha·acc (+ beta·C on the first KC block, + C after).
 template <int MRr>
-static inline void ukernel(i64 kc, const float* __restrict a, const float* __restrict b, i64 ldbk,
-                           float* __restrict c, i64 ldc, i64 nr, float alpha, float beta, bool first) {
-  vf acc[MRr][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MRr; i++) {
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; j++) acc[i][j] = vf{};
-#ifdef PF_C
-    __builtin_prefetch(c + i * ldc, 1, 3);
-    __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
-#endif
-  }
-  for (i64 k = 0; k < kc; k++) {
-    vf bv[NV];
-#pragma GCC unroll 4
-    for (int j = 0; j < NV; j++) bv[j] = vld(b + j * VL);
-#pragma GCC unroll 16
-    for (int i = 0; i < MRr; i++) {
-      vf ai = vbc(a[i]);
-#pragma GCC unroll 4
-      for (int j = 0; j < NV; j++) acc[i][j] += ai * bv[j];
-    }
-    a += MR;
-    b += ldbk;
-  }
+static inline void store_tile(vf (&acc)[MRr][NV], float* __restrict c, i64 ldc, i64 nr, float alpha, float beta,
+                              bool first) {
   const vf va = vbc(alpha), vb = vbc(beta);
   if (nr == NR) {
 #pragma GCC unroll 16
@@ -98,6 +83,38 @@ static inline void ukernel(i64 kc, const float* __restrict a, const float* __res
   }
 }
 
+
+// C[0:MRr, 0:nr] (+)= alpha · Ap[kc][MR] · Bp[kc][NR] (only the first MRr rows of the A panel).
+// ldbk: floats between consecutive k rows of the B panel (NR packed, ldb in place).
+template <int MRr>
+static inline void ukernel(i64 kc, const float* __restrict a, const float* __restrict b, i64 ldbk,
+                           float* __restrict c, i64 ldc, i64 nr, float alpha, float beta, bool first) {
+  vf acc[MRr][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MRr; i++) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) acc[i][j] = vf{};
+#ifdef PF_C
+    __builtin_prefetch(c + i * ldc, 1, 3);
+    __builtin_prefetch(c + i * ldc + NR - 1, 1, 3);
+#endif
+  }
+  for (i64 k = 0; k < kc; k++) {
+    vf bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) bv[j] = vld(b + j * VL);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRr; i++) {
+      vf ai = vbc(a[i]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; j++) acc[i][j] += ai * bv[j];
+    }
+    a += MR;
+    b += ldbk;
+  }
+  store_tile<MRr>(acc, c, ldc, nr, alpha, beta, first);
+}
+
 // Picks the microkernel for mr ≤ MR rows at run time.
 template <int R>
 struct UkDispatch {
@@ -111,6 +128,161 @@ template <>
 struct UkDispatch<0> {
   static inline void run(int, i64, const float*, const float*, i64, float*, i64, i64, float, float, bool) {}
 };
+
+// ------------------------------------------------------------------ bf16 conversion
+
+typedef uint32_t vu __attribute__((vector_size(VL * 4)));
+
+// Float32 bits → bf16 bits in the high half (low half zero): round to nearest, ties to even; NaN
+// stays a quiet NaN; overflow rounds to ±Inf (as vcvtne2ps2bf16).
+static inline uint32_t bf16_bits(uint32_t u) {
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (u | 0x00400000u) & 0xffff0000u;
+  return (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+}
+static inline vu bf16_bits(vu u) {
+  vu r = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+  vu q = (u | 0x00400000u) & 0xffff0000u;
+  return (u & 0x7fffffffu) > 0x7f800000u ? q : r;
+}
+static inline vf round_bf16(vf v) { return (vf)bf16_bits((vu)v); }
+
+// n floats at p rounded to bf16 in place (the emulated path's packed panels).
+static void round_bf16_inplace(float* p, i64 n) {
+  i64 i = 0;
+  for (; i + VL <= n; i += VL) vst(p + i, round_bf16(vld(p + i)));
+  for (; i < n; i++) {
+    uint32_t u;
+    __builtin_memcpy(&u, p + i, 4);
+    u = bf16_bits(u);
+    __builtin_memcpy(p + i, &u, 4);
+  }
+}
+
+// A packed float32 panel [kc][W] → [ceil(kc/2)][W] words of bf16 pairs in place: word (k2, r)
+// holds row 2·k2 in its low half and row 2·k2+1 (zero past kc) in its high half. Writing word row
+// k2 only overwrites float rows ≤ 2·k2, which have been read by then.
+template <int W>
+static void to_pairs(float* p, i64 kc) {
+  for (i64 k2 = 0; 2 * k2 < kc; k2++) {
+    const float* e = p + 2 * k2 * W;
+    bool odd = 2 * k2 + 1 < kc;
+    if (W % VL == 0) {
+      vu w[W / VL > 0 ? W / VL : 1];
+      for (int q = 0; q < W / VL; q++) {
+        vu lo = bf16_bits((vu)vld(e + q * VL)) >> 16;
+        vu hi = odd ? bf16_bits((vu)vld(e + W + q * VL)) : vu{};
+        w[q] = hi | lo;
+      }
+      for (int q = 0; q < W / VL; q++) vst(p + k2 * W + q * VL, (vf)w[q]);
+    } else {
+      uint32_t w[W];
+      for (int r = 0; r < W; r++) {
+        uint32_t a, b = 0;
+        __builtin_memcpy(&a, e + r, 4);
+        if (odd) __builtin_memcpy(&b, e + W + r, 4);
+        w[r] = (odd ? bf16_bits(b) : 0u) | (bf16_bits(a) >> 16);
+      }
+      __builtin_memcpy(p + k2 * W, w, sizeof w);
+    }
+  }
+}
+
+// Whether the vdpbf16ps path is on (AVX-512 build, CPU with avx512_bf16, not turned off).
+#if RNNLM_VL == 16 && defined(__x86_64__)
+#define RNNLM_DPBF16 1
+static bool g_dpbf16 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16") != 0;
+}();
+#else
+static bool g_dpbf16 = false;
+#endif
+
+// How the packed operands of one gemm are stored.
+static inline Pack pack_kind(bool bf16) { return !bf16 ? PK_F32 : g_dpbf16 ? PK_BF16_PAIRS : PK_BF16_ROUND; }
+
+// Converts a freshly packed float32 panel [kc][W] for the gemm's precision.
+template <int W>
+static inline void finish_panel(Pack pk, float* d, i64 kc) {
+  if (pk == PK_BF16_ROUND) round_bf16_inplace(d, kc * W);
+  else if (pk == PK_BF16_PAIRS) to_pairs<W>(d, kc);
+}
+
+int set_bf16_dot(int on) {
+#ifdef RNNLM_DPBF16
+  if (on >= 0) {
+    __builtin_cpu_init();
+    g_dpbf16 = on && __builtin_cpu_supports("avx512bf16");
+  }
+#else
+  (void)on;
+#endif
+  return g_dpbf16 ? 1 : 0;
+}
+
+// ------------------------------------------------------------------ bf16 microkernel
+#ifdef RNNLM_DPBF16
+}  // namespace RNNLM_ISA
+}  // namespace rnnlm
+#include <immintrin.h>
+namespace rnnlm {
+namespace RNNLM_ISA {
+
+// C[0:MRr, 0:nr] (+)= alpha · A · B from bf16-pair panels: a [kc2][MR] words, b [kc2][NR] words.
+template <int MRr>
+__attribute__((target("avx512f,avx512bf16"))) static void ukernel_bf16(i64 kc2, const float* a, const float* b,
+                                                                       float* c, i64 ldc, i64 nr, float alpha,
+                                                                       float beta, bool first) {
+  __m512 acc[MRr][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MRr; i++)
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) acc[i][j] = _mm512_setzero_ps();
+  const uint32_t* au = reinterpret_cast<const uint32_t*>(a);
+  for (i64 k = 0; k < kc2; k++) {
+    __m512bh bv[NV];
+#pragma GCC unroll 4
+    for (int j = 0; j < NV; j++) bv[j] = (__m512bh)_mm512_loadu_si512(b + j * VL);
+#pragma GCC unroll 16
+    for (int i = 0; i < MRr; i++) {
+      __m512bh ai = (__m512bh)_mm512_set1_epi32((int)au[i]);
+#pragma GCC unroll 4
+      for (int j = 0; j < NV; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], ai, bv[j]);
+    }
+    au += MR;
+    b += NR;
+  }
+  vf t[MRr][NV];
+  for (int i = 0; i < MRr; i++)
+    for (int j = 0; j < NV; j++) t[i][j] = (vf)acc[i][j];
+  store_tile<MRr>(t, c, ldc, nr, alpha, beta, first);
+}
+#endif
+
+// Picks the bf16-pair microkernel for mr ≤ MR rows at run time (kc2 word rows).
+template <int R>
+struct UkDispatchBf16 {
+  static inline void run(int mr, i64 kc2, const float* a, const float* b, float* c, i64 ldc, i64 nr, float alpha,
+                         float beta, bool first) {
+#ifdef RNNLM_DPBF16
+    if (mr == R) ukernel_bf16<R>(kc2, a, b, c, ldc, nr, alpha, beta, first);
+    else UkDispatchBf16<R - 1>::run(mr, kc2, a, b, c, ldc, nr, alpha, beta, first);
+#else
+    (void)mr, (void)kc2, (void)a, (void)b, (void)c, (void)ldc, (void)nr, (void)alpha, (void)beta, (void)first;
+#endif
+  }
+};
+template <>
+struct UkDispatchBf16<0> {
+  static inline void run(int, i64, const float*, const float*, float*, i64, i64, float, float, bool) {}
+};
+
+// One tile of C from packed panels of either kind (kc float rows; the pair kind has ceil(kc/2)).
+static inline void tile(Pack pk, int mr, i64 kc, const float* a, const float* b, i64 ldbk, float* c, i64 ldc, i64 nr,
+                        float alpha, float beta, bool first) {
+  if (pk == PK_BF16_PAIRS) UkDispatchBf16<MR>::run(mr, (kc + 1) / 2, a, b, c, ldc, nr, alpha, beta, first);
+  else UkDispatch<MR>::run(mr, kc, a, b, ldbk, c, ldc, nr, alpha, beta, first);
+}
 
 // ------------------------------------------------------------------ packing
 
@@ -146,7 +318,7 @@ static inline void transpose8(const float* src, i64 ldr, float* dst, i64 lds) {
 }
 
 // op(A)[i0:i0+mc, p0:p0+kc] → dst as ceil(mc/MR) panels [kc][MR] (rows past mc zero).
-static void pack_a(bool ta, const float* A, i64 lda, i64 i0, i64 mc, i64 p0, i64 kc, float* dst) {
+static void pack_a(bool ta, const float* A, i64 lda, i64 i0, i64 mc, i64 p0, i64 kc, float* dst, Pack pk) {
   for (i64 ir = 0; ir < mc; ir += MR) {
     i64 mr = imin(MR, mc - ir);
     float* d = dst + ir * kc;  // panel ir/MR: [kc][MR]
@@ -174,11 +346,12 @@ static void pack_a(bool ta, const float* A, i64 lda, i64 i0, i64 mc, i64 p0, i64
         for (i64 r = mr; r < MR; r++) dk[r] = 0;
       }
     }
+    finish_panel<MR>(pk, d, kc);
   }
 }
 
 // One panel of op(B)[p0:p0+kc, j0:j0+nr] (nr ≤ NR) → dst [kc][NR], columns past nr zero.
-static void pack_b_panel(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64 nr, float* d) {
+static void pack_b_panel(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64 nr, float* d, Pack pk) {
   if (!tb) {
     // op(B)[k,j] = B[k·ldb + j]: copy a row segment per k.
     if (nr == NR) {
@@ -212,11 +385,12 @@ static void pack_b_panel(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j
       for (i64 k = 0; k < kc; k++)
         for (i64 j = nr; j < NR; j++) d[k * NR + j] = 0;
   }
+  finish_panel<NR>(pk, d, kc);
 }
 
 // op(B)[p0:p0+kc, j0:j0+nc] → dst as ceil(nc/NR) panels [kc][NR].
-static void pack_b(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64 nc, float* dst) {
-  for (i64 jr = 0; jr < nc; jr += NR) pack_b_panel(tb, B, ldb, p0, kc, j0 + jr, imin(NR, nc - jr), dst + jr * kc);
+static void pack_b(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64 nc, float* dst, Pack pk) {
+  for (i64 jr = 0; jr < nc; jr += NR) pack_b_panel(tb, B, ldb, p0, kc, j0 + jr, imin(NR, nc - jr), dst + jr * kc, pk);
 }
 
 // ------------------------------------------------------------------ macrokernel
@@ -227,7 +401,7 @@ static void pack_b(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64
 // Loops over B panels outside A panels: each B panel is loaded once (from L3 or memory) and
 // reused from L1 by all A panels — the order for few rows (small M, prepacked W_hh).
 static void macro_b_outer(i64 mc, i64 nc, i64 kc, const float* Ap, const float* Bsrc, i64 ldb, bool direct, float* C,
-                          i64 ldc, float alpha, float beta, bool first, float* edge) {
+                          i64 ldc, float alpha, float beta, bool first, float* edge, Pack pk) {
   for (i64 jr = 0; jr < nc; jr += NR) {
     i64 nr = imin(NR, nc - jr);
     const float* bp;
@@ -238,12 +412,12 @@ static void macro_b_outer(i64 mc, i64 nc, i64 kc, const float* Ap, const float* 
       bp = Bsrc + jr;
       ldbk = ldb;
     } else {
-      pack_b_panel(false, Bsrc, ldb, 0, kc, jr, nr, edge);
+      pack_b_panel(false, Bsrc, ldb, 0, kc, jr, nr, edge, PK_F32);  // direct: float32 only
       bp = edge;
     }
     for (i64 ir = 0; ir < mc; ir += MR) {
       int mr = (int)imin(MR, mc - ir);
-      UkDispatch<MR>::run(mr, kc, Ap + ir * kc, bp, ldbk, C + ir * ldc + jr, ldc, nr, alpha, beta, first);
+      tile(pk, mr, kc, Ap + ir * kc, bp, ldbk, C + ir * ldc + jr, ldc, nr, alpha, beta, first);
     }
   }
 }
@@ -251,20 +425,19 @@ static void macro_b_outer(i64 mc, i64 nc, i64 kc, const float* Ap, const float* 
 // Same with A panels outside: the A panel (MR×kc, the broadcast side) stays in L1 while the
 // packed B block (kc×nc, sized for L2) streams past it — the order for large M.
 static void macro_a_outer(i64 mc, i64 nc, i64 kc, const float* Ap, const float* Bp, float* C, i64 ldc, float alpha,
-                          float beta, bool first) {
+                          float beta, bool first, Pack pk) {
   for (i64 ir = 0; ir < mc; ir += MR) {
     int mr = (int)imin(MR, mc - ir);
     for (i64 jr = 0; jr < nc; jr += NR)
-      UkDispatch<MR>::run(mr, kc, Ap + ir * kc, Bp + jr * kc, NR, C + ir * ldc + jr, ldc, imin(NR, nc - jr), alpha,
-                          beta, first);
+      tile(pk, mr, kc, Ap + ir * kc, Bp + jr * kc, NR, C + ir * ldc + jr, ldc, imin(NR, nc - jr), alpha, beta, first);
   }
 }
 
 // Single-threaded gemm over rows [m0,m1) and columns [n0,n1) of C.
 static bool gemm_block(bool ta, bool tb, i64 m0, i64 m1, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda,
-                       const float* B, i64 ldb, float beta, float* C, i64 ldc) {
+                       const float* B, i64 ldb, float beta, float* C, i64 ldc, Pack pk) {
   i64 M = m1 - m0;
-  bool direct = !tb && M <= DIRECT_M;
+  bool direct = !tb && M <= DIRECT_M && pk == PK_F32;
   const i64 KB = kc_for(K), NC = nc_for(KB);
   float* Abuf = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * ceil_div(imin(M, MC), MR) * MR * KB));
   float* Bbuf = direct ? nullptr : static_cast<float*>(scratch(SCRATCH_PACK_B, sizeof(float) * KB * NC));
@@ -275,16 +448,16 @@ static bool gemm_block(bool ta, bool tb, i64 m0, i64 m1, i64 n0, i64 n1, i64 K, 
     bool first = pc == 0;
     for (i64 ic = m0; ic < m1; ic += MC) {
       i64 mc = imin(MC, m1 - ic);
-      pack_a(ta, A, lda, ic, mc, pc, kc, Abuf);  // A block [mc, kc]: packed once, used for all columns
+      pack_a(ta, A, lda, ic, mc, pc, kc, Abuf, pk);  // A block [mc, kc]: packed once, used for all columns
       if (direct) {
         macro_b_outer(mc, n1 - n0, kc, Abuf, B + pc * ldb + n0, ldb, true, C + ic * ldc + n0, ldc, alpha, beta, first,
-                      edge);
+                      edge, pk);
         continue;
       }
       for (i64 jc = n0; jc < n1; jc += NC) {
         i64 nc = imin(NC, n1 - jc);
-        pack_b(tb, B, ldb, pc, kc, jc, nc, Bbuf);
-        macro_a_outer(mc, nc, kc, Abuf, Bbuf, C + ic * ldc + jc, ldc, alpha, beta, first);
+        pack_b(tb, B, ldb, pc, kc, jc, nc, Bbuf, pk);
+        macro_a_outer(mc, nc, kc, Abuf, Bbuf, C + ic * ldc + jc, ldc, alpha, beta, first, pk);
       }
     }
   }
@@ -294,9 +467,12 @@ static bool gemm_block(bool ta, bool tb, i64 m0, i64 m1, i64 n0, i64 n1, i64 K, 
 // ------------------------------------------------------------------ dot path (M ≤ DOT_M, op(B) = Bᵀ)
 
 // C[i, j] = alpha · A[i,:]·B[j,:] + beta · C[i, j] for j in [n0,n1); A is row-major [M,K] (contiguous).
-template <int Mr>
+// Rb: every loaded element rounded to bf16 first (bf16 precision).
+template <int Mr, bool Rb>
 static void gemm_dot(i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta, float* C,
                      i64 ldc) {
+  auto ld = [](const float* p) { return Rb ? round_bf16(vld(p)) : vld(p); };
+  auto ldp = [](const float* p, i64 n) { return Rb ? round_bf16(vld_part(p, n, 0)) : vld_part(p, n, 0); };
   i64 j = n0;
   auto finish = [&](i64 jj, float s, int i) {
     float* cp = C + i * ldc + jj;
@@ -311,19 +487,19 @@ static void gemm_dot(i64 n0, i64 n1, i64 K, float alpha, const float* A, const f
     for (; k + VL <= K; k += VL) {
       vf bv[4];
 #pragma GCC unroll 4
-      for (int q = 0; q < 4; q++) bv[q] = vld(b0 + q * ldb + k);
+      for (int q = 0; q < 4; q++) bv[q] = ld(b0 + q * ldb + k);
 #pragma GCC unroll 4
       for (int i = 0; i < Mr; i++) {
-        vf av = vld(A + i * K + k);
+        vf av = ld(A + i * K + k);
 #pragma GCC unroll 4
         for (int q = 0; q < 4; q++) acc[i][q] += av * bv[q];
       }
     }
     if (k < K) {
       vf bv[4];
-      for (int q = 0; q < 4; q++) bv[q] = vld_part(b0 + q * ldb + k, K - k, 0);
+      for (int q = 0; q < 4; q++) bv[q] = ldp(b0 + q * ldb + k, K - k);
       for (int i = 0; i < Mr; i++) {
-        vf av = vld_part(A + i * K + k, K - k, 0);
+        vf av = ldp(A + i * K + k, K - k);
         for (int q = 0; q < 4; q++) acc[i][q] += av * bv[q];
       }
     }
@@ -335,21 +511,90 @@ static void gemm_dot(i64 n0, i64 n1, i64 K, float alpha, const float* A, const f
     for (int i = 0; i < Mr; i++) {
       vf acc = vf{};
       i64 k = 0;
-      for (; k + VL <= K; k += VL) acc += vld(A + i * K + k) * vld(bj + k);
-      if (k < K) acc += vld_part(A + i * K + k, K - k, 0) * vld_part(bj + k, K - k, 0);
+      for (; k + VL <= K; k += VL) acc += ld(A + i * K + k) * ld(bj + k);
+      if (k < K) acc += ldp(A + i * K + k, K - k) * ldp(bj + k, K - k);
       finish(j, hsum(acc), i);
     }
   }
 }
 
-static void gemm_dot_any(int M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb,
-                         float beta, float* C, i64 ldc) {
+template <bool Rb>
+static void gemm_dot_m(int M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta,
+                       float* C, i64 ldc) {
   switch (M) {
-    case 1: gemm_dot<1>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
-    case 2: gemm_dot<2>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
-    case 3: gemm_dot<3>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
-    default: gemm_dot<4>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
+    case 1: gemm_dot<1, Rb>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
+    case 2: gemm_dot<2, Rb>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
+    case 3: gemm_dot<3, Rb>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
+    default: gemm_dot<4, Rb>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
   }
+}
+
+#ifdef RNNLM_DPBF16
+// The dot path on vdpbf16ps: op(A) (≤ 4 rows) is converted once to bf16 rows of Kp = K rounded up
+// to 32 (zero-padded); B's rows are converted 32 floats at a time as they are loaded
+// (vcvtne2ps2bf16 rounds exactly as bf16_bits). Both use the same lane order, so each lane's pair
+// products are a_k·b_k for matching k, and the lane sum is the dot product.
+static inline __mmask16 tail_mask(i64 n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1); }
+
+__attribute__((target("avx512f,avx512bf16"))) static inline __m512bh load_bf16x32(const float* p, i64 left) {
+  if (left >= 32) return _mm512_cvtne2ps_pbh(_mm512_loadu_ps(p + 16), _mm512_loadu_ps(p));
+  return _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(tail_mask(left - 16), p + 16), _mm512_maskz_loadu_ps(tail_mask(left), p));
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void rows_to_bf16(const float* A, i64 M, i64 K, i64 Kp, __m512bh* dst) {
+  for (i64 i = 0; i < M; i++)
+    for (i64 k = 0; k < Kp; k += 32) dst[(i * Kp + k) / 32] = load_bf16x32(A + i * K + k, K - k);
+}
+
+template <int Mr, int Q>
+__attribute__((target("avx512f,avx512bf16"))) static void dot_dp_cols(i64 j, i64 K, i64 Kp, float alpha, const __m512bh* Ab,
+                                                                      const float* B, i64 ldb, float beta, float* C,
+                                                                      i64 ldc) {
+  __m512 acc[Mr][Q];
+  for (int i = 0; i < Mr; i++)
+    for (int q = 0; q < Q; q++) acc[i][q] = _mm512_setzero_ps();
+  for (i64 k = 0; k < Kp; k += 32) {
+    __m512bh bv[Q];
+#pragma GCC unroll 4
+    for (int q = 0; q < Q; q++) bv[q] = load_bf16x32(B + (j + q) * ldb + k, K - k);
+#pragma GCC unroll 4
+    for (int i = 0; i < Mr; i++) {
+      __m512bh av = Ab[(i * Kp + k) / 32];
+#pragma GCC unroll 4
+      for (int q = 0; q < Q; q++) acc[i][q] = _mm512_dpbf16_ps(acc[i][q], av, bv[q]);
+    }
+  }
+  for (int i = 0; i < Mr; i++)
+    for (int q = 0; q < Q; q++) {
+      float s = _mm512_reduce_add_ps(acc[i][q]);
+      float* cp = C + i * ldc + j + q;
+      *cp = beta == 0 ? alpha * s : alpha * s + beta * *cp;
+    }
+}
+
+template <int Mr>
+static void gemm_dot_dp(i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B, i64 ldb,
+                        float beta, float* C, i64 ldc) {
+  i64 j = n0;
+  for (; j + 4 <= n1; j += 4) dot_dp_cols<Mr, 4>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+  for (; j < n1; j++) dot_dp_cols<Mr, 1>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+}
+
+static void gemm_dot_dp_m(int M, i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B,
+                          i64 ldb, float beta, float* C, i64 ldc) {
+  switch (M) {
+    case 1: gemm_dot_dp<1>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+    case 2: gemm_dot_dp<2>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+    case 3: gemm_dot_dp<3>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+    default: gemm_dot_dp<4>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+  }
+}
+#endif
+
+static void gemm_dot_any(int M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb,
+                         float beta, float* C, i64 ldc, bool bf16) {
+  if (bf16) gemm_dot_m<true>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc);
+  else gemm_dot_m<false>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc);
 }
 
 // ------------------------------------------------------------------ drivers
@@ -366,7 +611,8 @@ static void scale_c(i64 M, i64 N, float beta, float* C, i64 ldc) {
 }
 
 bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A, i64 lda, const float* B, i64 ldb,
-             float beta, float* C, i64 ldc, int nth) {
+             float beta, float* C, i64 ldc, int nth, bool bf16) {
+  const Pack pk = pack_kind(bf16);
   if (M == 0 || N == 0) return true;
   if (K == 0 || alpha == 0) {
     scale_c(M, N, beta, C, ldc);
@@ -390,10 +636,24 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
       for (i64 i = 0; i < M; i++) __builtin_memcpy(t + i * K, A + i * lda, sizeof(float) * K);
       Ar = t;
     }
+#ifdef RNNLM_DPBF16
+    if (pk == PK_BF16_PAIRS) {
+      const i64 Kp = ceil_div(K, 32) * 32;
+      __m512bh* Ab = static_cast<__m512bh*>(scratch(SCRATCH_PANEL, (size_t)(2 * M * Kp)));
+      if (!Ab) return false;
+      rows_to_bf16(Ar, M, K, Kp, Ab);
+      parallel(nth, [&](int tid, int n) {
+        i64 b, e;
+        split_range(N, tid, n, 16, &b, &e);
+        if (b < e) gemm_dot_dp_m((int)M, b, e, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+      });
+      return true;
+    }
+#endif
     parallel(nth, [&](int tid, int n) {
       i64 b, e;
       split_range(N, tid, n, 16, &b, &e);
-      if (b < e) gemm_dot_any((int)M, b, e, K, alpha, Ar, B, ldb, beta, C, ldc);
+      if (b < e) gemm_dot_any((int)M, b, e, K, alpha, Ar, B, ldb, beta, C, ldc, bf16);
     });
     return true;
   }
@@ -403,17 +663,17 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
   // Splitting columns makes every thread pack all of op(A), splitting rows all of op(B): duplicate
   // the cheaper one (a transposing pack costs about twice a copying one). Few rows: columns.
   double dup_a = (double)M * (double)K * (ta ? 1 : 2), dup_b = (double)K * (double)N * (tb ? 2 : 1);
-  bool rows_ok = ceil_div(M, MR) >= 2 * (i64)nth && !(!tb && M <= DIRECT_M);
+  bool rows_ok = ceil_div(M, MR) >= 2 * (i64)nth && !(!tb && M <= DIRECT_M && pk == PK_F32);
   bool cols_ok = ceil_div(N, NR) >= 2 * (i64)nth;
   bool split_cols = cols_ok ? !(rows_ok && dup_b < dup_a) : !rows_ok;
   parallel(nth, [&](int tid, int n) {
     i64 b, e;
     if (split_cols) {
       split_range(N, tid, n, NR, &b, &e);
-      if (b < e) ok[tid] = gemm_block(ta, tb, 0, M, b, e, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      if (b < e) ok[tid] = gemm_block(ta, tb, 0, M, b, e, K, alpha, A, lda, B, ldb, beta, C, ldc, pk);
     } else {
       split_range(M, tid, n, MR, &b, &e);
-      if (b < e) ok[tid] = gemm_block(ta, tb, b, e, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+      if (b < e) ok[tid] = gemm_block(ta, tb, b, e, 0, N, K, alpha, A, lda, B, ldb, beta, C, ldc, pk);
     }
   });
   for (int t = 0; t < nth && t < 64; t++)
@@ -422,18 +682,19 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
 }
 
 bool gemm_cols(bool ta, bool tb, i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda, const float* B,
-               i64 ldb, float beta, float* C, i64 ldc) {
+               i64 ldb, float beta, float* C, i64 ldc, bool bf16) {
   if (M == 0 || n1 <= n0) return true;
   if (K == 0 || alpha == 0) {
     for (i64 i = 0; i < M; i++) scale_c(1, n1 - n0, beta, C + i * ldc + n0, ldc);
     return true;
   }
-  return gemm_block(ta, tb, 0, M, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  return gemm_block(ta, tb, 0, M, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc, pack_kind(bf16));
 }
 
 i64 packed_b_floats(i64 K, i64 N) { return ceil_div(N, NR) * NR * K; }
 
-void pack_b_full(bool tb, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth) {
+void pack_b_full(bool tb, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth, bool bf16) {
+  const Pack pk = pack_kind(bf16);
   i64 npad = ceil_div(N, NR) * NR;
   i64 panels = ceil_div(N, NR);
   const i64 KB = kc_for(K);
@@ -445,19 +706,21 @@ void pack_b_full(bool tb, i64 K, i64 N, const float* B, i64 ldb, float* dst, int
     i64 pb = it / panels, p = it % panels;
     i64 pc = pb * KB, kc = imin(KB, K - pc);
     i64 jr = p * NR;
-    pack_b_panel(tb, B, ldb, pc, kc, jr, imin(NR, N - jr), dst + pc * npad + jr * kc);
+    pack_b_panel(tb, B, ldb, pc, kc, jr, imin(NR, N - jr), dst + pc * npad + jr * kc, pk);
   }
 }
 
 i64 packed_a_floats(i64 M, i64 K) { return ceil_div(M, MR) * MR * K; }
 
-void pack_a_full(bool ta, i64 M, i64 K, const float* A, i64 lda, float* dst) {
+void pack_a_full(bool ta, i64 M, i64 K, const float* A, i64 lda, float* dst, bool bf16) {
   const i64 KB = kc_for(K), mpad = ceil_div(M, MR) * MR;
-  for (i64 pc = 0; pc < K; pc += KB) pack_a(ta, A, lda, 0, M, pc, imin(KB, K - pc), dst + pc * mpad);
+  const Pack pk = pack_kind(bf16);
+  for (i64 pc = 0; pc < K; pc += KB) pack_a(ta, A, lda, 0, M, pc, imin(KB, K - pc), dst + pc * mpad, pk);
 }
 
 bool gemm_packed(i64 M, i64 K, float alpha, const float* Ap, const float* Bp, i64 N, i64 n0, i64 n1, float beta,
-                 float* C, i64 ldc) {
+                 float* C, i64 ldc, bool bf16) {
+  const Pack pk = pack_kind(bf16);
   if (M == 0 || n1 <= n0) return true;
   if (K == 0) {
     for (i64 i = 0; i < M; i++) scale_c(1, n1 - n0, beta, C + i * ldc + n0, ldc);
@@ -468,24 +731,24 @@ bool gemm_packed(i64 M, i64 K, float alpha, const float* Ap, const float* Bp, i6
     i64 kc = imin(KB, K - pc);
     // KC block pc: A panels at Ap + pc·mpad, B panel n0/NR at Bp + pc·npad + n0·kc.
     macro_b_outer(M, n1 - n0, kc, Ap + pc * mpad, Bp + pc * npad + n0 * kc, 0, false, C + n0, ldc, alpha, beta,
-                  pc == 0, nullptr);
+                  pc == 0, nullptr, pk);
   }
   return true;
 }
 
 bool gemm_packed_cols(bool ta, i64 M, i64 K, float alpha, const float* A, i64 lda, const float* Bp, i64 N, i64 n0,
-                      i64 n1, float beta, float* C, i64 ldc) {
+                      i64 n1, float beta, float* C, i64 ldc, bool bf16) {
   if (M == 0 || n1 <= n0) return true;
   float* Ap = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * packed_a_floats(M, K)));
   if (!Ap) return false;
-  pack_a_full(ta, M, K, A, lda, Ap);
-  return gemm_packed(M, K, alpha, Ap, Bp, N, n0, n1, beta, C, ldc);
+  pack_a_full(ta, M, K, A, lda, Ap, bf16);
+  return gemm_packed(M, K, alpha, Ap, Bp, N, n0, n1, beta, C, ldc, bf16);
 }
 
 // Kernel-table entry: contiguous row-major operands.
 bool k_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, const float* B,
-            float beta, float* C) {
-  return gemm_ld(ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N, pool_threads());
+            float beta, float* C, bool bf16) {
+  return gemm_ld(ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N, pool_threads(), bf16);
 }
 
 }  // namespace RNNLM_ISA

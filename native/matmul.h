@@ -26,29 +26,38 @@ constexpr i64 GEMM_NC_BYTES = 256 << 10;   // B block KC×NC stays in L2
 constexpr i64 GEMM_DIRECT_M = 4 * GEMM_MR;  // at most this many rows with op(B) = B: B read in place
 constexpr i64 GEMM_DOT_M = 4;               // at most this many rows with op(B) = Bᵀ: dot products
 
+// How packed operands are stored: float32; bf16 values kept as float32 (the emulated bf16 path);
+// bf16 pairs along k for vdpbf16ps. Every function below takes `bf16` (the gemm's precision) and
+// derives the kind from it, so operands packed for one call suit every other call.
+enum Pack { PK_F32 = 0, PK_BF16_ROUND = 1, PK_BF16_PAIRS = 2 };
+
+// Turns the vdpbf16ps path on (1: only where the CPU has avx512_bf16) or off (0); -1 only asks.
+// Returns 1 when bf16 gemms use vdpbf16ps, 0 when they use the emulated path.
+int set_bf16_dot(int on);
+
 // Full gemm with strides, using up to nth pool threads. False if scratch memory ran out.
 bool gemm_ld(bool transA, bool transB, i64 M, i64 N, i64 K, float alpha, const float* A, i64 lda, const float* B,
-             i64 ldb, float beta, float* C, i64 ldc, int nth);
+             i64 ldb, float beta, float* C, i64 ldc, int nth, bool bf16);
 
 // Single-threaded gemm on columns [n0, n1) of C (C, B: column 0; n0 any). False if scratch ran out.
 bool gemm_cols(bool transA, bool transB, i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda,
-               const float* B, i64 ldb, float beta, float* C, i64 ldc);
+               const float* B, i64 ldb, float beta, float* C, i64 ldc, bool bf16);
 
 // Floats needed to prepack op(B) [K,N]: per KC block, ceil(N/NR) panels of [kc][NR].
 i64 packed_b_floats(i64 K, i64 N);
 // Packs part `tid` of `nth` of op(B) into dst (call from every thread of a region, or tid 0 of 1).
-void pack_b_full(bool transB, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth);
+void pack_b_full(bool transB, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth, bool bf16);
 // Floats needed to prepack op(A) [M,K]: per KC block, ceil(M/MR) panels of [kc][MR].
 i64 packed_a_floats(i64 M, i64 K);
 // Packs all of op(A) (single-threaded), so several gemms with the same A pack it once.
-void pack_a_full(bool transA, i64 M, i64 K, const float* A, i64 lda, float* dst);
+void pack_a_full(bool transA, i64 M, i64 K, const float* A, i64 lda, float* dst, bool bf16);
 // Single-threaded C[:, n0:n1] = alpha · op(A) · op(B)[:, n0:n1] + beta · C[:, n0:n1] with both
 // operands prepacked. n0 must be a multiple of GEMM_NR. C points at column 0 of C.
 bool gemm_packed(i64 M, i64 K, float alpha, const float* Ap, const float* Bp, i64 N, i64 n0, i64 n1, float beta,
-                 float* C, i64 ldc);
+                 float* C, i64 ldc, bool bf16);
 // The same with op(A) packed on the fly (into this thread's scratch). False if scratch ran out.
 bool gemm_packed_cols(bool transA, i64 M, i64 K, float alpha, const float* A, i64 lda, const float* Bp, i64 N, i64 n0,
-                      i64 n1, float beta, float* C, i64 ldc);
+                      i64 n1, float beta, float* C, i64 ldc, bool bf16);
 
 }  // namespace RNNLM_ISA
 }  // namespace rnnlm

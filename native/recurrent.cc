@@ -22,6 +22,8 @@
 //   RNN:  empty (activation derivatives come from y).
 // Backward keeps its gate gradients in per-thread scratch, never in the workspace, so a forward
 // may be back-propagated more than once.
+// bf16 precision (d.bf16): every gemm here gets bf16 operands (matmul.cc); the gate math, y, the
+// cells and all gradients stay float32.
 #include "common.h"
 #include "kernels.h"
 #include "matmul.h"
@@ -61,9 +63,9 @@ static int step_threads(i64 B, i64 GH, i64 H) {
 
 // Packs G gate blocks of op(B) in parallel: block g is op(B_g) [K,N] at B + g·bstride, into dst + g·pstride.
 static void pack_gates(bool tb, int G, i64 K, i64 N, const float* B, i64 ldb, i64 bstride, float* dst, i64 pstride,
-                       int nth) {
+                       int nth, bool bf16) {
   parallel(nth, [&](int tid, int nt) {
-    for (int g = 0; g < G; g++) pack_b_full(tb, K, N, B + g * bstride, ldb, dst + g * pstride, tid, nt);
+    for (int g = 0; g < G; g++) pack_b_full(tb, K, N, B + g * bstride, ldb, dst + g * pstride, tid, nt, bf16);
   });
 }
 
@@ -139,7 +141,7 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
     return true;
   }
   const int nth = pool_threads();
-  const bool prepack = B > GEMM_DOT_M;
+  const bool prepack = B > GEMM_DOT_M, bf16 = d.bf16;
 
   // Gate pre-activations of all steps [T·B, GH]: the workspace's gates region, else scratch; RNN uses y.
   float* Gx = rnn ? y : ws ? ws : static_cast<float*>(scratch(SCRATCH_REC_G, sizeof(float) * T * B * GH));
@@ -159,9 +161,9 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
     bh[k] = gru ? b : 0.0f;
   }
 
-  if (!gemm_ld(false, true, T * B, GH, I, 1.0f, x, I, w.w_ih, I, 0.0f, Gx, GH, nth)) return false;
+  if (!gemm_ld(false, true, T * B, GH, I, 1.0f, x, I, w.w_ih, I, 0.0f, Gx, GH, nth, bf16)) return false;
   // op(B) of gate block g = W_hh[g·H:(g+1)·H, :]ᵀ, [H_in, H_out].
-  if (prepack) pack_gates(true, G, H, H, w.w_hh, H, H * H, Wp, pw, nth);
+  if (prepack) pack_gates(true, G, H, H, w.w_hh, H, H * H, Wp, pw, nth, bf16);
   if (lstm && !ws) __builtin_memcpy(cT, c0, sizeof(float) * BH);  // inference: c updated in place in cT
 
   const int sth = step_threads(B, GH, H);
@@ -186,7 +188,7 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
     float* rec = gru ? Gh : s.Gt;
     const float beta = gru ? 0.0f : 1.0f;
     if (!prepack) {
-      if (!gemm_ld(false, true, B, GH, H, 1.0f, s.hprev, H, w.w_hh, H, beta, rec, GH, nth)) return false;
+      if (!gemm_ld(false, true, B, GH, H, 1.0f, s.hprev, H, w.w_hh, H, beta, rec, GH, nth, bf16)) return false;
       forward_gates(s, 0, H);
       continue;
     }
@@ -200,8 +202,8 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
         ok[tid] = false;
         return;
       }
-      pack_a_full(false, B, H, s.hprev, H, Ap);
-      for (int g = 0; g < G; g++) gemm_packed(B, H, 1.0f, Ap, Wp + g * pw, H, j0, j1, beta, rec + g * H, GH);
+      pack_a_full(false, B, H, s.hprev, H, Ap, bf16);
+      for (int g = 0; g < G; g++) gemm_packed(B, H, 1.0f, Ap, Wp + g * pw, H, j0, j1, beta, rec + g * H, GH, bf16);
       forward_gates(s, j0, j1);
     });
   }
@@ -298,7 +300,7 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
   const float* gates = ws;                           // [T,B,GH] post-activations
   const float* extra = ws ? ws + TB * GH : nullptr;  // [T,B,H] cells (LSTM) / hn (GRU)
   // Few rows: the step gemm reads W_hh in place as fast as packed panels, so skip the packing.
-  const bool prepack = B > GEMM_DIRECT_M;
+  const bool prepack = B > GEMM_DIRECT_M, bf16 = d.bf16;
 
   const i64 pw = packed_b_floats(GH, H);
   float* Wp = prepack ? static_cast<float*>(scratch(SCRATCH_REC_W, sizeof(float) * pw)) : nullptr;
@@ -315,7 +317,7 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
   }
 
   // op(B) = W_hh [GH, H] as it is: dh_{t-1} = dGh_t · W_hh.
-  if (prepack) pack_gates(false, 1, GH, H, w.w_hh, H, 0, Wp, 0, nth);
+  if (prepack) pack_gates(false, 1, GH, H, w.w_hh, H, 0, Wp, 0, nth, bf16);
 
   const int sth = step_threads(B, GH, H);
   bool ok[64];
@@ -331,8 +333,8 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
         // dh_t[:, j0:j1] = (GRU: z ⊙ dh_{t+1} already there +) dGh_{t+1} · W_hh[:, j0:j1]
         const float* A = dGh + (t + 1) * B * GH;
         const float beta = gru ? 1.0f : 0.0f;
-        bool r = prepack ? gemm_packed_cols(false, B, GH, 1.0f, A, GH, Wp, H, j0, j1, beta, dh, H)
-                         : gemm_cols(false, false, B, j0, j1, GH, 1.0f, A, GH, w.w_hh, H, beta, dh, H);
+        bool r = prepack ? gemm_packed_cols(false, B, GH, 1.0f, A, GH, Wp, H, j0, j1, beta, dh, H, bf16)
+                         : gemm_cols(false, false, B, j0, j1, GH, 1.0f, A, GH, w.w_hh, H, beta, dh, H, bf16);
         if (!r) ok[tid] = false;
       }
       if (t < 0) return;
@@ -360,16 +362,16 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
   if (lstm && dc0) __builtin_memcpy(dc0, dc, sizeof(float) * BH);
 
   // Parameter gradients over all T·B rows (accumulated), then dx.
-  if (!gemm_ld(true, false, GH, I, TB, 1.0f, dGx, GH, x, I, 1.0f, grads.w_ih, I, nth)) return false;
+  if (!gemm_ld(true, false, GH, I, TB, 1.0f, dGx, GH, x, I, 1.0f, grads.w_ih, I, nth, bf16)) return false;
   // dW_hh += dGhᵀ · [h0; y_0..y_{T−2}] as one gemm over all T·B rows (step t saw h_{t−1}).
   float* hprev = static_cast<float*>(scratch(SCRATCH_REC_H, sizeof(float) * TB * H));  // [T·B, H]
   if (!hprev) return false;
   __builtin_memcpy(hprev, h0, sizeof(float) * BH);
   if (T > 1) __builtin_memcpy(hprev + BH, y, sizeof(float) * (T - 1) * BH);
-  if (!gemm_ld(true, false, GH, H, TB, 1.0f, dGh, GH, hprev, H, 1.0f, grads.w_hh, H, nth)) return false;
+  if (!gemm_ld(true, false, GH, H, TB, 1.0f, dGh, GH, hprev, H, 1.0f, grads.w_hh, H, nth, bf16)) return false;
   if (grads.b_ih && !k_sum_rows(dGx, TB, GH, 1.0f, grads.b_ih)) return false;
   if (grads.b_hh && !k_sum_rows(dGh, TB, GH, 1.0f, grads.b_hh)) return false;
-  if (dx && !gemm_ld(false, false, TB, I, GH, 1.0f, dGx, GH, w.w_ih, I, 0.0f, dx, I, nth)) return false;
+  if (dx && !gemm_ld(false, false, TB, I, GH, 1.0f, dGx, GH, w.w_ih, I, 0.0f, dx, I, nth, bf16)) return false;
   return true;
 }
 

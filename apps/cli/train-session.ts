@@ -15,6 +15,7 @@ import {
   type Tokenizer,
   type TrainingState,
   describeBackend,
+  describePrecision,
   evaluate,
   isCheckpointDir,
   loadPretrainedEmbeddings,
@@ -65,6 +66,7 @@ export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string
     for (const w of r.warnings) log(`warning: ${w}`);
   }
   log(`model: ${m.hiddenSizes ? m.hiddenSizes.join('/') : `${m.numLayers}×${m.hiddenSize}`} ${m.cell}, embedding ${m.embedSize}${m.tieWeights ? ', tied' : ''}, ${model.numParameters().toLocaleString('en-US')} parameters`);
+  log(`precision: ${describePrecision(model.config.precision)}`);
   const out = run.out;
   recoverRunDir(out); // saves a killed run left half-done, staging folders of killed runs
   fs.mkdirSync(out, { recursive: true });
@@ -89,7 +91,7 @@ export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string
     },
     onEpoch: (e) => {
       progress.stop();
-      fs.appendFileSync(logPath, `${JSON.stringify(epochRecord(e, (Date.now() - t0) / 1000))}\n`);
+      fs.appendFileSync(logPath, `${JSON.stringify({ ...epochRecord(e, (Date.now() - t0) / 1000), precision: model.config.precision })}\n`);
       const v = e.valid ? `valid loss ${e.valid.loss.toFixed(4)} ppl ${e.valid.perplexity.toFixed(2)} bpc ${e.valid.bitsPerToken.toFixed(3)} acc ${(100 * e.valid.accuracy).toFixed(1)}%` : 'no validation';
       log(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`);
       // Keep the best model by validation loss (every epoch when there is no validation split).

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import {
   type LmRunSpec,
+  PRECISIONS,
   RECURRENT_MODES,
   type ResumableCheckpoint,
   RnnlmError,
@@ -99,6 +100,7 @@ export const TRAIN_FLAGS: FlagTable<Spec> = [
   flag('--dropout <p>', 'dropout', at('model', 'dropout'), num(0, 0.99)),
   flag('--tied', 'tie encoder and decoder weights (needs --emb = --hidden)', at('model', 'tieWeights')),
   flag('--init-range <r>', "init embeddings/decoder U(±r), decoder bias 0 (PyTorch example: 0.1); default PyTorch's layer init", at('model', 'init'), num(0)),
+  flag('--precision <p>', 'matrix products: fp32 | bf16 (mixed precision: bf16 operands, fp32 sums and weights)', at('model', 'precision'), oneOf(PRECISIONS)),
   flag('--optimizer <name>', TRAIN_OPTIMIZER_NAMES.join(' | '), at('train', 'optimizer'), oneOf(TRAIN_OPTIMIZER_NAMES)),
   flag('--lr <lr>', 'learning rate', at('train', 'lr'), num(0)),
   flag('--momentum <m>', 'SGD/RMSprop momentum', optimizerOption('momentum'), num(0, 1)),

@@ -233,6 +233,21 @@ bool get_string(Call& c, int i, std::string* out) {
   return true;
 }
 
+// Optional precision argument: undefined or "fp32" → false, "bf16" → true; anything else throws.
+bool get_precision(Call& c, int i, bool* bf16) {
+  napi_valuetype t;
+  napi_typeof(c.env, c.argv[i], &t);
+  *bf16 = false;
+  if (t == napi_undefined) return true;
+  std::string s;
+  if (get_string(c, i, &s) && (s == "fp32" || s == "bf16")) {
+    *bf16 = s == "bf16";
+    return true;
+  }
+  throw_rnnlm(c, "invalid_argument", std::string(c.kernel) + ": unknown precision; use one of fp32, bf16");
+  return false;
+}
+
 // a·b·c… saturating at INT64_MAX (no array is that long, so a length check then fails cleanly).
 i64 mul(i64 a, i64 b) {
   i64 r;
@@ -279,7 +294,7 @@ napi_value number(napi_env env, double v) {
 
 // ------------------------------------------------------------------ linear algebra
 
-// gemm(transA, transB, M, N, K, alpha, A, B, beta, C)
+// gemm(transA, transB, M, N, K, alpha, A, B, beta, C, precision?)
 napi_value Gemm(napi_env env, napi_callback_info info) {
   Call c;
   READ(get_call(env, info, "gemm", c));
@@ -292,7 +307,9 @@ napi_value Gemm(napi_env env, napi_callback_info info) {
   READ(get_num(c, 5, "alpha", &alpha) && get_num(c, 8, "beta", &beta));
   READ(get_f32(c, 6, "A", false, &A) && get_f32(c, 7, "B", false, &B) && get_f32(c, 9, "C", false, &C));
   READ(need(c, "A", A, mul(M, K)) && need(c, "B", B, mul(K, N)) && need(c, "C", C, mul(M, N)));
-  if (!g_table->gemm(ta, tb, M, N, K, (float)alpha, A.p, B.p, (float)beta, C.p)) oom(c);
+  bool bf16;
+  READ(get_precision(c, 10, &bf16));
+  if (!g_table->gemm(ta, tb, M, N, K, (float)alpha, A.p, B.p, (float)beta, C.p, bf16)) oom(c);
   return undefined(env);
 }
 
@@ -555,6 +572,7 @@ bool get_desc(Call& c, rnnlm::RecDesc* d) {
                 std::string(c.kernel) + ": unknown mode \"" + s + "\"; use one of lstm, gru, rnn_tanh, rnn_relu, rnn_sigmoid");
     return false;
   }
+  d->bf16 = false;
   return get_size(c, 1, "T", &d->T) && get_size(c, 2, "B", &d->B) && get_size(c, 3, "inputSize", &d->I) &&
          get_size(c, 4, "hiddenSize", &d->H);
 }
@@ -588,7 +606,7 @@ napi_value RecWorkspaceSize(napi_env env, napi_callback_info info) {
   return number(env, (double)mul(mul(d.T, d.B), mul(per, d.H)));
 }
 
-// recurrentForward(mode, T, B, I, H, wIh, wHh, bIh, bHh, x, h0, c0, y, hT, cT, workspace)
+// recurrentForward(mode, T, B, I, H, wIh, wHh, bIh, bHh, x, h0, c0, y, hT, cT, workspace, precision?)
 napi_value RecForward(napi_env env, napi_callback_info info) {
   Call c;
   READ(get_call(env, info, "recurrentForward", c));
@@ -598,7 +616,7 @@ napi_value RecForward(napi_env env, napi_callback_info info) {
   READ(get_desc(c, &d) && get_weights(c, 5, "w", d, &w));
   READ(get_f32(c, 9, "x", false, &x) && get_f32(c, 10, "h0", false, &h0) && get_f32(c, 11, "c0", true, &c0));
   READ(get_f32(c, 12, "y", false, &y) && get_f32(c, 13, "hT", false, &hT) && get_f32(c, 14, "cT", true, &cT));
-  READ(get_f32(c, 15, "workspace", true, &ws));
+  READ(get_f32(c, 15, "workspace", true, &ws) && get_precision(c, 16, &d.bf16));
   i64 TB = mul(d.T, d.B), BH = mul(d.B, d.H);
   READ(need(c, "x", x, mul(TB, d.I)) && need(c, "h0", h0, BH) && need(c, "y", y, mul(TB, d.H)) && need(c, "hT", hT, BH));
   bool lstm = d.mode == rnnlm::MODE_LSTM;
@@ -617,7 +635,7 @@ napi_value RecForward(napi_env env, napi_callback_info info) {
 }
 
 // recurrentBackward(mode, T, B, I, H, wIh, wHh, bIh, bHh, x, h0, c0, y, workspace, dy, dhT, dcT,
-//                   dx, dh0, dc0, gIh, gHh, gbIh, gbHh)
+//                   dx, dh0, dc0, gIh, gHh, gbIh, gbHh, precision?)
 napi_value RecBackward(napi_env env, napi_callback_info info) {
   Call c;
   READ(get_call(env, info, "recurrentBackward", c));
@@ -628,7 +646,7 @@ napi_value RecBackward(napi_env env, napi_callback_info info) {
   READ(get_f32(c, 9, "x", false, &x) && get_f32(c, 10, "h0", false, &h0) && get_f32(c, 11, "c0", true, &c0));
   READ(get_f32(c, 12, "y", false, &y) && get_f32(c, 13, "workspace", false, &ws) && get_f32(c, 14, "dy", false, &dy));
   READ(get_f32(c, 15, "dhT", true, &dhT) && get_f32(c, 16, "dcT", true, &dcT) && get_f32(c, 17, "dx", true, &dx));
-  READ(get_f32(c, 18, "dh0", true, &dh0) && get_f32(c, 19, "dc0", true, &dc0));
+  READ(get_f32(c, 18, "dh0", true, &dh0) && get_f32(c, 19, "dc0", true, &dc0) && get_precision(c, 24, &d.bf16));
   i64 TB = mul(d.T, d.B), BH = mul(d.B, d.H);
   READ(need(c, "x", x, mul(TB, d.I)) && need(c, "h0", h0, BH) && need(c, "y", y, mul(TB, d.H)) &&
        need(c, "dy", dy, mul(TB, d.H)) && need(c, "workspace", ws, g_table->rec_workspace_size(d)));
@@ -732,7 +750,7 @@ napi_value str(napi_env env, const char* s) {
   return v;
 }
 
-// info() → { isa, isas, threads, gemmMr, gemmNr }
+// info() → { isa, isas, threads, gemmMr, gemmNr, bf16 } (bf16: "vdpbf16ps" or "emulated")
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value o, list;
   napi_create_object(env, &o);
@@ -745,6 +763,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   set_prop(env, o, "threads", number(env, rnnlm::pool_threads()));
   set_prop(env, o, "gemmMr", number(env, g_table->gemm_mr));
   set_prop(env, o, "gemmNr", number(env, g_table->gemm_nr));
+  set_prop(env, o, "bf16", str(env, g_table->set_bf16_dot(-1) ? "vdpbf16ps" : "emulated"));
   return o;
 }
 
@@ -758,6 +777,17 @@ napi_value SetIsa(napi_env env, napi_callback_info info) {
   if (t) g_table = t;
   napi_value r;
   napi_get_boolean(env, t != nullptr, &r);
+  return r;
+}
+
+// setBf16Dot(on) → true if bf16 gemms now use vdpbf16ps (on = false: the emulated path, for tests).
+napi_value SetBf16Dot(napi_env env, napi_callback_info info) {
+  Call c;
+  READ(get_call(env, info, "setBf16Dot", c));
+  bool on;
+  READ(get_bool(c, 0, "on", &on));
+  napi_value r;
+  napi_get_boolean(env, g_table->set_bf16_dot(on ? 1 : 0) != 0, &r);
   return r;
 }
 
@@ -848,6 +878,9 @@ NAPI_MODULE_INIT() {
     const char* want = std::getenv("RNNLM_NATIVE_ISA");
     g_table = (want && *want) ? pick_isa(want) : nullptr;
     if (!g_table) g_table = pick_isa(nullptr);
+    // RNNLM_NATIVE_BF16=emulated: bf16 gemms on the float32 FMA path even where vdpbf16ps exists.
+    const char* bf = std::getenv("RNNLM_NATIVE_BF16");
+    if (bf && std::strcmp(bf, "emulated") == 0) g_table->set_bf16_dot(0);
   }
   napi_set_instance_data(env, new Instance(), finalize_instance, nullptr);
   struct Fn {
@@ -858,6 +891,7 @@ NAPI_MODULE_INIT() {
       {"info", Info},
       {"setIsa", SetIsa},
       {"setThreads", SetThreads},
+      {"setBf16Dot", SetBf16Dot},
       {"fmaPeak", FmaPeak},
       {"poolAccounting", PoolAccounting},
       {"takePoolBusy", TakePoolBusy},

@@ -14,6 +14,8 @@ export interface Backend {
   readonly description: string;
   readonly float64: boolean;
   readonly kernels: Kernels;
+  /** How gemms in 'bf16' precision run: 'vdpbf16ps' (hardware bf16 dot products) or 'emulated' (rounded operands, float32 math: correct, no faster). */
+  readonly bf16: 'vdpbf16ps' | 'emulated';
 }
 
 const registry = new Map<BackendName, Backend>();

@@ -22,6 +22,16 @@ export type RecurrentMode = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu' | 'rnn_sigm
 
 export type UnaryOp = 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log' | 'neg';
 
+/**
+ * Precision of the matrix products (the gemm operands), one list for the whole toolkit.
+ * 'fp32': operands as stored. 'bf16': mixed precision — each operand element is rounded to
+ * bfloat16 (round to nearest, ties to even; 8 significant bits) and the products are summed in
+ * float32 (exactly so: a product of two bf16 values fits a float32). Everything else (outputs,
+ * gate math, softmax, loss, gradients, optimizer state) stays in the array's own precision.
+ */
+export type Precision = 'fp32' | 'bf16';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+
 /** Gate blocks per mode: LSTM 4, GRU 3, RNN 1. */
 export function gatesOf(mode: RecurrentMode): number {
   return mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1;
@@ -36,6 +46,8 @@ export interface RecurrentDesc {
   inputSize: number;
   /** Hidden size H. */
   hiddenSize: number;
+  /** Precision of the layer's matrix products (default 'fp32'); the gate math is always in F's precision. */
+  precision?: Precision;
 }
 
 /** One layer's parameters (or their gradients), PyTorch layout. Biases may be null (bias=False). */
@@ -44,6 +56,39 @@ export interface RecurrentWeights {
   weightHh: F; // [G·H, H]
   biasIh: F | null; // [G·H]
   biasHh: F | null; // [G·H]
+}
+
+/** The operands of recurrentForward: one layer, one direction, a whole sequence. */
+export interface RecurrentForwardArgs {
+  desc: RecurrentDesc;
+  w: RecurrentWeights;
+  x: F; // [T,B,I]
+  h0: F; // [B,H]
+  c0: F | null; // [B,H], LSTM only
+  y: F; // [T,B,H] out
+  hT: F; // [B,H] out
+  cT: F | null; // [B,H] out, LSTM only
+  /** null for inference (nothing kept), else recurrentWorkspaceSize(desc) floats that receive what backward needs. */
+  workspace: F | null;
+}
+
+/** The operands of recurrentBackward: the forward's inputs, its outputs and workspace, and the gradients. */
+export interface RecurrentBackwardArgs {
+  desc: RecurrentDesc;
+  w: RecurrentWeights;
+  x: F; // [T,B,I]
+  h0: F; // [B,H]
+  c0: F | null; // [B,H], LSTM only
+  y: F; // [T,B,H] the forward's output
+  workspace: F; // as filled by the forward
+  dy: F; // [T,B,H] (may be all zero; may be used as scratch)
+  dhT: F | null; // [B,H], null = zero
+  dcT: F | null; // [B,H] LSTM, null = zero
+  dx: F | null; // [T,B,I] out (overwritten), null if not needed
+  dh0: F | null; // [B,H] out (overwritten), null if not needed
+  dc0: F | null; // [B,H] out (overwritten), null if not needed
+  /** The four parameter gradients, ACCUMULATED (biases null when bias=False). */
+  grads: RecurrentWeights;
 }
 
 export interface SgdOptions {
@@ -74,8 +119,10 @@ export interface Kernels {
    * C[M,N] = alpha · op(A) · op(B) + beta · C (row-major).
    * op(A) is [M,K]: A is [M,K], or [K,M] when transA. op(B) is [K,N]: B is [K,N], or [N,K] when transB.
    * beta = 0 must ignore C's previous contents (even NaN).
+   * precision 'bf16' (default 'fp32') rounds every element of op(A) and op(B) to bfloat16 and sums
+   * the products in float32; alpha, beta and C stay as they are.
    */
-  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: F, B: F, beta: number, C: F): void;
+  gemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, A: F, B: F, beta: number, C: F, precision?: Precision): void;
 
   // ---------------------------------------------------------------- elementwise (all length n = out.length)
   /** out = a + b */
@@ -131,45 +178,15 @@ export interface Kernels {
   /**
    * Runs one layer over the whole sequence: the input projection of all T steps as one gemm,
    * then per step the recurrent gemm and fused gate math.
-   * x [T,B,I], h0 [B,H], c0 [B,H] (LSTM only, else null) → y [T,B,H], hT [B,H], cT [B,H] (LSTM only).
-   * workspace: null for inference (nothing kept), else an array of recurrentWorkspaceSize(desc)
-   * that receives what backward needs.
+   * x [T,B,I], h0 [B,H], c0 [B,H] (LSTM only, else null) → y [T,B,H], hT [B,H], cT [B,H] (LSTM only);
+   * the workspace (when given) receives what backward needs.
    */
-  recurrentForward(
-    desc: RecurrentDesc,
-    w: RecurrentWeights,
-    x: F,
-    h0: F,
-    c0: F | null,
-    y: F,
-    hT: F,
-    cT: F | null,
-    workspace: F | null,
-  ): void;
+  recurrentForward(a: RecurrentForwardArgs): void;
   /**
-   * Backward of recurrentForward through all T steps (BPTT within the window).
-   * Inputs: the forward's desc, w, x, h0, c0, y and filled workspace; dy [T,B,H] (may be all zero),
-   * dhT [B,H] and dcT [B,H] (LSTM; either may be null = zero).
-   * Outputs: dx [T,B,I] (overwritten; null if not needed), dh0 [B,H], dc0 [B,H] (overwritten; null if
-   * not needed), and grads: the four parameter gradients, ACCUMULATED (biases null when bias=False).
-   * May use dy as scratch.
+   * Backward of recurrentForward through all T steps (BPTT within the window): dx, dh0, dc0
+   * overwritten (each null if not needed), the parameter gradients accumulated. May use dy as scratch.
    */
-  recurrentBackward(
-    desc: RecurrentDesc,
-    w: RecurrentWeights,
-    x: F,
-    h0: F,
-    c0: F | null,
-    y: F,
-    workspace: F,
-    dy: F,
-    dhT: F | null,
-    dcT: F | null,
-    dx: F | null,
-    dh0: F | null,
-    dc0: F | null,
-    grads: RecurrentWeights,
-  ): void;
+  recurrentBackward(a: RecurrentBackwardArgs): void;
 
   // ---------------------------------------------------------------- optimizers (in place, per parameter)
   /** PyTorch torch.optim.SGD for one parameter. momentumBuf is null when momentum = 0. */

@@ -5,6 +5,7 @@
  */
 import { RnnlmError } from '../errors.js';
 import { type Backend, type BackendName, getBackend, registerBackend, setBackend } from './backend.js';
+import type { Precision } from './kernels.js';
 import { jsBackend } from './js/index.js';
 
 export type BackendPreference = 'auto' | BackendName;
@@ -48,4 +49,15 @@ export function selectBackend(preference: BackendPreference, candidates: readonl
 export function describeBackend(): string {
   const b = getBackend();
   return `${b.name} (${b.description})`;
+}
+
+/** One line for logs: the precision of the matrix products and, for bf16, how this backend runs it. */
+export function describePrecision(p: Precision): string {
+  if (p === 'fp32') return 'fp32';
+  const b = getBackend();
+  const how =
+    b.bf16 === 'vdpbf16ps'
+      ? 'AVX-512 BF16 vdpbf16ps'
+      : `emulated on the ${b.name} backend (${b.name === 'native' ? 'this CPU has no avx512_bf16' : 'no bf16 instructions'}): same rounding, no faster than fp32`;
+  return `bf16 mixed precision (bf16 gemm operands, fp32 sums, fp32 weights/gradients/optimizer; ${how})`;
 }

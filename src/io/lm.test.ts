@@ -127,6 +127,26 @@ describe('saveLanguageModel / loadLanguageModel round trip', () => {
   });
 });
 
+describe('precision in checkpoints', () => {
+  test('a bf16 model loads as bf16; opts.precision overrides it either way; the logits differ only by bf16 rounding', () => {
+    const m = perturbedModel(wordTok, { cell: 'lstm', precision: 'bf16' });
+    m.eval();
+    const dir = fresh();
+    saveLanguageModel(dir, m, wordTok);
+    const bf = loadLanguageModel(dir).model;
+    assert.equal(bf.config.precision, 'bf16');
+    const f32 = loadLanguageModel(dir, { precision: 'fp32' }).model;
+    assert.equal(f32.config.precision, 'fp32');
+    assert.equal(loadLanguageModel(dir, { precision: 'bf16' }).model.config.precision, 'bf16');
+    const a = logitsOf(bf, wordTok.vocabSize);
+    const b = logitsOf(f32, wordTok.vocabSize);
+    assert.deepEqual(a, logitsOf(m, wordTok.vocabSize));
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - b[i]!));
+    assert.ok(maxDiff > 0 && maxDiff < 0.05, `bf16 vs fp32 logits differ by ${maxDiff}`);
+  });
+});
+
 describe('loadLanguageModel errors', () => {
   /** A fresh saved checkpoint (char, lstm, 6/6). */
   const saved = (): string => {

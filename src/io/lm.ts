@@ -2,6 +2,7 @@
  * Saving and loading a whole language model: weights (PyTorch state-dict names), the model
  * configuration and the tokenizer, in one checkpoint directory (see checkpoint.ts).
  */
+import type { Precision } from '../backend/kernels.js';
 import { RnnlmError } from '../errors.js';
 import { RNNLM, type RNNLMConfig, parseRNNLMConfig } from '../models/rnnlm.js';
 import type { DType } from '../tensor/tensor.js';
@@ -24,7 +25,11 @@ export function saveLanguageModel(dir: string, model: RNNLM, tokenizer: Tokenize
   });
 }
 
-export function loadLanguageModel(dir: string, opts: { dtype?: DType } = {}): LoadedModel {
+/**
+ * opts.precision: run the model's matrix products in this precision instead of the one it was
+ * trained with (config.json's `precision`, 'fp32' when absent), e.g. bf16 evaluation of an fp32 model.
+ */
+export function loadLanguageModel(dir: string, opts: { dtype?: DType; precision?: Precision } = {}): LoadedModel {
   const ck = loadCheckpoint(dir, opts);
   const cfg = parseConfig(ck.config, dir);
   const tokenizer = tokenizerFromJSON(ck.tokenizer);
@@ -34,7 +39,7 @@ export function loadLanguageModel(dir: string, opts: { dtype?: DType } = {}): Lo
       `${dir}: the tokenizer has ${tokenizer.vocabSize} tokens but the model expects ${cfg.vocabSize}; the checkpoint files come from different runs`,
     );
   }
-  const model = new RNNLM({ ...cfg, dtype: opts.dtype ?? 'float32' });
+  const model = new RNNLM({ ...cfg, dtype: opts.dtype ?? 'float32', ...(opts.precision ? { precision: opts.precision } : {}) });
   model.loadStateDict(ck.stateDict);
   model.eval();
   return { model, tokenizer, trainingState: ck.trainingState };

@@ -12,7 +12,7 @@
  * loss terms (activationPenalty).
  * Legend: T time, B batch, E embedding, H hidden (of the last layer), L layers, V vocabulary.
  */
-import type { RecurrentMode } from '../backend/kernels.js';
+import { PRECISIONS, type Precision, type RecurrentMode } from '../backend/kernels.js';
 import { type ErrorCode, RnnlmError } from '../errors.js';
 import { Embedding } from '../nn/embedding.js';
 import { uniform_, zeros_ } from '../nn/init.js';
@@ -23,6 +23,7 @@ import { dropout, embeddingDropout, lockedDropout } from '../ops/dropout.js';
 import { add, reshape, scale } from '../ops/elementwise.js';
 import { meanSquare, timeDiff } from '../ops/regularization.js';
 import { linearCrossEntropy } from '../ops/loss.js';
+import { withMatmulPrecision } from '../ops/precision.js';
 import { Rng } from '../tensor/random.js';
 import { checkModelSize } from './limits.js';
 import { ScratchBuffer } from '../tensor/scratch.js';
@@ -56,6 +57,11 @@ export interface RNNLMConfig {
   /** 'torch' = PyTorch layer defaults; a number r = the word_language_model init: encoder/decoder U(±r), decoder bias 0. */
   init?: 'torch' | number;
   dtype?: DType;
+  /**
+   * Precision of the matrix products (PRECISIONS): 'bf16' = mixed precision, bf16 operands with
+   * float32 sums, while weights, gradients, optimizer state, softmax and loss stay float32.
+   */
+  precision?: Precision;
   seed?: number;
 }
 
@@ -91,6 +97,7 @@ function withDefaults(cfg: RNNLMConfig): Required<RNNLMConfig> {
     tieWeights: false,
     init: 'torch',
     dtype: 'float32',
+    precision: 'fp32',
     seed: 1,
   } as const;
   const given = Object.fromEntries(Object.entries(cfg).filter(([, v]) => v !== undefined)) as RNNLMConfig;
@@ -112,6 +119,7 @@ export function checkRNNLMConfig(cfg: RNNLMConfig, code: ErrorCode = 'invalid_ar
     const p = c[k];
     if (!(typeof p === 'number' && p >= 0 && p < 1)) throw new RnnlmError(code, `${where}: ${k} must be a probability in [0, 1), got ${p}`);
   }
+  if (!PRECISIONS.includes(c.precision)) throw new RnnlmError(code, `${where}: precision must be one of ${PRECISIONS.join(', ')}, got ${String(c.precision)}`);
   if (c.tieWeights && c.embedSize !== c.hiddenSize) {
     throw new RnnlmError(
       code,
@@ -176,8 +184,10 @@ export class RNNLM extends Module {
    * state null = zeros. Detach the returned state before feeding the next BPTT window.
    */
   forward(ids: Int32Array, T: number, B: number, state: RNNState | null = null): RNNLMOutput {
-    const { features, ...rest } = this.features(ids, T, B, state);
-    return { logits: this.decoder.forward(features), ...rest }; // logits [T·B, V]
+    return withMatmulPrecision(this.config.precision, () => {
+      const { features, ...rest } = this.features(ids, T, B, state);
+      return { logits: this.decoder.forward(features), ...rest }; // logits [T·B, V]
+    });
   }
 
   /**
@@ -186,9 +196,11 @@ export class RNNLM extends Module {
    * training never holds a [T·B, V] logits tensor (see linearCrossEntropy).
    */
   forwardLoss(ids: Int32Array, targets: Int32Array, T: number, B: number, state: RNNState | null = null): RNNLMLossOutput {
-    const { features, ...rest } = this.features(ids, T, B, state);
-    const d = this.decoder;
-    return { loss: linearCrossEntropy(features, d.weight, d.bias, targets, { scratch: this.headScratch }), ...rest };
+    return withMatmulPrecision(this.config.precision, () => {
+      const { features, ...rest } = this.features(ids, T, B, state);
+      const d = this.decoder;
+      return { loss: linearCrossEntropy(features, d.weight, d.bias, targets, { scratch: this.headScratch }), ...rest };
+    });
   }
 
   /** Everything before the decoder: the (dropped-out) last layer output [T·B, H]. */
@@ -259,6 +271,8 @@ export function parseRNNLMConfig(raw: Record<string, unknown>, where = 'config')
   if (typeof seed !== 'number' || !Number.isInteger(seed)) bad('seed must be an integer');
   const tieWeights = raw.tieWeights ?? false;
   if (typeof tieWeights !== 'boolean') bad('tieWeights must be true or false');
+  const precision = raw.precision ?? 'fp32';
+  if (!(PRECISIONS as readonly unknown[]).includes(precision)) bad(`precision must be one of ${PRECISIONS.join(', ')}`);
   const cfg: RNNLMConfig = {
     vocabSize: int('vocabSize'),
     embedSize: int('embedSize'),
@@ -273,6 +287,7 @@ export function parseRNNLMConfig(raw: Record<string, unknown>, where = 'config')
     dropoutEmbedding: prob('dropoutEmbedding'),
     weightDrop: prob('weightDrop'),
     tieWeights: tieWeights as boolean,
+    precision: precision as Precision,
     ...(init !== undefined ? { init: init as 'torch' | number } : {}),
     seed: seed as number,
   };

@@ -19,7 +19,7 @@
  * Legend: S source steps, T target steps, B batch, E embedding, H hidden, L layers,
  * D directions (1 or 2), Dm = D·H memory size, Vs/Vt source/target vocabulary.
  */
-import { type RecurrentMode, gatesOf } from '../backend/kernels.js';
+import { PRECISIONS, type Precision, type RecurrentMode, gatesOf } from '../backend/kernels.js';
 import { type ErrorCode, RnnlmError } from '../errors.js';
 import { Embedding } from '../nn/embedding.js';
 import { uniform_ } from '../nn/init.js';
@@ -32,6 +32,7 @@ import { dropout } from '../ops/dropout.js';
 import { reshape, tanh } from '../ops/elementwise.js';
 import { gatherRows, reverseWithinLengthIndex, transposeIndex } from '../ops/gather.js';
 import { linearCrossEntropy } from '../ops/loss.js';
+import { withMatmulPrecision } from '../ops/precision.js';
 import { recurrent } from '../ops/recurrent.js';
 import { stack } from '../ops/stack.js';
 import { Rng } from '../tensor/random.js';
@@ -55,6 +56,8 @@ export interface Seq2SeqConfig {
   /** 'torch' = PyTorch layer defaults; a number r = every parameter U(±r) (Luong et al. use 0.1). */
   init?: 'torch' | number;
   dtype?: DType;
+  /** Precision of the matrix products (RNNLMConfig.precision): 'bf16' = bf16 operands, float32 sums. */
+  precision?: Precision;
   seed?: number;
 }
 
@@ -82,7 +85,7 @@ export interface DecodeResult {
 }
 
 function withDefaults(cfg: Seq2SeqConfig): Required<Seq2SeqConfig> {
-  return { bidirectional: false, attention: 'general', dropout: 0, init: 'torch', dtype: 'float32', seed: 1, ...cfg };
+  return { bidirectional: false, attention: 'general', dropout: 0, init: 'torch', dtype: 'float32', precision: 'fp32', seed: 1, ...cfg };
 }
 
 /**
@@ -98,6 +101,7 @@ export function checkSeq2SeqConfig(cfg: Seq2SeqConfig, code: ErrorCode = 'invali
   if (!RECURRENT_MODES.includes(c.cell)) throw new RnnlmError(code, `${where}: cell must be one of ${RECURRENT_MODES.join(', ')}, got ${String(c.cell)}`);
   if (!ATTENTION_KINDS.includes(c.attention)) throw new RnnlmError(code, `${where}: attention must be one of ${ATTENTION_KINDS.join(', ')}, got ${String(c.attention)}`);
   if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new RnnlmError(code, `${where}: dropout must be in [0, 1), got ${c.dropout}`);
+  if (!PRECISIONS.includes(c.precision)) throw new RnnlmError(code, `${where}: precision must be one of ${PRECISIONS.join(', ')}, got ${String(c.precision)}`);
   const { srcVocabSize: Vs, tgtVocabSize: Vt, embedSize: E, hiddenSize: H, numLayers: L } = c;
   const Dm = (c.bidirectional ? 2 : 1) * H;
   // An upper bound: embeddings, 4-gate encoder (both directions) and decoder stacks, attention, combine, generator.
@@ -134,6 +138,10 @@ export function parseSeq2SeqConfig(raw: Record<string, unknown>, where = 'config
     seed: typeof raw.seed === 'number' ? raw.seed : 1,
     dtype,
   };
+  if (raw.precision !== undefined) {
+    if (!(PRECISIONS as readonly unknown[]).includes(raw.precision)) bad(`precision must be one of ${PRECISIONS.join(', ')}`);
+    cfg.precision = raw.precision as Precision;
+  }
   checkSeq2SeqConfig(cfg, 'corrupt_checkpoint', where);
   return cfg;
 }
@@ -260,6 +268,10 @@ export class Seq2Seq extends Module {
    * → the memory, mask and initial decoder state for `decode`.
    */
   encode(src: Int32Array, S: number, B: number, lengths: Int32Array): Encoded {
+    return withMatmulPrecision(this.config.precision, () => this.encodeIn(src, S, B, lengths));
+  }
+
+  private encodeIn(src: Int32Array, S: number, B: number, lengths: Int32Array): Encoded {
     if (src.length !== S * B) throw new RnnlmError('shape_mismatch', `encode: ${src.length} ids is not S·B = ${S}·${B}`);
     if (lengths.length !== B) throw new RnnlmError('shape_mismatch', `encode: ${lengths.length} lengths for a batch of ${B}`);
     for (let b = 0; b < B; b++) {
@@ -288,7 +300,7 @@ export class Seq2Seq extends Module {
       throw new RnnlmError('shape_mismatch', `memory must be [B,S,${this.memorySize}], got [${memory.shape.join(', ')}]`);
     }
     const [B, S] = memory.shape as [number, number, number];
-    return { memory, keys: this.attn.prepare(memory), mask, B, S, state };
+    return { memory, keys: withMatmulPrecision(this.config.precision, () => this.attn.prepare(memory)), mask, B, S, state };
   }
 
   /**
@@ -296,8 +308,10 @@ export class Seq2Seq extends Module {
    * (starting with the start symbol), from `state` → logits [B·T, Vt] batch-major.
    */
   decode(enc: Encoded, ids: Int32Array, T: number, state: RNNState): DecodeResult {
-    const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
-    return { logits: this.generator.forward(features), ...rest };
+    return withMatmulPrecision(this.config.precision, () => {
+      const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
+      return { logits: this.generator.forward(features), ...rest };
+    });
   }
 
   /**
@@ -305,9 +319,11 @@ export class Seq2Seq extends Module {
    * with the generator fused into the loss: no [B·T, Vt] logits tensor (see linearCrossEntropy).
    */
   decodeLoss(enc: Encoded, ids: Int32Array, targets: Int32Array, T: number, state: RNNState, ignoreIndex: number): Omit<DecodeResult, 'logits'> & { loss: Tensor } {
-    const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
-    const g = this.generator;
-    return { loss: linearCrossEntropy(features, g.weight, g.bias, targets, { ignoreIndex, reduction: 'sum', scratch: this.generatorScratch }), ...rest };
+    return withMatmulPrecision(this.config.precision, () => {
+      const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
+      const g = this.generator;
+      return { loss: linearCrossEntropy(features, g.weight, g.bias, targets, { ignoreIndex, reduction: 'sum', scratch: this.generatorScratch }), ...rest };
+    });
   }
 
   /** decode() up to the generator: h̃ [B·T, H] (after dropout), the state and the attention. */

@@ -10,6 +10,7 @@ import { accumulateGrad, needsGrad, outputGrad, record } from '../autograd/graph
 import { RnnlmError } from '../errors.js';
 import { fmtShape } from '../tensor/shape.js';
 import { Tensor, allocArray } from '../tensor/tensor.js';
+import { matmulPrecision } from './precision.js';
 import { sameDtype } from './util.js';
 
 export interface BmmOptions {
@@ -34,6 +35,7 @@ export function bmm(a: Tensor, b: Tensor, opts: BmmOptions = {}): Tensor {
     throw new RnnlmError('shape_mismatch', `bmm: inner sizes differ (${K} vs ${Kb}) for ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
   }
   const k = kernelsFor(a.data);
+  const p = matmulPrecision();
   const out = new Tensor(allocArray(a.dtype, Bt * M * N), [Bt, M, N]);
   const sa = M * K; // one matrix of a
   const sb = K * N; // one matrix of b
@@ -49,15 +51,15 @@ export function bmm(a: Tensor, b: Tensor, opts: BmmOptions = {}): Tensor {
       accumulateGrad(a, (buf) => {
         for (let i = 0; i < Bt; i++) {
           const dst = buf.subarray(i * sa, (i + 1) * sa);
-          if (!transA) k.gemm(false, !transB, M, K, N, 1, G(i), Bm(i), 0, dst); // dA = g·op(B)ᵀ
-          else k.gemm(transB, true, K, M, N, 1, Bm(i), G(i), 0, dst); // dA = op(B)·gᵀ
+          if (!transA) k.gemm(false, !transB, M, K, N, 1, G(i), Bm(i), 0, dst, p); // dA = g·op(B)ᵀ
+          else k.gemm(transB, true, K, M, N, 1, Bm(i), G(i), 0, dst, p); // dA = op(B)·gᵀ
         }
       });
       accumulateGrad(b, (buf) => {
         for (let i = 0; i < Bt; i++) {
           const dst = buf.subarray(i * sb, (i + 1) * sb);
-          if (!transB) k.gemm(!transA, false, K, N, M, 1, A(i), G(i), 0, dst); // dB = op(A)ᵀ·g
-          else k.gemm(true, transA, N, K, M, 1, G(i), A(i), 0, dst); // dB = gᵀ·op(A)
+          if (!transB) k.gemm(!transA, false, K, N, M, 1, A(i), G(i), 0, dst, p); // dB = op(A)ᵀ·g
+          else k.gemm(true, transA, N, K, M, 1, G(i), A(i), 0, dst, p); // dB = gᵀ·op(A)
         }
       });
     });

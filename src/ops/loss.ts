@@ -14,6 +14,7 @@ import type { ScratchBuffer } from '../tensor/scratch.js';
 import { expectShape } from '../tensor/shape.js';
 import { type DType, type FloatArray, Tensor, allocArray } from '../tensor/tensor.js';
 import { linearBackward, linearDims, linearInto } from './linear.js';
+import { matmulPrecision } from './precision.js';
 import { checkIds } from './util.js';
 
 export interface CrossEntropyOptions {
@@ -49,11 +50,12 @@ export interface LinearCrossEntropyOptions extends CrossEntropyOptions {
  */
 export function linearCrossEntropy(x: Tensor, weight: Tensor, bias: Tensor | null, targets: Int32Array, opts: LinearCrossEntropyOptions = {}): Tensor {
   const { N, O: V } = linearDims('linearCrossEntropy', x, weight, bias);
+  const p = matmulPrecision(); // the decoder gemms' precision; softmax and loss stay in x's dtype
   const logits = opts.scratch?.take(x.dtype, N * V) ?? allocArray(x.dtype, N * V); // [N,V]
   const release = (): void => opts.scratch?.release(logits);
   let xe: XentForward;
   try {
-    linearInto(x, weight, bias, logits);
+    linearInto(x, weight, bias, logits, p);
     xe = xentForward('linearCrossEntropy', logits, x.dtype, N, V, targets, opts);
   } catch (e) {
     release();
@@ -68,7 +70,7 @@ export function linearCrossEntropy(x: Tensor, weight: Tensor, bias: Tensor | nul
     const g = outputGrad(xe.out);
     if (g) {
       xe.backward(logits, g, logits); // dLogits over the logits, row by row
-      linearBackward(k, logits, x, weight, bias);
+      linearBackward(k, logits, x, weight, bias, p);
     }
     release();
   });

@@ -10,6 +10,7 @@ import { RnnlmError } from '../errors.js';
 import type { ScratchBuffer } from '../tensor/scratch.js';
 import { expectShape } from '../tensor/shape.js';
 import { type FloatArray, Tensor, allocArray } from '../tensor/tensor.js';
+import { matmulPrecision } from './precision.js';
 import { sameDtype } from './util.js';
 
 export interface RecurrentParams {
@@ -48,7 +49,7 @@ export function recurrent(mode: RecurrentMode, x: Tensor, p: RecurrentParams, h0
   }
   if (T === 0) throw new RnnlmError('invalid_argument', 'recurrent: the sequence is empty (T = 0)');
 
-  const desc: RecurrentDesc = { mode, T, B, inputSize: I, hiddenSize: H };
+  const desc: RecurrentDesc = { mode, T, B, inputSize: I, hiddenSize: H, precision: matmulPrecision() };
   const k = kernelsFor(x.data);
   const dt = x.dtype;
   const w: RecurrentWeights = {
@@ -65,7 +66,7 @@ export function recurrent(mode: RecurrentMode, x: Tensor, p: RecurrentParams, h0
   const wsSize = grad ? k.recurrentWorkspaceSize(desc) : 0;
   const workspace = grad ? (scratch?.take(dt, wsSize) ?? allocArray(dt, wsSize)) : null;
   try {
-    k.recurrentForward(desc, w, x.data, h0.data, isLstm ? c0!.data : null, y.data, h.data, c ? c.data : null, workspace);
+    k.recurrentForward({ desc, w, x: x.data, h0: h0.data, c0: isLstm ? c0!.data : null, y: y.data, hT: h.data, cT: c ? c.data : null, workspace });
   } catch (e) {
     if (workspace) scratch?.release(workspace);
     throw e;
@@ -93,7 +94,7 @@ export function recurrent(mode: RecurrentMode, x: Tensor, p: RecurrentParams, h0
       const dh0 = h0.requiresGrad ? allocArray(dt, h0.size) : null;
       const dc0 = c0 && c0.requiresGrad ? allocArray(dt, c0.size) : null;
       try {
-        k.recurrentBackward(desc, w, x.data, h0.data, c0?.data ?? null, y.data, workspace!, dy, dhT, dcT, dx, dh0, dc0, grads);
+        k.recurrentBackward({ desc, w, x: x.data, h0: h0.data, c0: c0?.data ?? null, y: y.data, workspace: workspace!, dy, dhT, dcT, dx, dh0, dc0, grads });
       } finally {
         scratch?.release(workspace!);
       }

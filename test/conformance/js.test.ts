@@ -54,9 +54,9 @@ describe('js backend input checks', () => {
     const x = new Float64Array(4);
     const h = new Float64Array(3);
     const y = new Float64Array(6);
-    throwsCode(() => k.recurrentForward(desc, w, x, h, null, y, h, null, null), 'invalid_argument', /needs c0 and cT/);
+    throwsCode(() => k.recurrentForward({ desc, w, x, h0: h, c0: null, y, hT: h, cT: null, workspace: null }), 'invalid_argument', /needs c0 and cT/);
     const short = new Float64Array(k.recurrentWorkspaceSize(desc) - 1);
-    throwsCode(() => k.recurrentForward(desc, w, x, h, h, y, new Float64Array(3), new Float64Array(3), short), 'shape_mismatch', /workspace/);
+    throwsCode(() => k.recurrentForward({ desc, w, x, h0: h, c0: h, y, hT: new Float64Array(3), cT: new Float64Array(3), workspace: short }), 'shape_mismatch', /workspace/);
     throwsCode(() => k.recurrentWorkspaceSize({ ...desc, mode: 'rnn' as never }), 'invalid_argument', /unknown mode "rnn"/);
   });
 

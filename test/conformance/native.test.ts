@@ -77,7 +77,7 @@ if (!native || !controls) {
         k.gemm(false, false, 200, 70, 900, 1, A2, B2, 0, C2);
         const p = recurrentProblem(new Rng(8), 'lstm', { T: 3, B: 8, I: 9, H: 90 });
         const y = new Float32Array(3 * 8 * 90);
-        k.recurrentForward(p.desc, p.w, p.x, p.h0, p.c0, y, new Float32Array(720), new Float32Array(720), null);
+        k.recurrentForward({ desc: p.desc, w: p.w, x: p.x, h0: p.h0, c0: p.c0, y, hT: new Float32Array(720), cT: new Float32Array(720), workspace: null });
         return { C, C2, y };
       } finally {
         controls.setThreads(info.threads);
@@ -215,13 +215,13 @@ function nativeScaleTests(k: Kernels, isa: string): void {
       const rhT = new Float64Array(B * H);
       const rcT = lstm ? new Float64Array(B * H) : null;
       const rws = new Float64Array(r.recurrentWorkspaceSize(p.desc));
-      r.recurrentForward(p.desc, wr, f64(p.x)!, f64(p.h0)!, f64(p.c0), ry, rhT, rcT, rws);
+      r.recurrentForward({ desc: p.desc, w: wr, x: f64(p.x)!, h0: f64(p.h0)!, c0: f64(p.c0), y: ry, hT: rhT, cT: rcT, workspace: rws });
 
       const y = new Float32Array(T * B * H);
       const hT = new Float32Array(B * H);
       const cT = lstm ? new Float32Array(B * H) : null;
       const ws = new Float32Array(k.recurrentWorkspaceSize(p.desc));
-      k.recurrentForward(p.desc, p.w, p.x, p.h0, p.c0, y, hT, cT, ws);
+      k.recurrentForward({ desc: p.desc, w: p.w, x: p.x, h0: p.h0, c0: p.c0, y, hT, cT, workspace: ws });
       assertClose(y, ry, 2e-5, 1, `${mode} B=${s.B} y`);
       assertClose(hT, rhT, 2e-5, 1, `${mode} B=${s.B} hT`);
       if (cT) assertClose(cT, rcT!, 2e-5, 1, `${mode} B=${s.B} cT`);
@@ -233,7 +233,7 @@ function nativeScaleTests(k: Kernels, isa: string): void {
       const rdx = new Float64Array(T * B * I);
       const rdh0 = new Float64Array(B * H);
       const rdc0 = lstm ? new Float64Array(B * H) : null;
-      r.recurrentBackward(p.desc, wr, f64(p.x)!, f64(p.h0)!, f64(p.c0), ry, rws, f64(dy)!, f64(dhT), f64(dcT), rdx, rdh0, rdc0, rg);
+      r.recurrentBackward({ desc: p.desc, w: wr, x: f64(p.x)!, h0: f64(p.h0)!, c0: f64(p.c0), y: ry, workspace: rws, dy: f64(dy)!, dhT: f64(dhT), dcT: f64(dcT), dx: rdx, dh0: rdh0, dc0: rdc0, grads: rg });
 
       const g: RecurrentWeights = { weightIh: new Float32Array(GH * I), weightHh: new Float32Array(GH * H), biasIh: new Float32Array(GH), biasHh: new Float32Array(GH) };
       const dx = new Float32Array(T * B * I);
@@ -241,7 +241,7 @@ function nativeScaleTests(k: Kernels, isa: string): void {
       const dc0 = lstm ? new Float32Array(B * H) : null;
       // Twice on the same workspace: gradients accumulate to exactly twice one pass.
       for (let pass = 1; pass <= 2; pass++) {
-        k.recurrentBackward(p.desc, p.w, p.x, p.h0, p.c0, y, ws, Float32Array.from(dy), dhT, dcT, dx, dh0, dc0, g);
+        k.recurrentBackward({ desc: p.desc, w: p.w, x: p.x, h0: p.h0, c0: p.c0, y, workspace: ws, dy: Float32Array.from(dy), dhT, dcT, dx, dh0, dc0, grads: g });
         const twice = (a: F): Float64Array => Float64Array.from(a, (v) => pass * v);
         assertClose(g.weightIh, twice(rg.weightIh), 1e-4, 1, `${mode} B=${s.B} pass ${pass} dW_ih`);
         assertClose(g.weightHh, twice(rg.weightHh), 1e-4, 1, `${mode} B=${s.B} pass ${pass} dW_hh`);
@@ -331,15 +331,15 @@ function nativeInputChecks(k: Kernels): void {
     const x = new Float32Array(4);
     const h = new Float32Array(3);
     const y = new Float32Array(6);
-    throwsCode(() => k.recurrentForward(desc, w, x, h, null, y, h, null, null), 'invalid_argument', /needs c0 and cT/);
+    throwsCode(() => k.recurrentForward({ desc, w, x, h0: h, c0: null, y, hT: h, cT: null, workspace: null }), 'invalid_argument', /needs c0 and cT/);
     const short = new Float32Array(k.recurrentWorkspaceSize(desc) - 1);
-    throwsCode(() => k.recurrentForward(desc, w, x, h, h, y, new Float32Array(3), new Float32Array(3), short), 'shape_mismatch', /workspace/);
+    throwsCode(() => k.recurrentForward({ desc, w, x, h0: h, c0: h, y, hT: new Float32Array(3), cT: new Float32Array(3), workspace: short }), 'shape_mismatch', /workspace/);
     throwsCode(() => k.recurrentWorkspaceSize({ ...desc, mode: 'rnn' as never }), 'invalid_argument', /unknown mode "rnn"/);
-    throwsCode(() => k.recurrentForward(desc, { ...w, weightHh: new Float32Array(35) }, x, h, h, y, h, h, null), 'shape_mismatch', /w.weightHh has 35/);
-    throwsCode(() => k.recurrentForward(desc, { ...w, biasIh: new Float32Array(12) }, x, h, h, y, h, h, null), 'invalid_argument', /both be arrays or both null/);
+    throwsCode(() => k.recurrentForward({ desc, w: { ...w, weightHh: new Float32Array(35) }, x, h0: h, c0: h, y, hT: h, cT: h, workspace: null }), 'shape_mismatch', /w.weightHh has 35/);
+    throwsCode(() => k.recurrentForward({ desc, w: { ...w, biasIh: new Float32Array(12) }, x, h0: h, c0: h, y, hT: h, cT: h, workspace: null }), 'invalid_argument', /both be arrays or both null/);
     const ws = new Float32Array(k.recurrentWorkspaceSize(desc));
     const g = { weightIh: new Float32Array(24), weightHh: new Float32Array(30), biasIh: null, biasHh: null };
-    throwsCode(() => k.recurrentBackward(desc, w, x, h, h, y, ws, y, null, null, null, null, null, g), 'shape_mismatch', /grads.weightHh has 30/);
+    throwsCode(() => k.recurrentBackward({ desc, w, x, h0: h, c0: h, y, workspace: ws, dy: y, dhT: null, dcT: null, dx: null, dh0: null, dc0: null, grads: g }), 'shape_mismatch', /grads.weightHh has 30/);
   });
 
   test('optimizers reject a missing momentum buffer and a step count below 1', () => {

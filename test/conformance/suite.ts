@@ -571,7 +571,7 @@ function backendLoss(k: Kernels, p: RecProblem): number {
   const hT = new Float64Array(B * H);
   const cT = p.mode === 'lstm' ? new Float64Array(B * H) : null;
   const w: RecurrentWeights = { weightIh: p.w.wIh, weightHh: p.w.wHh, biasIh: p.w.bIh, biasHh: p.w.bHh };
-  k.recurrentForward(desc, w, p.x, p.h0, p.c0, y, hT, cT, null);
+  k.recurrentForward({ desc, w, x: p.x, h0: p.h0, c0: p.c0, y, hT, cT, workspace: null });
   return lossOf(p, y, hT, cT);
 }
 
@@ -604,7 +604,7 @@ function runBackward(k: Kernels, ctx: Ctx, p: RecProblem, wantInputGrads: boolea
   const hT = ctx.nans(B * H);
   const cT = mode === 'lstm' ? ctx.nans(B * H) : null;
   const workspace = ctx.nans(k.recurrentWorkspaceSize(desc));
-  k.recurrentForward(desc, w, x, h0, c0, y, hT, cT, workspace);
+  k.recurrentForward({ desc, w, x, h0, c0, y, hT, cT, workspace });
 
   const GH = gatesOf(mode) * H;
   const initial = new Map<string, Float64Array>([
@@ -624,22 +624,7 @@ function runBackward(k: Kernels, ctx: Ctx, p: RecProblem, wantInputGrads: boolea
   const dx = wantInputGrads ? ctx.nans(T * B * I) : null;
   const dh0 = wantInputGrads ? ctx.nans(B * H) : null;
   const dc0 = wantInputGrads && mode === 'lstm' ? ctx.nans(B * H) : null;
-  k.recurrentBackward(
-    desc,
-    w,
-    x,
-    h0,
-    c0,
-    y,
-    workspace,
-    ctx.from(p.Ry),
-    p.Rh && ctx.from(p.Rh),
-    p.Rc && ctx.from(p.Rc),
-    dx,
-    dh0,
-    dc0,
-    grads,
-  );
+  k.recurrentBackward({ desc, w, x, h0, c0, y, workspace, dy: ctx.from(p.Ry), dhT: p.Rh && ctx.from(p.Rh), dcT: p.Rc && ctx.from(p.Rc), dx, dh0, dc0, grads });
   const out = new Map<string, ArrayLike<number>>([
     ['weightIh', grads.weightIh],
     ['weightHh', grads.weightHh],
@@ -713,7 +698,7 @@ function recurrentTests(def: Def, k: Kernels, ctx: Ctx): void {
           const hT = ctx.nans(B * H);
           const cT = mode === 'lstm' ? ctx.nans(B * H) : null;
           const workspace = withWorkspace ? ctx.nans(k.recurrentWorkspaceSize(desc)) : null;
-          k.recurrentForward(desc, w, ctx.from(p.x), ctx.from(p.h0), p.c0 && ctx.from(p.c0), y, hT, cT, workspace);
+          k.recurrentForward({ desc, w, x: ctx.from(p.x), h0: ctx.from(p.h0), c0: p.c0 && ctx.from(p.c0), y, hT, cT, workspace });
           const what = `${mode} ${tag({ ...c, workspace: withWorkspace })}`;
           ctx.close(y, want.y, `${what} y`);
           ctx.close(hT, want.hT, `${what} hT`);

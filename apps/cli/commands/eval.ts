@@ -1,6 +1,6 @@
 /** `rnnlm eval`: cross-entropy, perplexity, bits per token and accuracy of a checkpoint on a text file. */
 import { Command } from 'commander';
-import { encodeSplit, evaluate, loadLanguageModel, mixedPerplexities, ngramStreamLogProbs, readCorpusFile, rnnStreamLogProbs, useBackend } from '../../../src/node.js';
+import { PRECISIONS, type Precision, describePrecision, encodeSplit, evaluate, loadLanguageModel, mixedPerplexities, ngramStreamLogProbs, readCorpusFile, rnnStreamLogProbs, useBackend } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
 
@@ -13,9 +13,11 @@ export function evalCommand(): Command {
     .option('--bptt <n>', 'window length', int(1), 35)
     .option('--json', 'print one JSON object', false)
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
-    .action((o: { model: string; data: string; batchSize: number; bptt: number; json: boolean; backend: 'auto' | 'js' | 'native' } & NgramMixOptions) => {
+    .option('--precision <p>', "matrix products: fp32 | bf16 (default: the model's own, from its config.json)", oneOf(PRECISIONS))
+    .action((o: { model: string; data: string; batchSize: number; bptt: number; json: boolean; backend: 'auto' | 'js' | 'native'; precision?: Precision } & NgramMixOptions) => {
       useBackend(o.backend);
-      const { model, tokenizer } = loadLanguageModel(o.model);
+      const { model, tokenizer } = loadLanguageModel(o.model, o.precision ? { precision: o.precision } : {});
+      if (!o.json) console.log(`precision   ${describePrecision(model.config.precision)}`);
       const ids = encodeSplit(tokenizer, readCorpusFile(o.data), o.data);
       const mixed = resolveNgramMix(model, tokenizer, o, { batchSize: o.batchSize, bptt: o.bptt });
       if (mixed) {

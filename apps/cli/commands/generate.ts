@@ -1,6 +1,6 @@
 /** `rnnlm generate`: stream a continuation of a prompt from a checkpoint. */
 import { Command } from 'commander';
-import { beamSearch, generateTokens, loadLanguageModel, useBackend } from '../../../src/node.js';
+import { PRECISIONS, type Precision, beamSearch, generateTokens, loadLanguageModel, useBackend } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
 
 interface GenerateCliOptions {
@@ -15,6 +15,7 @@ interface GenerateCliOptions {
   beam?: number;
   lengthPenalty: number;
   backend: 'auto' | 'js' | 'native';
+  precision?: Precision;
 }
 
 export function generateCommand(): Command {
@@ -31,9 +32,10 @@ export function generateCommand(): Command {
     .option('--beam <n>', 'beam search with n hypotheses (deterministic; sampling options are ignored)', int(1))
     .option('--length-penalty <a>', 'beam search: GNMT length penalty exponent α, score = logp / ((5+len)/6)^α', num(0), 0)
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--precision <p>', "matrix products: fp32 | bf16 (default: the model's own, from its config.json)", oneOf(PRECISIONS))
     .action((o: GenerateCliOptions) => {
       useBackend(o.backend);
-      const { model, tokenizer } = loadLanguageModel(o.model);
+      const { model, tokenizer } = loadLanguageModel(o.model, o.precision ? { precision: o.precision } : {});
       const sep = tokenizer.kind === 'word' ? ' ' : '';
       // A BPE prompt's last word is closed by the tokenizer, so the continuation starts a new word.
       process.stdout.write(o.prompt + (o.prompt && tokenizer.kind === 'bpe' ? ' ' : ''));

@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OPTIMIZER_NAMES, RECURRENT_MODES, RnnlmError, describeBackend, readTextFile, recoverCheckpointDir, useBackend } from '../../../src/node.js';
+import { OPTIMIZER_NAMES, PRECISIONS, RECURRENT_MODES, RnnlmError, describeBackend, describePrecision, readTextFile, recoverCheckpointDir, useBackend } from '../../../src/node.js';
 import {
   ATTENTION_KINDS,
   BLEU_TOKENIZERS,
@@ -104,6 +104,7 @@ const TRANSLATE_TRAIN_FLAGS: FlagTable<Spec> = [
   flag('--attention <kind>', ATTENTION_KINDS.join(' | '), at('model', 'attention'), oneOf(ATTENTION_KINDS)),
   flag('--bidirectional', 'bidirectional encoder', at('model', 'bidirectional')),
   flag('--dropout <p>', 'dropout', at('model', 'dropout'), num(0, 0.99)),
+  flag('--precision <p>', 'matrix products: fp32 | bf16 (mixed precision: bf16 operands, fp32 sums and weights)', at('model', 'precision'), oneOf(PRECISIONS)),
   flag(
     '--init-range <r>',
     'initialise every parameter U(±r) (0 = PyTorch layer defaults)',
@@ -224,6 +225,7 @@ export async function runTranslateTrain(
       `vocabulary ${src.vocabSize} source (${src.kind}) / ${tgt.vocabSize} target (${tgt.kind})`,
   );
   const model = new Seq2Seq({ ...m, srcVocabSize: src.vocabSize, tgtVocabSize: tgt.vocabSize });
+  log(`precision: ${describePrecision(model.config.precision)}`);
   log(
     `model: ${m.numLayers}×${m.hiddenSize} ${m.bidirectional ? 'bidirectional ' : ''}${m.cell} encoder, ${m.attention} attention, embedding ${m.embedSize}, ` +
       `${model.numParameters().toLocaleString('en-US')} parameters`,

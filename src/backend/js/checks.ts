@@ -4,7 +4,7 @@
  * silent read past the end of an array (which in JS would yield undefined → NaN garbage).
  */
 import { RnnlmError } from '../../errors.js';
-import type { F } from '../kernels.js';
+import { type F, PRECISIONS, type Precision } from '../kernels.js';
 
 /** Throws shape_mismatch unless `a` holds at least `n` elements. */
 export function needLength(kernel: string, what: string, a: ArrayLike<number>, n: number): void {
@@ -56,4 +56,11 @@ export function sameDtype(kernel: string, ...arrays: (F | null)[]): void {
 /** A new zeroed array of the same kind as `like`. */
 export function allocLike(like: F, n: number): F {
   return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
+}
+
+/** Throws invalid_argument unless `p` is one of PRECISIONS (undefined means 'fp32'). */
+export function checkPrecision(kernel: string, p: Precision | undefined): void {
+  if (p !== undefined && !PRECISIONS.includes(p)) {
+    throw new RnnlmError('invalid_argument', `${kernel}: unknown precision "${String(p)}"; use one of ${PRECISIONS.join(', ')}`);
+  }
 }

@@ -41,4 +41,5 @@ export const jsBackend: Backend = {
   description: 'pure TypeScript reference',
   float64: true,
   kernels: jsKernels,
+  bf16: 'emulated',
 };

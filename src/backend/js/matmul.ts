@@ -15,9 +15,14 @@
  *
  * Arithmetic is in JS numbers (float64). For Float32Array C the row-update form rounds C to float32
  * after every 4 k's (like a float32 BLAS accumulating in registers); the dot form rounds once.
+ *
+ * Precision 'bf16' emulates the native mixed-precision kernels: A and B are first copied with each
+ * element rounded to bfloat16 (bf16.ts), then multiplied as above (the products are exact, the sums
+ * are in float64 here and float32 there).
  */
-import type { F } from '../kernels.js';
-import { allocLike, checkSizes, needLength, sameDtype } from './checks.js';
+import { roundArrayBf16 } from '../bf16.js';
+import type { F, Precision } from '../kernels.js';
+import { allocLike, checkPrecision, checkSizes, needLength, sameDtype } from './checks.js';
 
 /** k-block × j-block of B kept hot while all rows i pass over it (256·1024 floats ≈ 1–2 MiB). */
 const KC = 256;
@@ -34,8 +39,10 @@ export function gemm(
   B: F,
   beta: number,
   C: F,
+  precision: Precision = 'fp32',
 ): void {
   checkSizes('gemm', { M, N, K });
+  checkPrecision('gemm', precision);
   sameDtype('gemm', A, B, C);
   needLength('gemm', 'A', A, M * K);
   needLength('gemm', 'B', B, K * N);
@@ -45,6 +52,10 @@ export function gemm(
   if (beta === 0) C.fill(0, 0, M * N);
   else if (beta !== 1) for (let p = 0; p < M * N; p++) C[p] = beta * C[p]!;
   if (alpha === 0 || M === 0 || N === 0 || K === 0) return;
+  if (precision === 'bf16') {
+    A = bf16Copy(A, M * K);
+    B = bf16Copy(B, K * N);
+  }
 
   if (!transB) {
     // op(A)[i, k] = A[i·sAi + k·sAk]
@@ -134,5 +145,12 @@ function transposed(X: F, R: number, C: number): F {
   for (let r = 0; r < R; r++) {
     for (let c = 0; c < C; c++) out[c * R + r] = X[r * C + c]!;
   }
+  return out;
+}
+
+/** The first n elements of X rounded to bfloat16, in a new array of X's kind. */
+function bf16Copy(X: F, n: number): F {
+  const out = allocLike(X, n);
+  roundArrayBf16(X, out, n);
   return out;
 }

@@ -19,8 +19,16 @@
  *   RNN:  empty (the activation's derivative is computed from y).
  */
 import { RnnlmError } from '../../errors.js';
-import { type F, type RecurrentDesc, type RecurrentMode, type RecurrentWeights, gatesOf } from '../kernels.js';
-import { allocLike, checkSizes, needLength, sameDtype } from './checks.js';
+import {
+  type F,
+  type RecurrentBackwardArgs,
+  type RecurrentDesc,
+  type RecurrentForwardArgs,
+  type RecurrentMode,
+  type RecurrentWeights,
+  gatesOf,
+} from '../kernels.js';
+import { allocLike, checkPrecision, checkSizes, needLength, sameDtype } from './checks.js';
 import { addRowVector, sumRows } from './elementwise.js';
 import { gruStepBackward, gruStepForward } from './gru.js';
 import { lstmStepBackward, lstmStepForward } from './lstm.js';
@@ -76,19 +84,11 @@ class StepStore {
   }
 }
 
-export function recurrentForward(
-  desc: RecurrentDesc,
-  w: RecurrentWeights,
-  x: F,
-  h0: F,
-  c0: F | null,
-  y: F,
-  hT: F,
-  cT: F | null,
-  workspace: F | null,
-): void {
+export function recurrentForward(a: RecurrentForwardArgs): void {
   const k = 'recurrentForward';
+  const { desc, w, x, h0, c0, y, hT, cT, workspace } = a;
   const { mode, T, B, inputSize: I, hiddenSize: H } = desc;
+  const precision = desc.precision ?? 'fp32';
   checkDesc(k, desc);
   checkWeights(k, desc, w, 'w');
   sameDtype(k, x, w.weightIh, h0, c0, y, hT, cT, workspace);
@@ -122,7 +122,7 @@ export function recurrentForward(
     const hPrev = t === 0 ? h0 : y.subarray((t - 1) * BH, t * BH); // [B,H]
     const h = y.subarray(t * BH, (t + 1) * BH); // [B,H]
     const gxT = gx.subarray(t * B * GH, (t + 1) * B * GH); // [B, G·H]
-    gemm(false, true, B, GH, H, 1, hPrev, w.weightHh, 0, gh);
+    gemm(false, true, B, GH, H, 1, hPrev, w.weightHh, 0, gh, precision);
     if (w.biasHh) addRowVector(gh, w.biasHh, B, GH);
 
     if (mode === 'lstm') {
@@ -140,24 +140,11 @@ export function recurrentForward(
   if (mode === 'lstm') cT!.set(store.extra(T - 1));
 }
 
-export function recurrentBackward(
-  desc: RecurrentDesc,
-  w: RecurrentWeights,
-  x: F,
-  h0: F,
-  c0: F | null,
-  y: F,
-  workspace: F,
-  dy: F,
-  dhT: F | null,
-  dcT: F | null,
-  dx: F | null,
-  dh0: F | null,
-  dc0: F | null,
-  grads: RecurrentWeights,
-): void {
+export function recurrentBackward(a: RecurrentBackwardArgs): void {
   const k = 'recurrentBackward';
+  const { desc, w, x, h0, c0, y, workspace, dy, dhT, dcT, dx, dh0, dc0, grads } = a;
   const { mode, T, B, inputSize: I, hiddenSize: H } = desc;
+  const precision = desc.precision ?? 'fp32';
   checkDesc(k, desc);
   checkWeights(k, desc, w, 'w');
   checkWeights(k, desc, grads, 'grads');
@@ -206,7 +193,7 @@ export function recurrentBackward(
       rnnStepBackward(rnnActivation(mode), BH, y.subarray(t * BH, (t + 1) * BH), dh, dGxT);
     }
     // dh_{t-1} = dGh_t · W_hh; GRU adds to its direct z ⊙ dh term, the others overwrite.
-    gemm(false, false, B, H, GH, 1, dGhT, w.weightHh, mode === 'gru' ? 1 : 0, dh);
+    gemm(false, false, B, H, GH, 1, dGhT, w.weightHh, mode === 'gru' ? 1 : 0, dh, precision);
   }
 
   if (dh0) dh0.set(dh);
@@ -214,15 +201,15 @@ export function recurrentBackward(
   if (T === 0) return;
 
   // Parameter gradients over all T·B rows at once (accumulated).
-  gemm(true, false, GH, I, T * B, 1, dGx, x, 1, grads.weightIh);
-  gemm(true, false, GH, H, B, 1, dGh, h0, 1, grads.weightHh); // step 0 saw h0
+  gemm(true, false, GH, I, T * B, 1, dGx, x, 1, grads.weightIh, precision);
+  gemm(true, false, GH, H, B, 1, dGh, h0, 1, grads.weightHh, precision); // step 0 saw h0
   if (T > 1) {
     // steps 1..T-1 saw y_0..y_{T-2}: rows B.. of dGh against rows 0.. of y
-    gemm(true, false, GH, H, (T - 1) * B, 1, dGh.subarray(B * GH), y, 1, grads.weightHh);
+    gemm(true, false, GH, H, (T - 1) * B, 1, dGh.subarray(B * GH), y, 1, grads.weightHh, precision);
   }
   if (grads.biasIh) sumRows(dGx, T * B, GH, 1, grads.biasIh);
   if (grads.biasHh) sumRows(dGh, T * B, GH, 1, grads.biasHh);
-  if (dx) gemm(false, false, T * B, I, GH, 1, dGx, w.weightIh, 0, dx);
+  if (dx) gemm(false, false, T * B, I, GH, 1, dGx, w.weightIh, 0, dx, precision);
 }
 
 /** Gx = x · W_ihᵀ + b_ih for all T·B rows at once → new [T·B, G·H]. */
@@ -230,7 +217,7 @@ function inputProjection(desc: RecurrentDesc, w: RecurrentWeights, x: F): F {
   const { T, B, inputSize: I, hiddenSize: H } = desc;
   const GH = gatesOf(desc.mode) * H;
   const gx = allocLike(x, T * B * GH); // [T·B, G·H]
-  gemm(false, true, T * B, GH, I, 1, x, w.weightIh, 0, gx);
+  gemm(false, true, T * B, GH, I, 1, x, w.weightIh, 0, gx, desc.precision);
   if (w.biasIh) addRowVector(gx, w.biasIh, T * B, GH);
   return gx;
 }
@@ -244,6 +231,7 @@ function checkDesc(kernel: string, desc: RecurrentDesc): void {
     throw new RnnlmError('invalid_argument', `${kernel}: unknown mode "${desc.mode}"; use one of ${MODES.join(', ')}`);
   }
   checkSizes(kernel, { T: desc.T, B: desc.B, inputSize: desc.inputSize, hiddenSize: desc.hiddenSize });
+  checkPrecision(kernel, desc.precision);
 }
 
 /** Weight (or gradient) arrays hold [G·H, I], [G·H, H] and [G·H]; both biases present or both null. */

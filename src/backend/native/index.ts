@@ -8,14 +8,15 @@
  *
  * Environment: RNNLM_THREADS (kernel threads, default: the CPUs this process may use),
  * RNNLM_NATIVE_ISA (avx512 | avx2 | generic: force a lower instruction-set build),
- * RNNLM_NATIVE_ADDON (path of the .node file, instead of native/build/Release/rnnlm_native.node).
+ * RNNLM_NATIVE_ADDON (path of the .node file, instead of native/build/Release/rnnlm_native.node),
+ * RNNLM_NATIVE_BF16=emulated (bf16 gemms on the float32 path even where the CPU has vdpbf16ps).
  *
  * Dimension legend: as in kernels.ts (M/N/K gemm, T time, B batch, I input, H hidden, V vocab).
  */
 import { createRequire } from 'node:module';
 import { RnnlmError } from '../../errors.js';
 import type { Backend } from '../backend.js';
-import type { AdamOptions, F, Kernels, RecurrentDesc, RecurrentWeights, SgdOptions, UnaryOp } from '../kernels.js';
+import type { AdamOptions, F, Kernels, Precision, RecurrentDesc, SgdOptions, UnaryOp } from '../kernels.js';
 
 /** What the addon exports (native/napi/binding.cc). Arrays must be Float32Array (Int32Array for ids). */
 interface NativeAddon {
@@ -27,7 +28,8 @@ interface NativeAddon {
   cpuGhz(ms: number): number;
   poolAccounting(on: boolean): void;
   takePoolBusy(): number[];
-  gemm(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: F, B: F, beta: number, C: F): void;
+  setBf16Dot(on: boolean): boolean;
+  gemm(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: F, B: F, beta: number, C: F, precision?: Precision): void;
   add(a: F, b: F, out: F): void;
   mul(a: F, b: F, out: F): void;
   axpy(alpha: number, x: F, y: F): void;
@@ -44,6 +46,7 @@ interface NativeAddon {
   softmaxXentBackward(logits: F, lse: F, targets: Int32Array, N: number, V: number, ignore: number, scale: number | F, d: F): void;
   logSoftmax(logits: F, N: number, V: number, out: F): void;
   recurrentWorkspaceSize(mode: string, T: number, B: number, I: number, H: number): number;
+  // The args objects of kernels.ts, flattened: (mode, T, B, I, H, 4 weights, arrays…, precision).
   recurrentForward(...args: unknown[]): void;
   recurrentBackward(...args: unknown[]): void;
   sgdStep(p: F, g: F, buf: F | null, lr: number, mu: number, damp: number, wd: number, nesterov: boolean, first: boolean): void;
@@ -58,6 +61,8 @@ export interface NativeInfo {
   threads: number;
   gemmMr: number;
   gemmNr: number;
+  /** How bf16-precision gemms run: 'vdpbf16ps' (AVX-512 BF16 dot products) or 'emulated' (float32 FMA on rounded operands, no faster). */
+  bf16: 'vdpbf16ps' | 'emulated';
 }
 
 /** Knobs for benchmarks and tests (process-wide: they affect every user of the addon). */
@@ -65,6 +70,8 @@ export interface NativeControls {
   info(): NativeInfo;
   /** Switches to another instruction-set build; false if this CPU cannot run it. */
   setIsa(isa: string): boolean;
+  /** bf16 gemms on vdpbf16ps (true, where the CPU has it) or on the emulated path (false); returns whether vdpbf16ps is used. */
+  setBf16Dot(on: boolean): boolean;
   /** Sets the kernel thread count; returns the count in effect. */
   setThreads(n: number): number;
   /** Measured single-thread FMA throughput of the current build, GFLOP/s (runs ~ms milliseconds). */
@@ -120,6 +127,7 @@ export function nativeControls(): NativeControls | null {
     info: () => addon.info(),
     setIsa: (isa) => addon.setIsa(isa),
     setThreads: (n) => addon.setThreads(n),
+    setBf16Dot: (on) => addon.setBf16Dot(on),
     fmaPeakGflops: (ms) => addon.fmaPeak(ms),
     cpuGhz: (ms) => addon.cpuGhz(ms),
     setAccounting: (on) => addon.poolAccounting(on),
@@ -134,7 +142,7 @@ export function loadNativeBackend(): Backend | null {
   const { addon: a } = loadAddon();
   if (!a) return null;
   const kernels: Kernels = {
-    gemm: (ta, tb, M, N, K, alpha, A, B, beta, C) => a.gemm(ta, tb, M, N, K, alpha, A, B, beta, C),
+    gemm: (ta, tb, M, N, K, alpha, A, B, beta, C, precision) => a.gemm(ta, tb, M, N, K, alpha, A, B, beta, C, precision),
     add: (x, y, out) => a.add(x, y, out),
     mul: (x, y, out) => a.mul(x, y, out),
     axpy: (alpha, x, y) => a.axpy(alpha, x, y),
@@ -153,12 +161,12 @@ export function loadNativeBackend(): Backend | null {
       a.softmaxXentBackward(logits, lse, targets, N, V, ignore, scale, d),
     logSoftmax: (logits, N, V, out) => a.logSoftmax(logits, N, V, out),
     recurrentWorkspaceSize: (d: RecurrentDesc) => a.recurrentWorkspaceSize(d.mode, d.T, d.B, d.inputSize, d.hiddenSize),
-    recurrentForward: (d: RecurrentDesc, w: RecurrentWeights, x, h0, c0, y, hT, cT, workspace) =>
+    recurrentForward: ({ desc: d, w, x, h0, c0, y, hT, cT, workspace }) =>
       a.recurrentForward(d.mode, d.T, d.B, d.inputSize, d.hiddenSize, w.weightIh, w.weightHh, w.biasIh, w.biasHh,
-        x, h0, c0, y, hT, cT, workspace),
-    recurrentBackward: (d: RecurrentDesc, w: RecurrentWeights, x, h0, c0, y, workspace, dy, dhT, dcT, dx, dh0, dc0, g) =>
+        x, h0, c0, y, hT, cT, workspace, d.precision),
+    recurrentBackward: ({ desc: d, w, x, h0, c0, y, workspace, dy, dhT, dcT, dx, dh0, dc0, grads: g }) =>
       a.recurrentBackward(d.mode, d.T, d.B, d.inputSize, d.hiddenSize, w.weightIh, w.weightHh, w.biasIh, w.biasHh,
-        x, h0, c0, y, workspace, dy, dhT, dcT, dx, dh0, dc0, g.weightIh, g.weightHh, g.biasIh, g.biasHh),
+        x, h0, c0, y, workspace, dy, dhT, dcT, dx, dh0, dc0, g.weightIh, g.weightHh, g.biasIh, g.biasHh, d.precision),
     sgdStep: (p, g, buf, o: SgdOptions) =>
       a.sgdStep(p, g, buf, o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, o.firstStep),
     adamStep: (p, g, m, v, o: AdamOptions) =>
@@ -169,10 +177,13 @@ export function loadNativeBackend(): Backend | null {
     get description(): string {
       const i = a.info(); // read on demand: the controls may switch the ISA or thread count
       const threads = `${i.threads} thread${i.threads === 1 ? '' : 's'}`;
-      return `C++ N-API addon, ${ISA_NAMES[i.isa] ?? i.isa}, ${threads}, own kernels (no BLAS; sgemm tile ${i.gemmMr}×${i.gemmNr})`;
+      return `C++ N-API addon, ${ISA_NAMES[i.isa] ?? i.isa}, ${threads}, own kernels (no BLAS; sgemm tile ${i.gemmMr}×${i.gemmNr}; bf16 ${i.bf16})`;
     },
     float64: false,
     kernels,
+    get bf16() {
+      return a.info().bf16;
+    },
   };
   return backend;
 }
