@@ -16,7 +16,7 @@ export function evalCommand(): Command {
       useBackend(o.backend);
       const { model, tokenizer } = loadLanguageModel(o.model);
       const ids = encodeSplit(tokenizer, readCorpusFile(o.data), o.data);
-      const r = evaluate(model, ids, { batchSize: o.batchSize, bptt: o.bptt });
+      const r = evaluate(model, ids, { batchSize: o.batchSize, bptt: o.bptt, batchSizeName: '--batch-size' });
       if (o.json) console.log(JSON.stringify(r));
       else {
         console.log(`tokens      ${r.tokens}`);
