@@ -89,7 +89,7 @@ async function run(s: Server, streams: number, seedBase: number): Promise<Row> {
     duration: SECONDS,
     timeout: 120,
     headers: { 'content-type': 'application/json' },
-    requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify({ prompt: 'ROMEO:', max_tokens: TOKENS, seed: seed++ }) }) }],
+    requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ prompt: 'ROMEO:', max_tokens: TOKENS, seed: seed++ }) }) }],
   });
   const secs = (performance.now() - started) / 1000;
   const tokens = (await tokensSoFar(s.url)) - t0;
