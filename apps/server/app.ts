@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type RNNLM, type Tokenizer, getBackend } from '../../src/node.js';
 import { type AccessOptions, installAccess } from './access.js';
 import { completionHandler } from './completion.js';
-import { type ServerContext, createContext } from './context.js';
+import { type ServerContext, createContext, shuttingDown } from './context.js';
 import { ApiError, toApiError } from './errors.js';
 import { type ServerLimits, resolveLimits } from './limits.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
@@ -62,12 +62,19 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
     logger: opts.logger ?? false,
     bodyLimit: limits.bodyLimit,
     requestTimeout: limits.timeoutMs,
-    return503OnClosing: true,
+    return503OnClosing: false, // our own 503 below, in the OpenAI error shape
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is a 415
 
   instrument(app, ctx);
+  // While shutting down every request (health checks too, so balancers stop sending) gets a 503.
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!ctx.draining) return;
+    ctx.metrics.refused.inc({ reason: 'shutdown' });
+    reply.header('connection', 'close');
+    throw shuttingDown();
+  });
 
   app.setErrorHandler((err, req, reply) => {
     const api = toApiError(err);

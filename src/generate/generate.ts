@@ -11,17 +11,8 @@ import { BatchGenerator, type SequenceOptions } from './batch.js';
 
 export { startId } from './batch.js';
 
-export interface GenerateOptions {
-  prompt?: string;
-  maxTokens?: number;
-  /** 0 = greedy. */
-  temperature?: number;
-  topK?: number;
-  topP?: number;
-  seed?: number;
-  /** Stop when the model emits <eos> (word models). Default true. */
-  stopAtEos?: boolean;
-}
+/** What to generate and how to sample it (the engine's options for one sequence). */
+export type GenerateOptions = Pick<SequenceOptions, 'prompt' | 'maxTokens' | 'temperature' | 'topK' | 'topP' | 'seed' | 'stopAtEos'>;
 
 export interface GeneratedToken {
   id: number;

@@ -617,29 +617,40 @@ describe('rnnlm serve (CLI)', () => {
     return { out: () => stdout, err: () => stderr, exited };
   }
 
+  /** The URL the server prints once it listens. */
+  async function printedUrl(child: ChildProcess, w: ReturnType<typeof watch>): Promise<string> {
+    const until = Date.now() + 20_000;
+    let url: string | undefined;
+    while (!(url = /at (http:\/\/127\.0\.0\.1:\d+)\n/.exec(w.out())?.[1])) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`no URL printed\n${w.out()}\n${w.err()}`);
+      await sleep(50);
+    }
+    return url;
+  }
+
+  /** The rest of a response body as text. */
+  async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
+    let rest = '';
+    const dec = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return rest;
+      rest += dec.decode(value, { stream: true });
+    }
+  }
+
   test('prints its URL, serves, and on SIGTERM with --shutdown-grace 0 ends running streams and exits 0', async () => {
     const child = cli(['--model', charDir, '--host', HOST, '--port', '0', '--backend', 'js', '--log-level', 'silent', '--shutdown-grace', '0']);
     const w = watch(child);
     try {
-      const until = Date.now() + 20_000;
-      let url: string | undefined;
-      while (!(url = /at (http:\/\/127\.0\.0\.1:\d+)\n/.exec(w.out())?.[1])) {
-        if (Date.now() > until || child.exitCode !== null) throw new Error(`no URL printed\n${w.out()}\n${w.err()}`);
-        await sleep(50);
-      }
+      const url = await printedUrl(child, w);
       assert.match(w.out(), /rnnlm: serving .*char.* \(lstm, 1×32, char vocabulary \d+\) on backend js/);
       assert.equal((await json<{ status: string }>(await fetch(`${url}/healthz`))).status, 'ok');
       const res = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 1024, stream: true, seed: 1 });
       const { reader } = await firstEvent(res);
       child.kill('SIGTERM');
       // The stream ends with an error event saying why, then [DONE].
-      let rest = '';
-      const dec = new TextDecoder();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        rest += dec.decode(value, { stream: true });
-      }
+      const rest = await readAll(reader);
       const events = sseEvents(rest.slice(rest.indexOf('data: ')));
       assert.equal(events.at(-1), '[DONE]');
       assertError(JSON.parse(events.at(-2)!) as ErrorBody, { type: 'server_error', code: 'server_shutting_down' });
@@ -656,22 +667,14 @@ describe('rnnlm serve (CLI)', () => {
     const child = cli(['--model', charDir, '--host', HOST, '--port', '0', '--backend', 'js', '--log-level', 'silent', '--shutdown-grace', '60']);
     const w = watch(child);
     try {
-      const until = Date.now() + 20_000;
-      let url: string | undefined;
-      while (!(url = /at (http:\/\/127\.0\.0\.1:\d+)\n/.exec(w.out())?.[1])) {
-        if (Date.now() > until || child.exitCode !== null) throw new Error(`no URL printed\n${w.out()}\n${w.err()}`);
-        await sleep(50);
-      }
+      const url = await printedUrl(child, w);
       const res = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 1000, stream: true, seed: 1 });
       const { event, reader } = await firstEvent(res);
       child.kill('SIGTERM');
-      let rest = '';
-      const dec = new TextDecoder();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        rest += dec.decode(value, { stream: true });
-      }
+      for (const until = Date.now() + 10_000; !/shutting down/.test(w.err()) && Date.now() < until; ) await sleep(20);
+      const late = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 2 });
+      assertError(await json<ErrorBody>(late, 503), { type: 'server_error' });
+      const rest = await readAll(reader);
       const events = sseEvents(`${event}\n\n${rest}`);
       assert.equal(events.at(-1), '[DONE]');
       const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as Completion);
