@@ -51,6 +51,8 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
 /** How long close() waits for stopped generations to send their last event. */
 const DRAIN_MS = 5000;
+/** Then how long it lets written events flush before closing every connection. */
+const FLUSH_MS = 100;
 
 export function buildServer(opts: BuildServerOptions): FastifyInstance {
   const limits = resolveLimits(opts.limits);
@@ -63,6 +65,9 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
     bodyLimit: limits.bodyLimit,
     requestTimeout: limits.timeoutMs,
     return503OnClosing: false, // our own 503 below, in the OpenAI error shape
+    // After the grace period (preClose below) no connection may hold the shutdown open: a client
+    // that stopped reading without closing its socket kept the old server from exiting at all.
+    forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is a 415
@@ -106,6 +111,7 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
     for (const ac of ctx.active) ac.abort('shutdown');
     const until = Date.now() + DRAIN_MS;
     while (ctx.active.size > 0 && Date.now() < until) await sleep(10);
+    await sleep(FLUSH_MS); // the last events reach the sockets before they are closed
     opts.onShutdown?.({ phase: 'end', finished: running - stopped, stopped });
   });
   return app;

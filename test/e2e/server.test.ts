@@ -749,6 +749,23 @@ describe('continuous batching and the queue', () => {
   });
 });
 
+describe('shutdown', () => {
+  test('close() ends within the grace period even when a client left a stream without closing its socket', async () => {
+    const app = buildServer({ model: char.model, tokenizer: char.tokenizer, limits: { maxTokens: 5000 }, shutdownGraceMs: 300 });
+    await app.listen({ host: HOST, port: 0 });
+    const url = `http://${HOST}:${(app.server.address() as { port: number }).port}`;
+    const ac = new AbortController();
+    const res = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 5000, stream: true, seed: 1 }, { signal: ac.signal });
+    await firstEvent(res);
+    ac.abort(); // fetch stops reading; its socket stays open (the old server then never finished closing)
+    const idle = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 2 }); // a keep-alive connection
+    await idle.text();
+    const t0 = Date.now();
+    await app.close();
+    assert.ok(Date.now() - t0 < 5000, `close took ${Date.now() - t0} ms`);
+  });
+});
+
 describe('logprobs and echo', () => {
   let s: Served;
   before(async () => {
