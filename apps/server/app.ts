@@ -82,6 +82,15 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, reply) => {
+    if (reply.raw.headersSent) {
+      // A stream already under way: nothing more can be sent. A client that went away
+      // (premature close) is ordinary, not a server error; the stream's own error events
+      // cover failures of the generation itself (completion.ts).
+      if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') req.log.debug({ err }, 'client closed the stream');
+      else req.log.error({ err }, 'stream failed after its headers were sent');
+      reply.raw.destroy();
+      return;
+    }
     const api = toApiError(err);
     if (api.statusCode >= 500) req.log.error({ err }, 'request failed');
     return reply.code(api.statusCode).headers(api.headers).send(api.body());

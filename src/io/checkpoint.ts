@@ -16,7 +16,6 @@
 import { RnnlmError, isRnnlmError } from '../errors.js';
 import { decodeUtf8, platform } from '../platform/platform.js';
 import { type DType, Tensor } from '../tensor/tensor.js';
-import { checkFiniteTensors } from './finite.js';
 import { crc32Hex } from './crc32.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
@@ -179,7 +178,6 @@ export function loadCheckpoint(dir: string, opts: { dtype?: DType } = {}): Loade
   const modelBytes = read(CHECKPOINT_FILES.model);
   const weights = withPath(modelPath, () => decodeSafetensors(modelBytes, opts));
   checkWeightsMetadata(weights.metadata, modelPath);
-  checkFiniteTensors(weights.tensors, modelPath);
   const tokenizerPath = p.joinPath(dir, CHECKPOINT_FILES.tokenizer);
   const tokenizer = readJson(tokenizerPath, read(CHECKPOINT_FILES.tokenizer));
 

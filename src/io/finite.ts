@@ -1,8 +1,9 @@
 /**
  * Weights must be finite: a model whose training diverged can be saved with NaN or Inf in its
  * tensors, and nothing downstream can use it (every evaluation and sample turns into NaN). The
- * checkpoint loader refuses such a file at once, naming the tensor, instead of letting a full
- * evaluation pass or a server run discover it.
+ * language-model and translation loaders refuse such a file at once, naming the tensor, instead
+ * of letting a full evaluation pass or a server run discover it. (loadCheckpoint itself keeps
+ * every bit, NaN included: it is also a plain tensor store.)
  */
 import { RnnlmError } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
