@@ -688,6 +688,23 @@ describe('rnnlm serve (CLI)', () => {
     }
   });
 
+  test('$RNNLM_API_KEY sets the key without putting it on the command line (or in --help)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'serve', '--model', charDir, '--host', HOST, '--port', '0', '--backend', 'js', '--log-level', 'silent'], {
+      cwd: repoRoot,
+      env: { ...process.env, RNNLM_BACKEND: 'js', RNNLM_API_KEY: 'env-key-123456' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const w = watch(child);
+    try {
+      const url = await printedUrl(child, w);
+      assert.equal((await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 1 })).status, 401);
+      const ok = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer env-key-123456' }, body: '{"prompt":"a","max_tokens":1}' });
+      assert.equal(ok.status, 200);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   test('a bad port or a missing checkpoint is a clear error, not a stack trace', async () => {
     const badPort = watch(cli(['--model', charDir, '--port', '70000']));
     assert.notEqual(await badPort.exited, 0);

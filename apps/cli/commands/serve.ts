@@ -58,7 +58,7 @@ export function serveCommand(): Command {
     .option('--batch-row-group <n>', 'rows per batched model step: 4 = each request exactly as alone; more = faster under load, last-bit float differences', int(1), d.batchRowGroup)
     .option('--max-logprobs <n>', 'most top alternatives per token (logprobs)', int(1), d.maxLogprobs)
     .option('--shutdown-grace <seconds>', 'on SIGTERM/SIGINT, how long running requests may finish before they are stopped', num(0, 3600), DEFAULT_SHUTDOWN_GRACE_MS / 1000)
-    .option('--api-key <key>', 'require "Authorization: Bearer <key>" on /v1/* and /metrics (default: $RNNLM_API_KEY; unset = open)', process.env.RNNLM_API_KEY)
+    .option('--api-key <key>', 'require "Authorization: Bearer <key>" on /v1/* and /metrics (default: $RNNLM_API_KEY; unset = open)')
     .option('--cors <origin>', "allow browser requests from this origin (repeatable; '*' = any); default: CORS off", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--max-tokens <n>', 'ceiling on max_tokens', int(1), d.maxTokens)
     .option('--max-prompt-chars <n>', 'longest prompt or scored text, in characters', int(1), d.maxPromptChars)
@@ -89,7 +89,7 @@ export function serveCommand(): Command {
           timeoutMs: Math.max(1, Math.round(o.timeout * 1000)),
         },
         logger: o.logLevel === 'silent' ? false : { level: o.logLevel, stream: process.stderr },
-        access: { apiKey: o.apiKey ?? null, corsOrigins: o.cors },
+        access: { apiKey: o.apiKey ?? (process.env.RNNLM_API_KEY || null), corsOrigins: o.cors }, // never a commander default: --help would print the key
         shutdownGraceMs: Math.round(o.shutdownGrace * 1000),
         onShutdown: (e: ShutdownEvent) => {
           const say = (m: string): boolean => process.stderr.write(`rnnlm: ${m}\n`);
