@@ -72,10 +72,10 @@ async function client(): Promise<void> {
   }
 }
 
-const samples: { t: number; rssMB: number }[] = [];
+const samples: { t: number; rssMB: number; heapMB: number }[] = [];
 const t0 = Date.now();
 const sampler = setInterval(() => {
-  void scrape().then((m) => samples.push({ t: (Date.now() - t0) / 1000, rssMB: metric(m, 'process_resident_memory_bytes') / 2 ** 20 }));
+  void scrape().then((m) => samples.push({ t: (Date.now() - t0) / 1000, rssMB: metric(m, 'process_resident_memory_bytes') / 2 ** 20, heapMB: metric(m, 'nodejs_heap_used_bytes') / 2 ** 20 }));
 }, 5000);
 await Promise.all(Array.from({ length: Number(o.clients) }, client));
 clearInterval(sampler);
@@ -94,6 +94,7 @@ console.log(
       clients: Number(o.clients),
       ...counts,
       generatedTokens: metric(end, 'rnnlm_generated_tokens_total'),
+      heapMB: { afterWarmup: +mean(samples.filter((s) => s.t > 10 && s.t <= 70).map((s) => s.heapMB)).toFixed(1), lastMinute: +mean(samples.filter((s) => s.t > (until - t0) / 1000 - 60).map((s) => s.heapMB)).toFixed(1) },
       rssMB: { afterWarmup: +mean(firstMin).toFixed(1), lastMinute: +mean(lastMin).toFixed(1), max: +Math.max(...samples.map((s) => s.rssMB)).toFixed(1), samples: samples.length, expected: span },
       leftRunning: { jobs: metric(end, 'rnnlm_active_jobs'), queued: metric(end, 'rnnlm_queued_jobs'), batch: metric(end, 'rnnlm_batch_sequences'), streams: metric(end, 'rnnlm_active_streams') },
       failures,
