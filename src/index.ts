@@ -22,6 +22,7 @@ export * from './tokenizers/index.js';
 export * from './data/index.js';
 export { sampleToken, greedy, topCandidates, type TokenCandidate } from './generate/sample.js';
 export { generate, generateTokens, startId, type GenerateOptions, type GeneratedToken } from './generate/generate.js';
+export { BatchGenerator, Sequence, EXACT_ROW_GROUP, type BatchGeneratorOptions, type BatchToken, type SequenceEnd, type SequenceOptions } from './generate/batch.js';
 export { beamSearch, lengthPenalty, type BeamSearchOptions, type BeamHypothesis } from './generate/beam.js';
 export { scoreSentences, summarizeScores, sentenceIds, tokenLogProbs, drain, type ScoreOptions, type SentenceScore, type CorpusScore } from './generate/score.js';
 export { scoreSentenceTokens, type SentenceTokens } from './generate/score.js';

@@ -119,7 +119,7 @@ export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string
   let testLoss: number | null = null;
   if (dataset.test) {
     const best = loadResumableCheckpoint(out).model;
-    const t = evaluate(best, dataset.test, { batchSize: cfg.evalBatchSize, bptt: cfg.bptt });
+    const t = evaluate(best, dataset.test, { batchSize: cfg.evalBatchSize, bptt: cfg.bptt, batchSizeName: '--eval-batch-size' });
     testLoss = t.loss;
     fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'test', step: result.steps, test: t, testPpl: t.perplexity })}\n`);
     log(`test: loss ${t.loss.toFixed(4)} ppl ${t.perplexity.toFixed(2)} bpc ${t.bitsPerToken.toFixed(3)} acc ${(100 * t.accuracy).toFixed(1)}%`);

@@ -1,18 +1,22 @@
 /**
  * `buildServer`: a fastify instance serving one loaded language model —
- *   POST /v1/completions  OpenAI-style completion (whole or server-sent events)
+ *   POST /v1/completions  OpenAI-style completion (whole or server-sent events; logprobs, echo)
  *   POST /v1/score        log-probabilities of texts
  *   GET  /healthz         liveness and a model summary
  *   GET  /metrics         Prometheus text format
- * Every error is an OpenAI-style body; bodies are JSON only, validated by JSON schema with no
- * type coercion ("5" is not a number). The caller listens (`app.listen`) and closes
- * (`app.close()` stops running generations first).
+ * The routes are one list (`routes`); a new route is one more entry there. Every error is an
+ * OpenAI-style body; bodies are JSON only, validated by JSON schema with no type coercion
+ * ("5" is not a number). Generations share one batched model step per token (batcher.ts);
+ * requests over --max-concurrent wait in a bounded queue. Optional API key and CORS
+ * (access.ts). The caller listens (`app.listen`) and closes: `app.close()` refuses new and
+ * queued requests, gives running ones up to `shutdownGraceMs` to finish, then stops them.
  */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RNNLM, type Tokenizer, getBackend } from '../../src/node.js';
+import { type AccessOptions, installAccess } from './access.js';
 import { completionHandler } from './completion.js';
-import { type ServerContext, createContext } from './context.js';
+import { type ServerContext, createContext, shuttingDown } from './context.js';
 import { ApiError, toApiError } from './errors.js';
 import { type ServerLimits, resolveLimits } from './limits.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
@@ -30,10 +34,25 @@ export interface BuildServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** The `model` field of responses (default "rnnlm"). */
   modelName?: string;
+  /** API key and CORS origins (default: open, CORS off). */
+  access?: AccessOptions;
+  /** How long close() lets running requests finish before stopping them, in ms (default DEFAULT_SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs?: number;
+  /** Told when shutdown begins and ends, with counts, so the caller can log what happens. */
+  onShutdown?: (event: ShutdownEvent) => void;
 }
+
+export type ShutdownEvent =
+  | { phase: 'begin'; running: number; queued: number; graceMs: number }
+  | { phase: 'end'; finished: number; stopped: number };
+
+/** 20 s: inside the 30 s a process supervisor (Kubernetes, systemd) commonly allows after SIGTERM. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
 
 /** How long close() waits for stopped generations to send their last event. */
 const DRAIN_MS = 5000;
+/** Then how long it lets written events flush before closing every connection. */
+const FLUSH_MS = 100;
 
 export function buildServer(opts: BuildServerOptions): FastifyInstance {
   const limits = resolveLimits(opts.limits);
@@ -45,37 +64,77 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
     logger: opts.logger ?? false,
     bodyLimit: limits.bodyLimit,
     requestTimeout: limits.timeoutMs,
-    return503OnClosing: true,
+    return503OnClosing: false, // our own 503 below, in the OpenAI error shape
+    // After the grace period (preClose below) no connection may hold the shutdown open: a client
+    // that stopped reading without closing its socket kept the old server from exiting at all.
+    forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
   });
   app.removeContentTypeParser('text/plain'); // JSON only: anything else is a 415
 
   instrument(app, ctx);
+  // While shutting down every request (health checks too, so balancers stop sending) gets a 503.
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!ctx.draining) return;
+    ctx.metrics.refused.inc({ reason: 'shutdown' });
+    reply.header('connection', 'close');
+    throw shuttingDown();
+  });
 
   app.setErrorHandler((err, req, reply) => {
+    if (reply.raw.headersSent) {
+      // A stream already under way: nothing more can be sent. A client that went away
+      // (premature close) is ordinary, not a server error; the stream's own error events
+      // cover failures of the generation itself (completion.ts).
+      if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') req.log.debug({ err }, 'client closed the stream');
+      else req.log.error({ err }, 'stream failed after its headers were sent');
+      reply.raw.destroy();
+      return;
+    }
     const api = toApiError(err);
     if (api.statusCode >= 500) req.log.error({ err }, 'request failed');
     return reply.code(api.statusCode).headers(api.headers).send(api.body());
   });
+  const all = routes(ctx);
   app.setNotFoundHandler((req, reply) => {
     const where = `${req.method} ${req.url.length > 200 ? `${req.url.slice(0, 200)}…` : req.url}`;
-    const api = new ApiError(404, `Unknown route ${where}. This server serves POST /v1/completions, POST /v1/score, GET /healthz and GET /metrics.`, null, 'not_found');
+    const served = all.map((r) => `${String(r.method)} ${r.url}`).join(', ');
+    const api = new ApiError(404, `Unknown route ${where}. This server serves ${served}.`, null, 'not_found');
     return reply.code(404).send(api.body());
   });
+  installAccess(app, opts.access ?? {});
+  for (const r of all) app.route(r);
 
-  app.post<{ Body: CompletionBody }>('/v1/completions', { schema: { body: completionSchema(limits) } }, (req, reply) => completionHandler(ctx, req, reply));
-  app.post<{ Body: ScoreBody }>('/v1/score', { schema: { body: scoreSchema(limits) } }, (req, reply) => scoreHandler(ctx, req, reply));
-  app.get('/healthz', async () => health(ctx));
-  app.get('/metrics', async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(ctx.metrics.registry.render()));
-
-  // Shutdown: stop running generations (streams get a final error event), give them a moment
-  // to flush, then let fastify close the listener and the idle connections.
+  // Shutdown: refuse new and queued requests, give running ones the grace period, then stop
+  // what is left (streams get a final error event) and give that a moment to flush, then let
+  // fastify close the listener and the idle connections.
+  const graceMs = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
   app.addHook('preClose', async () => {
+    ctx.draining = true;
+    const running = ctx.active.size;
+    opts.onShutdown?.({ phase: 'begin', running, queued: ctx.waiting.size, graceMs });
+    for (const ac of ctx.waiting) ac.abort('shutdown');
+    const graceUntil = Date.now() + graceMs;
+    while (ctx.active.size > 0 && Date.now() < graceUntil) await sleep(10);
+    const stopped = ctx.active.size;
     for (const ac of ctx.active) ac.abort('shutdown');
     const until = Date.now() + DRAIN_MS;
     while (ctx.active.size > 0 && Date.now() < until) await sleep(10);
+    await sleep(FLUSH_MS); // the last events reach the sockets before they are closed
+    opts.onShutdown?.({ phase: 'end', finished: running - stopped, stopped });
   });
   return app;
+}
+
+/** Every route: method, path, body schema and handler. A new route is one more entry. */
+function routes(ctx: ServerContext): RouteOptions[] {
+  const l = ctx.limits;
+  return [
+    { method: 'POST', url: '/v1/completions', schema: { body: completionSchema(l) }, handler: (req, reply) => completionHandler(ctx, req as FastifyRequest<{ Body: CompletionBody }>, reply) },
+    { method: 'POST', url: '/v1/score', schema: { body: scoreSchema(l) }, handler: (req, reply) => scoreHandler(ctx, req as FastifyRequest<{ Body: ScoreBody }>, reply) },
+    { method: 'GET', url: '/healthz', handler: async () => health(ctx) },
+    { method: 'GET', url: '/metrics', handler: async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(ctx.metrics.registry.render()) },
+  ];
 }
 
 /** Request count and duration by method, route and status, recorded when the response ends. */
@@ -117,6 +176,6 @@ function health(ctx: ServerContext) {
     },
     backend: getBackend().name,
     limits: ctx.limits,
-    active: { jobs: ctx.slots.inUse, streams: ctx.streams },
+    active: { jobs: ctx.slots.inUse, queued: ctx.slots.queued, batch: ctx.batcher.size, streams: ctx.streams },
   };
 }

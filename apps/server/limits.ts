@@ -9,12 +9,18 @@ export interface ServerLimits {
   maxPromptTokens: number;
   /** Ceiling on max_tokens. */
   maxTokens: number;
-  /** Generations and scorings running at once; more → 429 with Retry-After. */
+  /** Generations (rows of the shared batch) and scorings running at once; more wait in the queue. */
   maxConcurrent: number;
+  /** Requests waiting for a slot; more → 429 with Retry-After. */
+  maxQueue: number;
   /** Wall-clock limit of one request's model work, in ms (and of receiving the request). */
   timeoutMs: number;
   /** Most texts in one /v1/score request. */
   maxScoreTexts: number;
+  /** Rows per batched forward: 4 = exact (each request's tokens bit for bit as if alone); more = faster at high load. */
+  batchRowGroup: number;
+  /** Most top alternatives per token (`logprobs`). */
+  maxLogprobs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = {
@@ -22,16 +28,20 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = {
   maxPromptChars: 20_000,
   maxPromptTokens: 4096,
   maxTokens: 1024,
-  maxConcurrent: 4,
+  maxConcurrent: 16,
+  maxQueue: 64,
   timeoutMs: 60_000,
   maxScoreTexts: 16,
+  batchRowGroup: 4,
+  maxLogprobs: 20,
 };
 
-/** Defaults filled in; every value must be a positive integer. */
+/** Defaults filled in; every value must be a positive integer (maxQueue may be 0: no queue). */
 export function resolveLimits(over: Partial<ServerLimits> = {}): ServerLimits {
   const limits = { ...DEFAULT_LIMITS, ...over };
   for (const [k, v] of Object.entries(limits)) {
-    if (!(Number.isInteger(v) && v > 0)) throw new RangeError(`server limit ${k} must be a positive integer, got ${v}`);
+    const min = k === 'maxQueue' ? 0 : 1;
+    if (!(Number.isInteger(v) && v >= min)) throw new RangeError(`server limit ${k} must be an integer ≥ ${min}, got ${v}`);
   }
   return limits;
 }

@@ -19,6 +19,10 @@ export interface CompletionBody {
   stop?: string | string[] | null;
   model?: string;
   user?: string;
+  /** Top alternatives per generated token (0 = only the sampled token's log-probability). */
+  logprobs?: number | null;
+  /** Return the prompt before the completion (and its log-probabilities with logprobs). */
+  echo?: boolean;
 }
 
 export interface ScoreBody {
@@ -38,7 +42,7 @@ export function completionSchema(l: ServerLimits) {
     required: ['prompt'],
     properties: {
       prompt: { type: 'string', maxLength: l.maxPromptChars },
-      max_tokens: { type: 'integer', minimum: 1, maximum: l.maxTokens },
+      max_tokens: { type: 'integer', minimum: 0, maximum: l.maxTokens }, // 0 only with echo (checked by the handler)
       temperature: { type: 'number', minimum: 0, maximum: 2 },
       top_p: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
       top_k: { type: 'integer', minimum: 0, maximum: 1_000_000 },
@@ -51,9 +55,9 @@ export function completionSchema(l: ServerLimits) {
       stop: { anyOf: [{ type: 'null' }, stopString, { type: 'array', maxItems: 4, items: stopString }] },
       model: { type: 'string', maxLength: 256 },
       user: { type: 'string', maxLength: 256 },
+      echo: { type: 'boolean' },
+      logprobs: { anyOf: [{ type: 'null' }, { type: 'integer', minimum: 0, maximum: l.maxLogprobs }] },
       // Accepted only at their neutral values (see the header).
-      echo: { const: false },
-      logprobs: { type: 'null' },
       best_of: { const: 1 },
       presence_penalty: { const: 0 },
       frequency_penalty: { const: 0 },

@@ -14,7 +14,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type RNNLM, type Tokenizer, sentenceIds, tokenLogProbs } from '../../src/node.js';
 import { countTokens } from './completion.js';
-import { type ServerContext, type Work, beginWork } from './context.js';
+import { type ServerContext, type Work, beginWork, shuttingDown } from './context.js';
 import { ApiError } from './errors.js';
 import type { ScoreBody } from './schemas.js';
 
@@ -47,13 +47,20 @@ function primed(tok: Tokenizer): boolean {
  * The library's per-token log-probs, with a turn for the event loop between chunks and the
  * request's cancellation and deadline checked there.
  */
-export async function scoreIds(model: RNNLM, seq: Int32Array, work: Pick<Work, 'signal' | 'deadline'>): Promise<Float64Array> {
-  const it = tokenLogProbs(model, seq, CHUNK);
+export async function scoreIds(
+  model: RNNLM,
+  seq: Int32Array,
+  work: Pick<Work, 'signal' | 'deadline'>,
+  onRow?: (k: number, row: Float64Array) => void,
+): Promise<Float64Array> {
+  const it = tokenLogProbs(model, seq, CHUNK, onRow);
   for (;;) {
-    if (work.signal.aborted) throw new ApiError(499, 'the client closed the connection', null, 'client_closed');
-    if (Date.now() >= work.deadline) {
+    const why = work.signal.aborted ? work.signal.reason : Date.now() >= work.deadline ? 'timeout' : null;
+    if (why === 'timeout') {
       throw new ApiError(504, 'Scoring took longer than the server allows; send shorter or fewer texts.', null, 'timeout', 'timeout_error');
     }
+    if (why === 'shutdown') throw shuttingDown();
+    if (why) throw new ApiError(499, 'the client closed the connection', null, 'client_closed');
     const r = it.next();
     if (r.done) return r.value;
     await nextTurn();
@@ -72,7 +79,7 @@ export async function scoreHandler(ctx: ServerContext, req: FastifyRequest<{ Bod
     return sentenceIds(ctx.tokenizer, t);
   });
   const skip = primed(ctx.tokenizer) ? 1 : 0; // a start token is not one of the text's tokens
-  const work = beginWork(ctx, reply);
+  const work = await beginWork(ctx, reply);
   work.begin();
   const results: TextScore[] = [];
   try {

@@ -17,15 +17,17 @@ export class TextPieces {
   }
 
   next(id: number): string {
+    const piece = this.peek(id);
+    if (this.tokenizer.kind === 'word') this.lineStart = id === this.tokenizer.eosId;
+    return piece;
+  }
+
+  /** The text token `id` would add here, without adding it (for listing alternatives). */
+  peek(id: number): string {
     const tok = this.tokenizer;
     if (tok.kind !== 'word') return tok.tokenText(id);
-    if (id === tok.eosId) {
-      this.lineStart = true;
-      return '\n';
-    }
+    if (id === tok.eosId) return '\n';
     const word = tok.tokenText(id);
-    const piece = this.lineStart ? word : ` ${word}`;
-    this.lineStart = false;
-    return piece;
+    return this.lineStart ? word : ` ${word}`;
   }
 }

@@ -41,6 +41,22 @@ describe('readCorpusFile', () => {
   test('a missing file is file_not_found', () => {
     assert.throws(() => readCorpusFile(path.join(dir, 'nope.txt')), (e) => isRnnlmError(e, 'file_not_found'));
   });
+
+  test("bare '\\r' and '\\r\\n' line breaks are read as lines, for every tokenizer", () => {
+    const lf = 'the cat sat\nthe dog ran\na bird\n';
+    for (const [name, text] of [['cr.txt', lf.replaceAll('\n', '\r')], ['crlf.txt', lf.replaceAll('\n', '\r\n')], ['mixed.txt', 'the cat sat\r\nthe dog ran\ra bird\n']] as const) {
+      const p = file(name, text);
+      assert.equal(readCorpusFile(p), lf, name);
+      for (const tokenizer of ['char', 'word', 'bpe'] as const) {
+        const fromLf = loadTextDataset({ train: file(`lf-${tokenizer}.txt`, lf) }, { tokenizer, validFraction: 0 });
+        const fromCr = loadTextDataset({ train: p }, { tokenizer, validFraction: 0 });
+        assert.deepEqual(Array.from(fromCr.train), Array.from(fromLf.train), `${name} ${tokenizer}`);
+      }
+    }
+    // Three lines → three <eos> for a word model (a bare-CR file used to be one line).
+    const w = loadTextDataset({ train: file('cr2.txt', 'a b\rc d\re f\r') }, { tokenizer: 'word', validFraction: 0 });
+    assert.equal(Array.from(w.train).filter((id) => id === w.tokenizer.eosId).length, 3);
+  });
 });
 
 describe('splitText', () => {

@@ -11,9 +11,19 @@ import { CharTokenizer, type CharTokenizerOptions } from '../tokenizers/char.js'
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { WordTokenizer, type WordTokenizerOptions } from '../tokenizers/word.js';
 
-/** Whole file as text: `file_not_found` when missing, `invalid_utf8` when not UTF-8. A BOM is dropped. */
+/**
+ * Whole file as text: `file_not_found` when missing, `invalid_utf8` when not UTF-8. A BOM is
+ * dropped, and line breaks are read as Python's universal newlines do: '\r\n' and a bare '\r'
+ * (old Mac files) become '\n', so every tokenizer (char, word, BPE) and every line reader sees
+ * the same lines whatever the file's convention.
+ */
 export function readCorpusFile(path: string): string {
-  return readTextFile(path);
+  return normalizeLineBreaks(readTextFile(path));
+}
+
+/** '\r\n' and bare '\r' → '\n'. */
+export function normalizeLineBreaks(text: string): string {
+  return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
 }
 
 export interface SplitTextOptions {

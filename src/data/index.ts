@@ -2,6 +2,7 @@
 
 export {
   readCorpusFile,
+  normalizeLineBreaks,
   splitText,
   encodeSplit,
   buildTokenizer,

@@ -18,7 +18,7 @@
 import { RnnlmError } from '../errors.js';
 import type { RNNLM } from '../models/rnnlm.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
-import { splitWords } from '../tokenizers/word.js';
+import { splitLines, splitWords } from '../tokenizers/word.js';
 import { type NgramMix, scoreSentencesMixed } from './interpolate.js';
 import { type SentenceScore, scoreSentences } from './score.js';
 
@@ -54,10 +54,9 @@ export interface RescoredEntry extends NBestEntry {
 export function parseNBest(text: string, what = 'the n-best list'): NBestEntry[] {
   if (typeof text !== 'string') throw new RnnlmError('invalid_argument', 'parseNBest needs a string');
   const out: NBestEntry[] = [];
-  const lines = text.split('\n');
+  const lines = splitLines(text).lines; // '\n', '\r\n' or a bare '\r'
   for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!;
-    if (line.endsWith('\r')) line = line.slice(0, -1);
+    const line = lines[i]!;
     if (line.trim() === '') continue;
     let id: string;
     let scoreText: string;

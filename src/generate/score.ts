@@ -199,7 +199,13 @@ export function summarizeScores(scores: readonly SentenceScore[]): CorpusScore {
  * positions done after each chunk, so an async caller can yield to its event loop or abort, and
  * returns the log-probs. `drain` runs it to the end synchronously.
  */
-export function* tokenLogProbs(model: RNNLM, ids: Int32Array, chunk = 128): Generator<number, Float64Array, void> {
+export function* tokenLogProbs(
+  model: RNNLM,
+  ids: Int32Array,
+  chunk = 128,
+  /** Sees each position's whole row log p(· | ids[0..k−1]) [V] (valid during the call), e.g. for top alternatives. */
+  onRow?: (k: number, row: Float64Array) => void,
+): Generator<number, Float64Array, void> {
   const n = ids.length;
   const out = new Float64Array(n).fill(NaN);
   const V = model.config.vocabSize;
@@ -218,6 +224,7 @@ export function* tokenLogProbs(model: RNNLM, ids: Int32Array, chunk = 128): Gene
         for (let t = 0; t < T; t++) {
           logSoftmaxRow(logits.subarray(t * V, (t + 1) * V), row);
           out[s + t + 1] = row[ids[s + t + 1]!]!;
+          onRow?.(s + t + 1, row);
         }
       });
     } finally {

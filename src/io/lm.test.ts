@@ -298,3 +298,19 @@ describe('one validation for building and loading (training never writes what lo
     });
   }
 });
+
+test('NaN or Inf weights are refused on load, naming the tensor (non_finite)', () => {
+  const tok = CharTokenizer.fromText(TEXT);
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const m = perturbedModel(tok, {});
+    const w = m.stateDict()['rnn.weight_hh_l0']!;
+    w.data[5] = bad;
+    const dir = fresh();
+    saveLanguageModel(dir, m, tok);
+    assert.throws(
+      () => loadLanguageModel(dir),
+      (e: unknown) =>
+        isRnnlmError(e, 'non_finite') && /tensor "rnn\.weight_hh_l0"/.test(e.message) && /first at index 5/.test(e.message) && /earlier checkpoint/.test(e.message),
+    );
+  }
+});

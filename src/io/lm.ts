@@ -8,6 +8,7 @@ import { RNNLM, type RNNLMConfig, parseRNNLMConfig } from '../models/rnnlm.js';
 import type { DType } from '../tensor/tensor.js';
 import { type Tokenizer, tokenizerFromJSON } from '../tokenizers/index.js';
 import { type TrainingState, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkFiniteTensors } from './finite.js';
 
 export interface LoadedModel {
   model: RNNLM;
@@ -31,6 +32,7 @@ export function saveLanguageModel(dir: string, model: RNNLM, tokenizer: Tokenize
  */
 export function loadLanguageModel(dir: string, opts: { dtype?: DType; precision?: Precision } = {}): LoadedModel {
   const ck = loadCheckpoint(dir, opts);
+  checkFiniteTensors(ck.stateDict, `${dir}/model.safetensors`); // a diverged model is refused now, not after an evaluation pass
   const cfg = parseConfig(ck.config, dir);
   const tokenizer = tokenizerFromJSON(ck.tokenizer);
   if (tokenizer.vocabSize !== cfg.vocabSize) {

@@ -358,7 +358,7 @@ export async function trainLanguageModel(
     // NT-ASGD: validate (and let onEpoch save) the averaged weights once they exist.
     const averaged = ntasgd?.swapIn() ?? false;
     try {
-      const valid = data.valid ? evaluate(model, data.valid, { batchSize: cfg.evalBatchSize, bptt }) : null;
+      const valid = data.valid ? evaluate(model, data.valid, { batchSize: cfg.evalBatchSize, bptt, batchSizeName: 'evalBatchSize (--eval-batch-size)' }) : null;
       const improved = valid !== null && (best === null || valid.loss < best);
       if (valid && improved) best = valid.loss;
       let asgdTriggered = false;

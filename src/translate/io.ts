@@ -5,6 +5,7 @@
  */
 import { RnnlmError } from '../errors.js';
 import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
+import { checkFiniteTensors } from '../io/finite.js';
 import { Seq2Seq, parseSeq2SeqConfig } from '../models/seq2seq.js';
 import type { DType } from '../tensor/tensor.js';
 import { TranslationSide } from './side.js';
@@ -28,6 +29,7 @@ export function saveTranslationModel(dir: string, model: Seq2Seq, src: Translati
 
 export function loadTranslationModel(dir: string, opts: { dtype?: DType } = {}): LoadedTranslationModel {
   const ck = loadCheckpoint(dir, opts);
+  checkFiniteTensors(ck.stateDict, `${dir}/model.safetensors`); // a diverged model is refused now, not after an evaluation pass
   const raw = ck.config;
   const bad = (why: string): never => {
     throw new RnnlmError('corrupt_checkpoint', `${dir}/config.json: ${why}`);

@@ -20,9 +20,11 @@ import {
   type Tokenizer,
   WordTokenizer,
   generateTokens,
+  drain,
   loadLanguageModel,
   saveLanguageModel,
   scoreSentences,
+  tokenLogProbs,
   useBackend,
 } from '../../src/node.js';
 import { type ServerLimits, buildServer } from '../../apps/server/app.js';
@@ -46,8 +48,15 @@ interface Completion {
   object: string;
   created: number;
   model: string;
-  choices: { text: string; index: number; logprobs: null; finish_reason: 'length' | 'stop' | null }[];
+  choices: { text: string; index: number; logprobs: Logprobs | null; finish_reason: 'length' | 'stop' | null }[];
   usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}
+
+interface Logprobs {
+  tokens: string[];
+  token_logprobs: (number | null)[];
+  top_logprobs: (Record<string, number> | null)[];
+  text_offset: number[];
 }
 
 interface ScoreResult {
@@ -443,8 +452,9 @@ describe('bad requests never crash the server', () => {
     ['stop five sequences', { prompt: 'a', stop: ['a', 'b', 'c', 'd', 'e'] }, 'stop', 'invalid_value'],
     ['stop with a non-string', { prompt: 'a', stop: ['a', 1] }, 'stop', 'invalid_value'],
     ['an unknown field', { prompt: 'a', max_token: 5 }, 'max_token', 'unknown_parameter'],
-    ['echo true', { prompt: 'a', echo: true }, 'echo', 'invalid_value'],
-    ['logprobs 5', { prompt: 'a', logprobs: 5 }, 'logprobs', 'invalid_value'],
+    ['echo a string', { prompt: 'a', echo: 'yes' }, 'echo', 'invalid_type'],
+    ['logprobs over the limit', { prompt: 'a', logprobs: 21 }, 'logprobs', 'invalid_value'],
+    ['logprobs true', { prompt: 'a', logprobs: true }, 'logprobs', 'invalid_value'],
     ['a penalty', { prompt: 'a', presence_penalty: 0.5 }, 'presence_penalty', 'invalid_value'],
     ['stream_options with an unknown field', { prompt: 'a', stream: true, stream_options: { usage: true } }, 'stream_options', 'invalid_value'],
     ['a character the model does not know', { prompt: 'the ~cat' }, 'prompt', 'unknown_token'],
@@ -510,8 +520,8 @@ describe('bad requests never crash the server', () => {
 });
 
 describe('limits', () => {
-  test('over --max-concurrent → 429 with Retry-After; the slot frees when the stream ends', async () => {
-    const s = await serve(char, { maxConcurrent: 1, maxTokens: 5000 });
+  test('over --max-concurrent with no queue → 429 with Retry-After; the slot frees when the stream ends', async () => {
+    const s = await serve(char, { maxConcurrent: 1, maxQueue: 0, maxTokens: 5000 });
     const ac = new AbortController();
     const res = await post(`${s.url}/v1/completions`, { prompt: 'a', max_tokens: 5000, stream: true, seed: 1 }, { signal: ac.signal });
     const { reader } = await firstEvent(res);
@@ -607,36 +617,91 @@ describe('rnnlm serve (CLI)', () => {
     return { out: () => stdout, err: () => stderr, exited };
   }
 
-  test('prints its URL, serves, and on SIGTERM ends running streams and exits 0', async () => {
-    const child = cli(['--model', charDir, '--host', HOST, '--port', '0', '--backend', 'js', '--log-level', 'silent']);
+  /** The URL the server prints once it listens. */
+  async function printedUrl(child: ChildProcess, w: ReturnType<typeof watch>): Promise<string> {
+    const until = Date.now() + 20_000;
+    let url: string | undefined;
+    while (!(url = /at (http:\/\/127\.0\.0\.1:\d+)\n/.exec(w.out())?.[1])) {
+      if (Date.now() > until || child.exitCode !== null) throw new Error(`no URL printed\n${w.out()}\n${w.err()}`);
+      await sleep(50);
+    }
+    return url;
+  }
+
+  /** The rest of a response body as text. */
+  async function readAll(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<string> {
+    let rest = '';
+    const dec = new TextDecoder();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return rest;
+      rest += dec.decode(value, { stream: true });
+    }
+  }
+
+  test('prints its URL, serves, and on SIGTERM with --shutdown-grace 0 ends running streams and exits 0', async () => {
+    const child = cli(['--model', charDir, '--host', HOST, '--port', '0', '--backend', 'js', '--log-level', 'silent', '--shutdown-grace', '0']);
     const w = watch(child);
     try {
-      const until = Date.now() + 20_000;
-      let url: string | undefined;
-      while (!(url = /at (http:\/\/127\.0\.0\.1:\d+)\n/.exec(w.out())?.[1])) {
-        if (Date.now() > until || child.exitCode !== null) throw new Error(`no URL printed\n${w.out()}\n${w.err()}`);
-        await sleep(50);
-      }
+      const url = await printedUrl(child, w);
       assert.match(w.out(), /rnnlm: serving .*char.* \(lstm, 1×32, char vocabulary \d+\) on backend js/);
       assert.equal((await json<{ status: string }>(await fetch(`${url}/healthz`))).status, 'ok');
       const res = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 1024, stream: true, seed: 1 });
       const { reader } = await firstEvent(res);
       child.kill('SIGTERM');
       // The stream ends with an error event saying why, then [DONE].
-      let rest = '';
-      const dec = new TextDecoder();
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        rest += dec.decode(value, { stream: true });
-      }
+      const rest = await readAll(reader);
       const events = sseEvents(rest.slice(rest.indexOf('data: ')));
       assert.equal(events.at(-1), '[DONE]');
       assertError(JSON.parse(events.at(-2)!) as ErrorBody, { type: 'server_error', code: 'server_shutting_down' });
       assert.equal(await w.exited, 0, w.err());
       assert.match(w.out(), /server stopped/);
+      assert.match(w.err(), /1 running request\(s\) get up to 0 s to finish, then are stopped/);
+      assert.match(w.err(), /0 request\(s\) finished within the grace period, 1 stopped at its end/);
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('on SIGTERM a running stream finishes within --shutdown-grace; new requests get 503; the log says so', async () => {
+    const child = cli(['--model', charDir, '--host', HOST, '--port', '0', '--backend', 'js', '--log-level', 'silent', '--shutdown-grace', '60']);
+    const w = watch(child);
+    try {
+      const url = await printedUrl(child, w);
+      const res = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 1000, stream: true, seed: 1 });
+      const { event, reader } = await firstEvent(res);
+      child.kill('SIGTERM');
+      for (const until = Date.now() + 10_000; !/shutting down/.test(w.err()) && Date.now() < until; ) await sleep(20);
+      const late = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 2 });
+      assertError(await json<ErrorBody>(late, 503), { type: 'server_error' });
+      const rest = await readAll(reader);
+      const events = sseEvents(`${event}\n\n${rest}`);
+      assert.equal(events.at(-1), '[DONE]');
+      const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as Completion);
+      assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'length', 'the stream ran to its end');
+      assert.equal(chunks.slice(0, -1).map((c) => c.choices[0]!.text).join(''), expectedChar({ prompt: 'a', maxTokens: 1000, seed: 1 }));
+      assert.equal(await w.exited, 0, w.err());
+      assert.match(w.err(), /1 running request\(s\) get up to 60 s to finish/);
+      assert.match(w.err(), /1 request\(s\) finished within the grace period, 0 stopped/);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+  });
+
+  test('$RNNLM_API_KEY sets the key without putting it on the command line (or in --help)', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'serve', '--model', charDir, '--host', HOST, '--port', '0', '--backend', 'js', '--log-level', 'silent'], {
+      cwd: repoRoot,
+      env: { ...process.env, RNNLM_BACKEND: 'js', RNNLM_API_KEY: 'env-key-123456' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const w = watch(child);
+    try {
+      const url = await printedUrl(child, w);
+      assert.equal((await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 1 })).status, 401);
+      const ok = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer env-key-123456' }, body: '{"prompt":"a","max_tokens":1}' });
+      assert.equal(ok.status, 200);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 
@@ -647,5 +712,189 @@ describe('rnnlm serve (CLI)', () => {
     const missing = watch(cli(['--model', path.join(tmp.dir, 'nope'), '--port', '0', '--backend', 'js']));
     assert.equal(await missing.exited, 2);
     assert.match(missing.err(), /^rnnlm: error \[file_not_found\]/m);
+  });
+});
+
+describe('continuous batching and the queue', () => {
+  test('16 concurrent streams share batched steps and each equals its request alone', async () => {
+    const s = await serve(char, { maxConcurrent: 16, maxTokens: 100 });
+    const body = (i: number) => ({ prompt: ['the ', 'a', ''][i % 3]!, max_tokens: 40 + i, seed: 500 + i, temperature: [1, 0.5, 0][i % 3]!, top_k: i % 2 ? 5 : 0 });
+    const results = await Promise.all(Array.from({ length: 16 }, (_, i) => streamCompletion(s.url, body(i))));
+    results.forEach((r, i) => {
+      const b = body(i);
+      assert.equal(r.pieces.join(''), expectedChar({ prompt: b.prompt, maxTokens: b.max_tokens, seed: b.seed, temperature: b.temperature, ...(b.top_k ? { topK: b.top_k } : {}) } as never), `stream ${i}`);
+    });
+    const m = await scrape(s.url);
+    const steps = metric(m, 'rnnlm_batch_rows_count');
+    const single = metric(m, 'rnnlm_batch_rows_bucket', { le: '1' });
+    assert.ok(steps > 0 && single < steps / 2, `most steps advanced several streams (${single} of ${steps} had one row)`);
+  });
+
+  test('over --max-concurrent a request waits in the queue and then runs; over the queue → 429', async () => {
+    const s = await serve(char, { maxConcurrent: 1, maxQueue: 1, maxTokens: 5000 });
+    const ac = new AbortController();
+    const res = await post(`${s.url}/v1/completions`, { prompt: 'a', max_tokens: 5000, stream: true, seed: 1 }, { signal: ac.signal });
+    const { reader } = await firstEvent(res);
+    const queued = post(`${s.url}/v1/completions`, { prompt: 'b', max_tokens: 3, seed: 4 });
+    await waitForMetrics(s.url, (m) => metric(m, 'rnnlm_queued_jobs') === 1);
+    const over = await post(`${s.url}/v1/completions`, { prompt: 'b', max_tokens: 2 });
+    assert.equal(over.headers.get('retry-after'), '1');
+    assertError(await json<ErrorBody>(over, 429), { type: 'rate_limit_error', code: 'rate_limit_exceeded' });
+    ac.abort();
+    await reader.cancel().catch(() => {});
+    const done = await json<Completion>(await queued);
+    assert.equal(done.choices[0]!.text, expectedChar({ prompt: 'b', maxTokens: 3, seed: 4 }));
+    const m = await scrape(s.url);
+    assert.equal(metric(m, 'rnnlm_requests_refused_total', { reason: 'queue_full' }), 1);
+    assert.equal(metric(m, 'rnnlm_queued_jobs'), 0);
+  });
+
+  test('a queued request whose client leaves never runs', async () => {
+    const s = await serve(char, { maxConcurrent: 1, maxQueue: 4, maxTokens: 5000 });
+    const ac = new AbortController();
+    const res = await post(`${s.url}/v1/completions`, { prompt: 'a', max_tokens: 5000, stream: true, seed: 1 }, { signal: ac.signal });
+    const { reader } = await firstEvent(res);
+    const ac2 = new AbortController();
+    const waiting = post(`${s.url}/v1/completions`, { prompt: 'b', max_tokens: 3 }, { signal: ac2.signal }).catch(() => null);
+    await waitForMetrics(s.url, (m) => metric(m, 'rnnlm_queued_jobs') === 1);
+    ac2.abort();
+    await waiting;
+    await waitForMetrics(s.url, (m) => metric(m, 'rnnlm_queued_jobs') === 0);
+    ac.abort();
+    await reader.cancel().catch(() => {});
+    await waitForMetrics(s.url, (m) => metric(m, 'rnnlm_active_jobs') === 0 && metric(m, 'rnnlm_batch_sequences') === 0);
+  });
+});
+
+describe('shutdown', () => {
+  test('close() ends within the grace period even when a client left a stream without closing its socket', async () => {
+    const app = buildServer({ model: char.model, tokenizer: char.tokenizer, limits: { maxTokens: 5000 }, shutdownGraceMs: 300 });
+    await app.listen({ host: HOST, port: 0 });
+    const url = `http://${HOST}:${(app.server.address() as { port: number }).port}`;
+    const ac = new AbortController();
+    const res = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 5000, stream: true, seed: 1 }, { signal: ac.signal });
+    await firstEvent(res);
+    ac.abort(); // fetch stops reading; its socket stays open (the old server then never finished closing)
+    const idle = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 2 }); // a keep-alive connection
+    await idle.text();
+    const t0 = Date.now();
+    await app.close();
+    assert.ok(Date.now() - t0 < 5000, `close took ${Date.now() - t0} ms`);
+  });
+});
+
+describe('logprobs and echo', () => {
+  let s: Served;
+  before(async () => {
+    s = await serve(char, { maxTokens: 100 });
+  });
+  const lib = (prompt: string, maxTokens: number, seed: number) => [...generateTokens(char.model, char.tokenizer, { prompt, maxTokens, seed })];
+
+  test('logprobs k: each token with its log-probability and its k most probable alternatives, as the library computes them', async () => {
+    const r = await json<Completion>(await post(`${s.url}/v1/completions`, { prompt: 'the ', max_tokens: 12, seed: 9, logprobs: 3 }));
+    const lp = r.choices[0]!.logprobs!;
+    const want = lib('the ', 12, 9);
+    assert.equal(lp.tokens.join(''), r.choices[0]!.text);
+    assert.deepEqual(lp.tokens, want.map((t) => t.text));
+    assert.deepEqual(lp.token_logprobs, want.map((t) => t.logProb));
+    let offset = 0;
+    lp.top_logprobs.forEach((top, k) => {
+      assert.equal(lp.text_offset[k], offset);
+      offset += lp.tokens[k]!.length;
+      const row = want[k]!.logProbs;
+      const best = [...row].map((v, id) => ({ v, id })).sort((a, b) => b.v - a.v || a.id - b.id).slice(0, 3);
+      for (const b of best) assert.equal(top![char.tokenizer.tokenText(b.id)], b.v, `token ${k}: alternative ${b.id}`);
+      assert.equal(top![lp.tokens[k]!], lp.token_logprobs[k], 'the sampled token is always listed');
+      assert.ok(Object.keys(top!).length <= 4);
+    });
+  });
+
+  test('echo with max_tokens 0 scores the prompt: first token null, the rest as the library scorer', async () => {
+    const prompt = 'the cat sat';
+    const r = await json<Completion>(await post(`${s.url}/v1/completions`, { prompt, max_tokens: 0, echo: true, logprobs: 2 }));
+    assert.equal(r.choices[0]!.text, prompt);
+    const lp = r.choices[0]!.logprobs!;
+    const ids = char.tokenizer.encode(prompt, { addEos: false });
+    const want = drain(tokenLogProbs(char.model, ids));
+    assert.deepEqual(lp.tokens, [...prompt]);
+    assert.equal(lp.token_logprobs[0], null);
+    assert.equal(lp.top_logprobs[0], null);
+    for (let k = 1; k < ids.length; k++) assert.equal(lp.token_logprobs[k], want[k]);
+    assert.deepEqual(lp.text_offset, [...prompt].map((_, i) => i));
+    assert.equal(r.usage.completion_tokens, 0);
+    assertError(await json<ErrorBody>(await post(`${s.url}/v1/completions`, { prompt, max_tokens: 0 }), 400), { param: 'max_tokens', code: 'invalid_value' });
+  });
+
+  test('streamed logprobs and echo equal the whole response', async () => {
+    const body = { prompt: 'a bird', max_tokens: 15, seed: 3, logprobs: 2, echo: true, stop: 'at' };
+    const whole = await json<Completion>(await post(`${s.url}/v1/completions`, body));
+    const res = await post(`${s.url}/v1/completions`, { ...body, stream: true });
+    const chunks = sseEvents(await res.text()).slice(0, -1).map((e) => JSON.parse(e) as Completion);
+    assert.equal(chunks[0]!.choices[0]!.text, 'a bird', 'the echo comes first');
+    const text = chunks.map((c) => c.choices[0]!.text).join('');
+    assert.equal(text, whole.choices[0]!.text);
+    const joined = { tokens: [] as string[], token_logprobs: [] as (number | null)[], text_offset: [] as number[] };
+    for (const c of chunks) {
+      const lp = c.choices[0]!.logprobs!;
+      joined.tokens.push(...lp.tokens);
+      joined.token_logprobs.push(...lp.token_logprobs);
+      joined.text_offset.push(...lp.text_offset);
+    }
+    const w = whole.choices[0]!.logprobs!;
+    assert.deepEqual(joined, { tokens: w.tokens, token_logprobs: w.token_logprobs, text_offset: w.text_offset });
+    // Every listed token starts inside the returned text, and the text starts with the tokens.
+    assert.ok(w.text_offset.every((o) => o < text.length));
+    assert.ok(w.tokens.join('').startsWith(text) || text.startsWith(w.tokens.join('').slice(0, text.length)));
+  });
+
+  test('word models: tokens carry their spacing, alternatives too', async () => {
+    const ws = await serve(word, { maxTokens: 50 });
+    const r = await json<Completion>(await post(`${ws.url}/v1/completions`, { prompt: 'the cat', max_tokens: 6, seed: 2, logprobs: 2, echo: true }));
+    const lp = r.choices[0]!.logprobs!;
+    assert.deepEqual(lp.tokens.slice(0, 2), ['the', ' cat']);
+    assert.equal(lp.tokens.join(''), r.choices[0]!.text.slice(0, lp.tokens.join('').length));
+    for (const top of lp.top_logprobs.slice(2)) for (const k of Object.keys(top!)) assert.ok(k === '\n' || k.startsWith(' '), `alternative ${JSON.stringify(k)}`);
+  });
+});
+
+describe('access control', () => {
+  test('--api-key: /v1/* and /metrics need the Bearer key (OpenAI-style 401), /healthz stays open', async () => {
+    const app = buildServer({ model: char.model, tokenizer: char.tokenizer, access: { apiKey: 'sk-test-0123456789' } });
+    servers.push(app);
+    await app.listen({ host: HOST, port: 0 });
+    const url = `http://${HOST}:${(app.server.address() as { port: number }).port}`;
+    const missing = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 2 });
+    assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="rnnlm"');
+    assertError(await json<ErrorBody>(missing, 401), { code: 'missing_api_key' });
+    const wrong = await fetch(`${url}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-wrong-key-999' }, body: '{"text":"a"}' });
+    const body = await json<ErrorBody>(wrong, 401);
+    assertError(body, { code: 'invalid_api_key' });
+    assert.ok(!body.error.message.includes('sk-wrong-key-999'), 'the wrong key is masked');
+    assert.equal((await fetch(`${url}/metrics`)).status, 401);
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    const ok = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-0123456789' }, body: '{"prompt":"a","max_tokens":2}' });
+    assert.equal(ok.status, 200);
+  });
+
+  test('CORS is off by default; --cors ORIGIN answers preflights and tags responses for that origin only', async () => {
+    const plain = await serve(char);
+    const r0 = await fetch(`${plain.url}/healthz`, { headers: { origin: 'https://app.example' } });
+    assert.equal(r0.headers.get('access-control-allow-origin'), null);
+    assert.equal((await fetch(`${plain.url}/v1/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example' } })).status, 404);
+
+    const app = buildServer({ model: char.model, tokenizer: char.tokenizer, access: { corsOrigins: ['https://app.example'], apiKey: 'k-123456789' } });
+    servers.push(app);
+    await app.listen({ host: HOST, port: 0 });
+    const url = `http://${HOST}:${(app.server.address() as { port: number }).port}`;
+    const pre = await fetch(`${url}/v1/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    assert.equal(pre.status, 204, 'preflights need no key');
+    assert.equal(pre.headers.get('access-control-allow-origin'), 'https://app.example');
+    assert.match(pre.headers.get('access-control-allow-headers') ?? '', /authorization/);
+    const denied = await fetch(`${url}/v1/completions`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+    assert.equal(denied.status, 403);
+    assert.equal(denied.headers.get('access-control-allow-origin'), null);
+    const unauth = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { origin: 'https://app.example', 'content-type': 'application/json' }, body: '{"prompt":"a"}' });
+    assert.equal(unauth.status, 401);
+    assert.equal(unauth.headers.get('access-control-allow-origin'), 'https://app.example', 'a browser can read the 401');
   });
 });

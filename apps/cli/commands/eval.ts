@@ -33,7 +33,7 @@ export function evalCommand(): Command {
         }
         return;
       }
-      const r = evaluate(model, ids, { batchSize: o.batchSize, bptt: o.bptt });
+      const r = evaluate(model, ids, { batchSize: o.batchSize, bptt: o.bptt, batchSizeName: '--batch-size' });
       if (o.json) console.log(JSON.stringify(r));
       else {
         console.log(`tokens      ${r.tokens}`);

@@ -3,7 +3,7 @@
  * for what is scored), one `logprob<TAB>tokens<TAB>ppl` line per input line, then a corpus summary.
  */
 import { Command } from 'commander';
-import { type CorpusScore, type SentenceScore, loadLanguageModel, readCorpusFile, scoreSentences, scoreSentencesMixed, summarizeScores, useBackend } from '../../../src/node.js';
+import { type CorpusScore, type SentenceScore, loadLanguageModel, readCorpusFile, scoreSentences, scoreSentencesMixed, splitLines, summarizeScores, useBackend } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
 
@@ -15,12 +15,9 @@ export interface ScoreCliOptions extends NgramMixOptions {
   backend: 'auto' | 'js' | 'native';
 }
 
-/** The sentences of a file: its lines ('\n' or '\r\n'); a final line break adds no empty sentence. */
+/** The sentences of a file: its lines ('\n', '\r\n' or '\r'); a final line break adds no empty sentence. */
 export function fileLines(text: string): string[] {
-  if (text === '') return [];
-  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  if (text.endsWith('\n')) lines.pop();
-  return lines;
+  return splitLines(text).lines;
 }
 
 const fmtPpl = (p: number): string => (Number.isFinite(p) ? p.toFixed(2) : 'nan');

@@ -1,12 +1,14 @@
 /**
  * `rnnlm serve`: serve a checkpoint over HTTP (apps/server): OpenAI-style /v1/completions
  * (with streaming), /v1/score, /healthz and /metrics. Prints the URL on stdout, logs JSON
- * lines on stderr, and shuts down gracefully on SIGINT/SIGTERM (a second signal forces it).
+ * lines on stderr, and shuts down gracefully on SIGINT/SIGTERM: new and queued requests are
+ * refused, running ones get --shutdown-grace seconds to finish, then are stopped (a second
+ * signal exits at once).
  */
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { RnnlmError, describeBackend, loadLanguageModel, useBackend } from '../../../src/node.js';
-import { DEFAULT_LIMITS, buildServer } from '../../server/app.js';
+import { DEFAULT_LIMITS, DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownEvent, buildServer } from '../../server/app.js';
 import { int, num, oneOf } from '../args.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -16,6 +18,12 @@ interface ServeCliOptions {
   host: string;
   port: number;
   maxConcurrent: number;
+  maxQueue: number;
+  batchRowGroup: number;
+  maxLogprobs: number;
+  shutdownGrace: number;
+  apiKey?: string;
+  cors: string[];
   maxTokens: number;
   maxPromptChars: number;
   maxPromptTokens: number;
@@ -45,7 +53,13 @@ export function serveCommand(): Command {
     .requiredOption('--model <dir>', 'checkpoint directory')
     .option('--host <addr>', 'address to listen on (0.0.0.0 exposes the server to the network)', '127.0.0.1')
     .option('--port <n>', 'port (0 = any free port)', port, 8080)
-    .option('--max-concurrent <n>', 'generations/scorings at once; more get 429', int(1), d.maxConcurrent)
+    .option('--max-concurrent <n>', 'generations (rows of the shared batch) and scorings at once; more wait in the queue', int(1), d.maxConcurrent)
+    .option('--max-queue <n>', 'requests waiting for a slot; more get 429 (0 = no queue)', int(0), d.maxQueue)
+    .option('--batch-row-group <n>', 'rows per batched model step: 4 = each request exactly as alone; more = faster under load, last-bit float differences', int(1), d.batchRowGroup)
+    .option('--max-logprobs <n>', 'most top alternatives per token (logprobs)', int(1), d.maxLogprobs)
+    .option('--shutdown-grace <seconds>', 'on SIGTERM/SIGINT, how long running requests may finish before they are stopped', num(0, 3600), DEFAULT_SHUTDOWN_GRACE_MS / 1000)
+    .option('--api-key <key>', 'require "Authorization: Bearer <key>" on /v1/* and /metrics (default: $RNNLM_API_KEY; unset = open)')
+    .option('--cors <origin>', "allow browser requests from this origin (repeatable; '*' = any); default: CORS off", (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--max-tokens <n>', 'ceiling on max_tokens', int(1), d.maxTokens)
     .option('--max-prompt-chars <n>', 'longest prompt or scored text, in characters', int(1), d.maxPromptChars)
     .option('--max-prompt-tokens <n>', 'longest prompt or scored text, in tokens', int(1), d.maxPromptTokens)
@@ -64,6 +78,9 @@ export function serveCommand(): Command {
         modelName: o.name ?? path.basename(path.resolve(o.model)),
         limits: {
           maxConcurrent: o.maxConcurrent,
+          maxQueue: o.maxQueue,
+          batchRowGroup: o.batchRowGroup,
+          maxLogprobs: o.maxLogprobs,
           maxTokens: o.maxTokens,
           maxPromptChars: o.maxPromptChars,
           maxPromptTokens: o.maxPromptTokens,
@@ -72,6 +89,19 @@ export function serveCommand(): Command {
           timeoutMs: Math.max(1, Math.round(o.timeout * 1000)),
         },
         logger: o.logLevel === 'silent' ? false : { level: o.logLevel, stream: process.stderr },
+        access: { apiKey: o.apiKey ?? (process.env.RNNLM_API_KEY || null), corsOrigins: o.cors }, // never a commander default: --help would print the key
+        shutdownGraceMs: Math.round(o.shutdownGrace * 1000),
+        onShutdown: (e: ShutdownEvent) => {
+          const say = (m: string): boolean => process.stderr.write(`rnnlm: ${m}\n`);
+          if (e.phase === 'begin') {
+            say(
+              `shutting down: new requests get 503; ${e.queued} queued request(s) refused with 503; ` +
+                `${e.running} running request(s) get up to ${e.graceMs / 1000} s to finish, then are stopped (their clients get a server_shutting_down error)`,
+            );
+          } else {
+            say(`${e.finished} request(s) finished within the grace period, ${e.stopped} stopped at its end`);
+          }
+        },
       });
       try {
         await app.listen({ host: o.host, port: o.port });
@@ -90,13 +120,16 @@ export function serveCommand(): Command {
       let stopping = false;
       const stop = (signal: NodeJS.Signals): void => {
         if (stopping) {
-          process.stderr.write(`rnnlm: ${signal} again: exiting now\n`);
+          process.stderr.write(`rnnlm: ${signal} again: exiting now, running requests are cut off\n`);
           process.exit(130);
         }
         stopping = true;
-        process.stderr.write(`rnnlm: ${signal}: finishing running requests and shutting down\n`);
-        // Never hang on shutdown: streams get a few seconds to end.
-        const force = setTimeout(() => process.exit(1), 10_000);
+        process.stderr.write(`rnnlm: ${signal} received\n`);
+        // Never hang on shutdown: the grace period, then a few seconds for the last events.
+        const force = setTimeout(() => {
+          process.stderr.write('rnnlm: shutdown did not finish in time: exiting\n');
+          process.exit(1);
+        }, Math.round(o.shutdownGrace * 1000) + 10_000);
         force.unref();
         app.close().then(
           () => {
