@@ -7,6 +7,7 @@ export { Tensor, type DType, type FloatArray } from './tensor/tensor.js';
 export { Rng } from './tensor/random.js';
 export { type Backend, type BackendName, getBackend, setBackend, registerBackend, availableBackends } from './backend/backend.js';
 export type { Kernels, RecurrentMode } from './backend/kernels.js';
+export { RECURRENT_MODES } from './backend/kernels.js';
 export { selectBackend, describeBackend, type BackendPreference, type BackendCandidate } from './backend/select.js';
 export { jsBackend } from './backend/js/index.js';
 export { backward, noGrad, gradcheck } from './autograd/index.js';
@@ -48,4 +49,5 @@ export { evaluate, type EvalResult, type EvalOptions } from './train/evaluate.js
 export { renderTrainingCurves, parseTrainLog, type PlotOptions, type TrainLogRecord } from './train/plot.js';
 export { saveCheckpoint, loadCheckpoint, isCheckpointDir, encodeSafetensors, decodeSafetensors } from './io/index.js';
 export { saveLanguageModel, loadLanguageModel, type LoadedModel } from './io/lm.js';
+export * from './classify/index.js';
 export { type Platform, setPlatform, platform, readTextFile, decodeUtf8 } from './platform/platform.js';

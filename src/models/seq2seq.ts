@@ -82,8 +82,11 @@ export interface DecodeResult {
 
 const CELLS: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
 
-/** Stacked (bi)directional encoder; names as PyTorch's nn.LSTM(bidirectional=True). */
-class Encoder extends Module {
+/**
+ * Stacked (bi)directional encoder; names as PyTorch's nn.LSTM(bidirectional=True). Also the
+ * sentence classifier's encoder (models/classifier.ts).
+ */
+export class Encoder extends Module {
   constructor(
     readonly mode: RecurrentMode,
     readonly inputSize: number,

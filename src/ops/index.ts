@@ -10,3 +10,4 @@ export { concatLast } from './concat-last.js';
 export { gatherRows } from './gather.js';
 export { bmm, maskedSoftmax, type BmmOptions } from './attention.js';
 export { meanSquare, timeDiff } from './regularization.js';
+export { maskedMeanPool, maskedMaxPool } from './pool.js';
