@@ -1,12 +1,15 @@
 /**
  * `rnnlm serve`: serve a checkpoint over HTTP (apps/server): OpenAI-style /v1/completions
- * (with streaming), /v1/score, /healthz and /metrics. Prints the URL on stdout, logs JSON
- * lines on stderr, and shuts down gracefully on SIGINT/SIGTERM (a second signal forces it).
+ * (with streaming), /v1/score, /healthz and /metrics (a classifier checkpoint: POST /v1/classify,
+ * apps/server/classify.ts). Prints the URL on stdout, logs JSON lines on stderr, and shuts down
+ * gracefully on SIGINT/SIGTERM (a second signal forces it).
  */
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { RnnlmError, describeBackend, loadLanguageModel, useBackend } from '../../../src/node.js';
+import * as fs from 'node:fs';
+import { CLASSIFIER_ARCHITECTURE, RnnlmError, describeBackend, loadClassifier, loadLanguageModel, useBackend } from '../../../src/node.js';
 import { DEFAULT_LIMITS, buildServer } from '../../server/app.js';
+import { buildClassifierServer } from '../../server/classify.js';
 import { int, num, oneOf } from '../args.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -33,6 +36,16 @@ function port(v: string): number {
   return n;
 }
 
+/** config.json's model.architecture of a checkpoint directory (null when unreadable: the loader then says why). */
+function checkpointArchitecture(dir: string): string | null {
+  try {
+    const arch = (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { model?: { architecture?: unknown } }).model?.architecture;
+    return typeof arch === 'string' ? arch : null;
+  } catch {
+    return null;
+  }
+}
+
 /** http://host:port, with IPv6 addresses in brackets. */
 function urlOf(host: string, p: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
@@ -57,10 +70,8 @@ export function serveCommand(): Command {
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
     .action(async (o: ServeCliOptions) => {
       useBackend(o.backend);
-      const { model, tokenizer } = loadLanguageModel(o.model);
-      const app = buildServer({
-        model,
-        tokenizer,
+      const classifier = checkpointArchitecture(o.model) === CLASSIFIER_ARCHITECTURE ? loadClassifier(o.model) : null;
+      const common = {
         modelName: o.name ?? path.basename(path.resolve(o.model)),
         limits: {
           maxConcurrent: o.maxConcurrent,
@@ -71,8 +82,10 @@ export function serveCommand(): Command {
           bodyLimit: o.bodyLimit,
           timeoutMs: Math.max(1, Math.round(o.timeout * 1000)),
         },
-        logger: o.logLevel === 'silent' ? false : { level: o.logLevel, stream: process.stderr },
-      });
+        logger: o.logLevel === 'silent' ? false : ({ level: o.logLevel, stream: process.stderr } as const),
+      };
+      const lm = classifier ? null : loadLanguageModel(o.model);
+      const app = classifier ? buildClassifierServer({ ...classifier, ...common }) : buildServer({ model: lm!.model, tokenizer: lm!.tokenizer, ...common });
       try {
         await app.listen({ host: o.host, port: o.port });
       } catch (e) {
@@ -81,9 +94,10 @@ export function serveCommand(): Command {
       }
       const addr = app.server.address();
       const actualPort = typeof addr === 'object' && addr ? addr.port : o.port;
-      const c = model.config;
+      const c = (classifier?.model ?? lm!.model).config;
+      const what = classifier ? `classifier of ${classifier.labels.names.join('/')}, POST /v1/classify, vocabulary` : `${lm!.tokenizer.kind} vocabulary`;
       process.stdout.write(
-        `rnnlm: serving ${o.model} (${c.cell}, ${c.numLayers}×${c.hiddenSize}, ${tokenizer.kind} vocabulary ${c.vocabSize}) ` +
+        `rnnlm: serving ${o.model} (${c.cell}, ${c.numLayers}×${c.hiddenSize}, ${what} ${c.vocabSize}) ` +
           `on backend ${describeBackend()} at ${urlOf(o.host, actualPort)}\n`,
       );
 
