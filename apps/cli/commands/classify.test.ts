@@ -5,7 +5,7 @@
  * errors that name the line for bad input.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -66,6 +66,31 @@ describe('rnnlm classify', () => {
     const out = pr.stdout.trim().split('\n').map((l) => l.split('\t'));
     assert.deepEqual(out.map((c) => c[0]), ['positive', 'negative']);
     for (const c of out) assert.ok(Math.abs(Number(c[1]!.split('=')[1]) + Number(c[2]!.split('=')[1]) - 1) < 1e-3, c.join(' '));
+  });
+
+  test('rnnlm serve on a classifier checkpoint answers POST /v1/classify', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'serve', '--model', f('model'), '--port', '0', '--log-level', 'silent'], {
+      cwd: repoRoot,
+      env: { ...process.env, RNNLM_BACKEND: 'js' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const until = Date.now() + 30_000;
+      let url: string | undefined;
+      while (!(url = /at (http:\/\/127\.0\.0\.1:\d+)\n/.exec(out)?.[1])) {
+        if (Date.now() > until || child.exitCode !== null) throw new Error(`no URL printed: ${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.match(out, /classifier of negative\/positive, POST \/v1\/classify/);
+      const res = await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: ['good film', 'bad plot'] }) });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { results: { label: string }[] };
+      assert.deepEqual(body.results.map((r) => r.label), ['positive', 'negative']);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   test('--init-from a language model trained by rnnlm train', () => {
