@@ -1,8 +1,8 @@
 /**
  * Classification metrics from gold and predicted class ids: accuracy, per-class precision /
- * recall / F1, macro-F1 (the unweighted mean of the per-class F1, a class that is never
- * predicted nor present counting as F1 0 only if it occurs in gold or predictions), and the
- * confusion matrix (rows gold, columns predicted), with a plain-text rendering.
+ * recall / F1, macro-F1 (the unweighted mean of the per-class F1 over the classes that occur in
+ * the gold labels or the predictions, as scikit-learn's f1_score(average='macro') with labels
+ * left to it), and the confusion matrix (rows gold, columns predicted), with a plain-text rendering.
  * Legend: C classes, N examples.
  */
 import { RnnlmError } from '../errors.js';
