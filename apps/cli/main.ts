@@ -17,6 +17,7 @@ import { plotCommand } from './commands/plot.js';
 import { trainCommand } from './commands/train.js';
 import { translateCommandGroup } from './commands/translate.js';
 import { packageRoot } from './package-root.js';
+import { classifyCommandGroup } from './commands/classify.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -34,6 +35,7 @@ const program = new Command('rnnlm')
   .addCommand(exportCommand())
   .addCommand(importCommand())
   .addCommand(ngramCommandGroup())
+  .addCommand(classifyCommandGroup())
   .addCommand(demoCommand())
   .showHelpAfterError();
 

@@ -137,8 +137,8 @@ function routes(ctx: ServerContext): RouteOptions[] {
   ];
 }
 
-/** Request count and duration by method, route and status, recorded when the response ends. */
-function instrument(app: FastifyInstance, ctx: ServerContext): void {
+/** Request count and duration by method, route and status, recorded when the response ends (also the classifier server's). */
+export function instrument(app: FastifyInstance, ctx: { metrics: Pick<ServerContext['metrics'], 'requests' | 'duration'> }): void {
   app.addHook('onRequest', (req, reply, done) => {
     const t0 = process.hrtime.bigint();
     const res = reply.raw;

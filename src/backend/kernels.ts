@@ -19,6 +19,8 @@
 export type F = Float32Array | Float64Array;
 
 export type RecurrentMode = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu' | 'rnn_sigmoid';
+/** Every recurrent cell, in the order option lists show them. */
+export const RECURRENT_MODES: readonly RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
 
 export type UnaryOp = 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log' | 'neg';
 

@@ -16,8 +16,8 @@
  * Legend: V vocabulary, E embedding size, N vectors in the file, D their dimension.
  */
 import { RnnlmError } from '../errors.js';
-import type { RNNLM } from '../models/rnnlm.js';
 import { readTextFile } from '../platform/platform.js';
+import type { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 
 export interface EmbeddingTable {
@@ -110,6 +110,12 @@ export function readEmbeddings(path: string, opts: Omit<ParseEmbeddingsOptions, 
   return parseEmbeddings(readTextFile(path), { ...opts, what: path });
 }
 
+/** A model with an embedding table `encoder.weight` [V,E]: the language model, the classifier. */
+export interface EmbeddingOwner {
+  readonly config: { readonly vocabSize: number; readonly embedSize: number; readonly tieWeights?: boolean };
+  readonly encoder: { readonly weight: Tensor };
+}
+
 export interface PretrainedOptions {
   /** Keep encoder.weight fixed during training (default false). */
   freeze?: boolean;
@@ -140,7 +146,7 @@ function keysOf(token: string): string[] {
 }
 
 /** Copies vectors of `table` into model.encoder.weight for the tokenizer's vocabulary. */
-export function applyPretrainedEmbeddings(model: RNNLM, tokenizer: Tokenizer, table: EmbeddingTable, opts: PretrainedOptions = {}, what = 'the embeddings file'): PretrainedResult {
+export function applyPretrainedEmbeddings(model: EmbeddingOwner, tokenizer: Tokenizer, table: EmbeddingTable, opts: PretrainedOptions = {}, what = 'the embeddings file'): PretrainedResult {
   const E = model.config.embedSize;
   const V = model.config.vocabSize;
   if (tokenizer.vocabSize !== V) {
@@ -189,7 +195,7 @@ export function applyPretrainedEmbeddings(model: RNNLM, tokenizer: Tokenizer, ta
  * Reads `path` (GloVe or word2vec text) and copies the vectors of the tokenizer's vocabulary into
  * model.encoder.weight; see applyPretrainedEmbeddings.
  */
-export function loadPretrainedEmbeddings(model: RNNLM, tokenizer: Tokenizer, path: string, opts: PretrainedOptions = {}): PretrainedResult {
+export function loadPretrainedEmbeddings(model: EmbeddingOwner, tokenizer: Tokenizer, path: string, opts: PretrainedOptions = {}): PretrainedResult {
   const wanted = new Set<string>();
   for (const t of tokenizer.vocab.tokens()) for (const k of keysOf(t)) wanted.add(k);
   const table = readEmbeddings(path, { keep: (w) => wanted.has(w) });

@@ -12,13 +12,13 @@
  * loss terms (activationPenalty).
  * Legend: T time, B batch, E embedding, H hidden (of the last layer), L layers, V vocabulary.
  */
-import { PRECISIONS, type Precision, type RecurrentMode } from '../backend/kernels.js';
+import { PRECISIONS, type Precision, RECURRENT_MODES, type RecurrentMode } from '../backend/kernels.js';
 import { type ErrorCode, RnnlmError } from '../errors.js';
 import { Embedding } from '../nn/embedding.js';
 import { uniform_, zeros_ } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
-import { RECURRENT_MODES, RNN, type RNNState } from '../nn/rnn.js';
+import { RNN, type RNNState } from '../nn/rnn.js';
 import { dropout, embeddingDropout, lockedDropout } from '../ops/dropout.js';
 import { add, reshape, scale } from '../ops/elementwise.js';
 import { meanSquare, timeDiff } from '../ops/regularization.js';

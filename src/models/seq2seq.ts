@@ -19,13 +19,13 @@
  * Legend: S source steps, T target steps, B batch, E embedding, H hidden, L layers,
  * D directions (1 or 2), Dm = D·H memory size, Vs/Vt source/target vocabulary.
  */
-import { PRECISIONS, type Precision, type RecurrentMode, gatesOf } from '../backend/kernels.js';
+import { PRECISIONS, type Precision, RECURRENT_MODES, type RecurrentMode, gatesOf } from '../backend/kernels.js';
 import { type ErrorCode, RnnlmError } from '../errors.js';
 import { Embedding } from '../nn/embedding.js';
 import { uniform_ } from '../nn/init.js';
 import { Linear } from '../nn/linear.js';
 import { Module } from '../nn/module.js';
-import { RECURRENT_MODES, RNN, type RNNState } from '../nn/rnn.js';
+import { RNN, type RNNState } from '../nn/rnn.js';
 import { bmm, maskedSoftmax } from '../ops/attention.js';
 import { concatLast } from '../ops/concat-last.js';
 import { dropout } from '../ops/dropout.js';
@@ -146,8 +146,11 @@ export function parseSeq2SeqConfig(raw: Record<string, unknown>, where = 'config
   return cfg;
 }
 
-/** Stacked (bi)directional encoder; names as PyTorch's nn.LSTM(bidirectional=True). */
-class Encoder extends Module {
+/**
+ * Stacked (bi)directional encoder; names as PyTorch's nn.LSTM(bidirectional=True). Also the
+ * sentence classifier's encoder (models/classifier.ts).
+ */
+export class Encoder extends Module {
   constructor(
     readonly mode: RecurrentMode,
     readonly inputSize: number,

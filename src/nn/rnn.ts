@@ -32,9 +32,6 @@ import { type DType, Tensor } from '../tensor/tensor.js';
 import { uniform_ } from './init.js';
 import { Module } from './module.js';
 
-/** The recurrent cells, in one list (CLI choices, config checks, loaders). */
-export const RECURRENT_MODES: readonly RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
-
 export interface RNNOptions {
   mode: RecurrentMode;
   inputSize: number;

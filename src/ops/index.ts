@@ -11,3 +11,4 @@ export { gatherRows } from './gather.js';
 export { bmm, maskedSoftmax, type BmmOptions } from './attention.js';
 export { meanSquare, timeDiff } from './regularization.js';
 export { matmulPrecision, withMatmulPrecision } from './precision.js';
+export { maskedMeanPool, maskedMaxPool } from './pool.js';

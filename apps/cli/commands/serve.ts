@@ -1,14 +1,16 @@
 /**
  * `rnnlm serve`: serve a checkpoint over HTTP (apps/server): OpenAI-style /v1/completions
- * (with streaming), /v1/score, /healthz and /metrics. Prints the URL on stdout, logs JSON
- * lines on stderr, and shuts down gracefully on SIGINT/SIGTERM: new and queued requests are
- * refused, running ones get --shutdown-grace seconds to finish, then are stopped (a second
- * signal exits at once).
+ * (with streaming), /v1/score, /healthz and /metrics (a classifier checkpoint: POST /v1/classify,
+ * apps/server/classify.ts). Prints the URL on stdout, logs JSON lines on stderr, and shuts down
+ * gracefully on SIGINT/SIGTERM: new and queued requests are refused, running ones get
+ * --shutdown-grace seconds to finish, then are stopped (a second signal exits at once).
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { RnnlmError, describeBackend, loadLanguageModel, useBackend } from '../../../src/node.js';
+import { CLASSIFIER_ARCHITECTURE, RnnlmError, describeBackend, loadClassifier, loadLanguageModel, useBackend } from '../../../src/node.js';
 import { DEFAULT_LIMITS, DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownEvent, buildServer } from '../../server/app.js';
+import { buildClassifierServer } from '../../server/classify.js';
 import { int, num, oneOf } from '../args.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -41,6 +43,16 @@ function port(v: string): number {
   return n;
 }
 
+/** config.json's model.architecture of a checkpoint directory (null when unreadable: the loader then says why). */
+function checkpointArchitecture(dir: string): string | null {
+  try {
+    const arch = (JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { model?: { architecture?: unknown } }).model?.architecture;
+    return typeof arch === 'string' ? arch : null;
+  } catch {
+    return null;
+  }
+}
+
 /** http://host:port, with IPv6 addresses in brackets. */
 function urlOf(host: string, p: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${p}`;
@@ -71,10 +83,8 @@ export function serveCommand(): Command {
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
     .action(async (o: ServeCliOptions) => {
       useBackend(o.backend);
-      const { model, tokenizer } = loadLanguageModel(o.model);
-      const app = buildServer({
-        model,
-        tokenizer,
+      const classifier = checkpointArchitecture(o.model) === CLASSIFIER_ARCHITECTURE ? loadClassifier(o.model) : null;
+      const common = {
         modelName: o.name ?? path.basename(path.resolve(o.model)),
         limits: {
           maxConcurrent: o.maxConcurrent,
@@ -88,21 +98,29 @@ export function serveCommand(): Command {
           bodyLimit: o.bodyLimit,
           timeoutMs: Math.max(1, Math.round(o.timeout * 1000)),
         },
-        logger: o.logLevel === 'silent' ? false : { level: o.logLevel, stream: process.stderr },
+        logger: o.logLevel === 'silent' ? false : ({ level: o.logLevel, stream: process.stderr } as const),
         access: { apiKey: o.apiKey ?? (process.env.RNNLM_API_KEY || null), corsOrigins: o.cors }, // never a commander default: --help would print the key
-        shutdownGraceMs: Math.round(o.shutdownGrace * 1000),
-        onShutdown: (e: ShutdownEvent) => {
-          const say = (m: string): boolean => process.stderr.write(`rnnlm: ${m}\n`);
-          if (e.phase === 'begin') {
-            say(
-              `shutting down: new requests get 503; ${e.queued} queued request(s) refused with 503; ` +
-                `${e.running} running request(s) get up to ${e.graceMs / 1000} s to finish, then are stopped (their clients get a server_shutting_down error)`,
-            );
-          } else {
-            say(`${e.finished} request(s) finished within the grace period, ${e.stopped} stopped at its end`);
-          }
-        },
-      });
+      };
+      const lm = classifier ? null : loadLanguageModel(o.model);
+      const app = classifier
+        ? buildClassifierServer({ ...classifier, ...common })
+        : buildServer({
+            model: lm!.model,
+            tokenizer: lm!.tokenizer,
+            ...common,
+            shutdownGraceMs: Math.round(o.shutdownGrace * 1000),
+            onShutdown: (e: ShutdownEvent) => {
+              const say = (m: string): boolean => process.stderr.write(`rnnlm: ${m}\n`);
+              if (e.phase === 'begin') {
+                say(
+                  `shutting down: new requests get 503; ${e.queued} queued request(s) refused with 503; ` +
+                    `${e.running} running request(s) get up to ${e.graceMs / 1000} s to finish, then are stopped (their clients get a server_shutting_down error)`,
+                );
+              } else {
+                say(`${e.finished} request(s) finished within the grace period, ${e.stopped} stopped at its end`);
+              }
+            },
+          });
       try {
         await app.listen({ host: o.host, port: o.port });
       } catch (e) {
@@ -111,9 +129,10 @@ export function serveCommand(): Command {
       }
       const addr = app.server.address();
       const actualPort = typeof addr === 'object' && addr ? addr.port : o.port;
-      const c = model.config;
+      const c = (classifier?.model ?? lm!.model).config;
+      const what = classifier ? `classifier of ${classifier.labels.names.join('/')}, POST /v1/classify, vocabulary` : `${lm!.tokenizer.kind} vocabulary`;
       process.stdout.write(
-        `rnnlm: serving ${o.model} (${c.cell}, ${c.numLayers}×${c.hiddenSize}, ${tokenizer.kind} vocabulary ${c.vocabSize}) ` +
+        `rnnlm: serving ${o.model} (${c.cell}, ${c.numLayers}×${c.hiddenSize}, ${what} ${c.vocabSize}) ` +
           `on backend ${describeBackend()} at ${urlOf(o.host, actualPort)}\n`,
       );
 
