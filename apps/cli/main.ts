@@ -13,6 +13,7 @@ import { serveCommand } from './commands/serve.js';
 import { plotCommand } from './commands/plot.js';
 import { trainCommand } from './commands/train.js';
 import { translateCommandGroup } from './commands/translate.js';
+import { chatCommandGroup } from './commands/chat.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -27,6 +28,7 @@ const program = new Command('rnnlm')
   .addCommand(serveCommand())
   .addCommand(plotCommand())
   .addCommand(translateCommandGroup())
+  .addCommand(chatCommandGroup())
   .addCommand(demoCommand())
   .showHelpAfterError();
 
