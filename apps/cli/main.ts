@@ -29,6 +29,7 @@ const program = new Command('rnnlm')
   .addCommand(plotCommand())
   .addCommand(translateCommandGroup())
   .addCommand(chatCommandGroup())
+  .enablePositionalOptions() // `rnnlm chat --model DIR` and `rnnlm chat eval --model DIR` each get their own --model
   .addCommand(demoCommand())
   .showHelpAfterError();
 
