@@ -12,6 +12,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RNNLM, type Tokenizer, getBackend } from '../../src/node.js';
 import { completionHandler } from './completion.js';
+import { registerChatRoutes } from './chat.js';
+import type { LoadedChatModel } from '../../src/chat/index.js';
 import { type ServerContext, createContext } from './context.js';
 import { ApiError, toApiError } from './errors.js';
 import { type ServerLimits, resolveLimits } from './limits.js';
@@ -30,6 +32,8 @@ export interface BuildServerOptions {
   logger?: FastifyServerOptions['logger'];
   /** The `model` field of responses (default "rnnlm"). */
   modelName?: string;
+  /** A dialogue model (rnnlm chat train): adds POST /v1/chat/completions. */
+  chat?: LoadedChatModel;
 }
 
 /** How long close() waits for stopped generations to send their last event. */
@@ -65,6 +69,7 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
 
   app.post<{ Body: CompletionBody }>('/v1/completions', { schema: { body: completionSchema(limits) } }, (req, reply) => completionHandler(ctx, req, reply));
   app.post<{ Body: ScoreBody }>('/v1/score', { schema: { body: scoreSchema(limits) } }, (req, reply) => scoreHandler(ctx, req, reply));
+  if (opts.chat) registerChatRoutes(app, ctx, opts.chat);
   app.get('/healthz', async () => health(ctx));
   app.get('/metrics', async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(ctx.metrics.registry.render()));
 

@@ -282,7 +282,7 @@ export function* sampleSteps(model: Seq2Seq, sources: readonly Int32Array[], o: 
         const row = logits.subarray(b * V, (b + 1) * V);
         forbid(row, hist[b]!, o.eosId, o);
         const id = sampleToken(row, o);
-        logProb[b] += logSoftmaxRow(row, lp)[id]!;
+        logProb[b] = logProb[b]! + logSoftmaxRow(row, lp)[id]!;
         if (id === o.eosId) {
           done[b] = true;
           continue;

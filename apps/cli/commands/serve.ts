@@ -7,12 +7,14 @@ import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { RnnlmError, describeBackend, loadLanguageModel, useBackend } from '../../../src/node.js';
 import { DEFAULT_LIMITS, buildServer } from '../../server/app.js';
+import { loadChatModel } from '../../../src/chat/index.js';
 import { int, num, oneOf } from '../args.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 interface ServeCliOptions {
   model: string;
+  chatModel?: string;
   host: string;
   port: number;
   maxConcurrent: number;
@@ -43,6 +45,7 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('serve a trained model over HTTP (OpenAI-style completions, scoring, health, metrics)')
     .requiredOption('--model <dir>', 'checkpoint directory')
+    .option('--chat-model <dir>', 'also serve a dialogue model (rnnlm chat train) at POST /v1/chat/completions')
     .option('--host <addr>', 'address to listen on (0.0.0.0 exposes the server to the network)', '127.0.0.1')
     .option('--port <n>', 'port (0 = any free port)', port, 8080)
     .option('--max-concurrent <n>', 'generations/scorings at once; more get 429', int(1), d.maxConcurrent)
@@ -61,6 +64,7 @@ export function serveCommand(): Command {
       const app = buildServer({
         model,
         tokenizer,
+        ...(o.chatModel ? { chat: loadChatModel(o.chatModel) } : {}),
         modelName: o.name ?? path.basename(path.resolve(o.model)),
         limits: {
           maxConcurrent: o.maxConcurrent,
