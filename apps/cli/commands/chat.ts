@@ -9,7 +9,7 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { type OptimizerName, type RecurrentMode, describeBackend, readTextFile, useBackend } from '../../../src/node.js';
+import { type OptimizerName, type RecurrentMode, describeBackend, loadLanguageModel, readTextFile, useBackend } from '../../../src/node.js';
 import {
   type ChatDecodeOptions,
   type Dialogue,
@@ -29,9 +29,7 @@ import {
   saveChatModel,
   withoutOverlap,
 } from '../../../src/chat/index.js';
-import { loadLanguageModel } from '../../../src/io/lm.js';
-import { pretokenize } from '../../../src/translate/text.js';
-import { ATTENTION_KINDS, type AttentionKind, Seq2Seq, evaluateTranslationLoss, trainTranslation } from '../../../src/translate/index.js';
+import { ATTENTION_KINDS, type AttentionKind, Seq2Seq, evaluateTranslationLoss, pretokenize, trainTranslation } from '../../../src/translate/index.js';
 import { int, num, oneOf } from '../args.js';
 import { createProgress } from '../progress.js';
 
