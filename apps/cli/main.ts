@@ -18,6 +18,7 @@ import { trainCommand } from './commands/train.js';
 import { translateCommandGroup } from './commands/translate.js';
 import { packageRoot } from './package-root.js';
 import { classifyCommandGroup } from './commands/classify.js';
+import { chatCommandGroup } from './commands/chat.js';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
@@ -36,6 +37,8 @@ const program = new Command('rnnlm')
   .addCommand(importCommand())
   .addCommand(ngramCommandGroup())
   .addCommand(classifyCommandGroup())
+  .addCommand(chatCommandGroup())
+  .enablePositionalOptions() // `rnnlm chat --model DIR` and `rnnlm chat eval --model DIR` each get their own --model
   .addCommand(demoCommand())
   .showHelpAfterError();
 

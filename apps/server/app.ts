@@ -17,6 +17,8 @@ import { type RNNLM, type Tokenizer, getBackend } from '../../src/node.js';
 import { type AccessOptions, installAccess } from './access.js';
 import { completionHandler } from './completion.js';
 import { type ServerContext, createContext, shuttingDown } from './context.js';
+import { chatRoute } from './chat.js';
+import type { LoadedChatModel } from '../../src/chat/index.js';
 import { ApiError, toApiError } from './errors.js';
 import { type ServerLimits, resolveLimits } from './limits.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
@@ -40,6 +42,8 @@ export interface BuildServerOptions {
   shutdownGraceMs?: number;
   /** Told when shutdown begins and ends, with counts, so the caller can log what happens. */
   onShutdown?: (event: ShutdownEvent) => void;
+  /** A dialogue model (rnnlm chat train): adds POST /v1/chat/completions. */
+  chat?: LoadedChatModel;
 }
 
 export type ShutdownEvent =
@@ -95,7 +99,7 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
     if (api.statusCode >= 500) req.log.error({ err }, 'request failed');
     return reply.code(api.statusCode).headers(api.headers).send(api.body());
   });
-  const all = routes(ctx);
+  const all = routes(ctx, opts.chat);
   app.setNotFoundHandler((req, reply) => {
     const where = `${req.method} ${req.url.length > 200 ? `${req.url.slice(0, 200)}…` : req.url}`;
     const served = all.map((r) => `${String(r.method)} ${r.url}`).join(', ');
@@ -127,13 +131,14 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
 }
 
 /** Every route: method, path, body schema and handler. A new route is one more entry. */
-function routes(ctx: ServerContext): RouteOptions[] {
+function routes(ctx: ServerContext, chat: LoadedChatModel | undefined): RouteOptions[] {
   const l = ctx.limits;
   return [
     { method: 'POST', url: '/v1/completions', schema: { body: completionSchema(l) }, handler: (req, reply) => completionHandler(ctx, req as FastifyRequest<{ Body: CompletionBody }>, reply) },
     { method: 'POST', url: '/v1/score', schema: { body: scoreSchema(l) }, handler: (req, reply) => scoreHandler(ctx, req as FastifyRequest<{ Body: ScoreBody }>, reply) },
     { method: 'GET', url: '/healthz', handler: async () => health(ctx) },
     { method: 'GET', url: '/metrics', handler: async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(ctx.metrics.registry.render()) },
+    ...(chat ? [chatRoute(ctx, chat)] : []),
   ];
 }
 

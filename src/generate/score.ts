@@ -137,8 +137,41 @@ function scoreAll(
   return { scores, tokens: tokenLps ? seqs.map((ids, i) => ({ ids, logProbs: tokenLps[i]! })) : null };
 }
 
-/** Σ log p over positions 1.. of each sequence (one batch, time-major, padded); each position's log p into perToken[b] when given. */
-function scoreBatch(model: RNNLM, seqs: Int32Array[], maxElements: number, perToken: Float64Array[] | null): Float64Array {
+/**
+ * Σ ln p(ids[k] | ids[0..k−1]) over positions k ≥ from[i] (≥ 1) of each sequence: the log-probability
+ * of a continuation given its context (e.g. a response after a dialogue context), batched as
+ * scoreSentences is. Returns one sum per sequence, in input order.
+ */
+export function scoreContinuations(model: RNNLM, seqs: readonly Int32Array[], from: readonly number[], opts: ScoreOptions = {}): Float64Array {
+  const batchSize = opts.batchSize ?? 32;
+  const maxElements = opts.maxElements ?? 1 << 22;
+  if (from.length !== seqs.length) throw new RnnlmError('invalid_argument', `${from.length} start positions for ${seqs.length} sequences`);
+  seqs.forEach((s, i) => {
+    if (!(Number.isInteger(from[i]) && from[i]! >= 1 && from[i]! <= s.length)) throw new RnnlmError('invalid_argument', `sequence ${i}: the scored part must start at a position in 1..${s.length}, got ${from[i]}`);
+  });
+  const order = seqs.map((_, i) => i).sort((a, b) => seqs[b]!.length - seqs[a]!.length || a - b);
+  const out = new Float64Array(seqs.length);
+  const wasTraining = model.training;
+  model.eval();
+  try {
+    noGrad(() => {
+      for (let start = 0; start < order.length; start += batchSize) {
+        const idx = order.slice(start, start + batchSize);
+        const sums = scoreBatch(model, idx.map((i) => seqs[i]!), maxElements, null, idx.map((i) => from[i]!));
+        idx.forEach((i, b) => (out[i] = sums[b]!));
+      }
+    });
+  } finally {
+    model.train(wasTraining);
+  }
+  return out;
+}
+
+/**
+ * Σ log p over positions from[b] (default 1).. of each sequence (one batch, time-major, padded);
+ * each position's log p into perToken[b] when given.
+ */
+function scoreBatch(model: RNNLM, seqs: Int32Array[], maxElements: number, perToken: Float64Array[] | null, from?: readonly number[]): Float64Array {
   const B = seqs.length;
   const V = model.config.vocabSize;
   const T = Math.max(0, ...seqs.map((s) => s.length - 1));
@@ -150,7 +183,7 @@ function scoreBatch(model: RNNLM, seqs: Int32Array[], maxElements: number, perTo
     const s = seqs[b]!;
     for (let t = 0; t + 1 < s.length; t++) {
       input[t * B + b] = s[t]!;
-      target[t * B + b] = s[t + 1]!;
+      if (t + 1 >= (from?.[b] ?? 1)) target[t * B + b] = s[t + 1]!;
     }
   }
   const chunk = Math.max(1, Math.floor(maxElements / (B * V))); // time steps per forward

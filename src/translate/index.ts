@@ -26,7 +26,7 @@ export {
   type TranslationTrainHooks,
   type TranslationTrainResult,
 } from './train.js';
-export { translateIds, type DecodeOptions, type Hypothesis } from './decode.js';
+export { translateIds, sampleIds, sampleSteps, forbid, type DecodeOptions, type SampleDecodeOptions, type Hypothesis } from './decode.js';
 export { defaultTranslationSpec, type TranslationRunSpec, type TranslationDataSpec, type TranslationModelSpec } from './spec.js';
 export { saveTranslationModel, loadTranslationModel, type LoadedTranslationModel } from './io.js';
 export { Seq2Seq, checkSeq2SeqConfig, parseSeq2SeqConfig, selectEncoded, selectState, type Seq2SeqConfig, type Encoded, type DecodeResult } from '../models/seq2seq.js';

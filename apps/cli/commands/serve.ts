@@ -11,12 +11,14 @@ import { Command, InvalidArgumentError } from 'commander';
 import { CLASSIFIER_ARCHITECTURE, RnnlmError, describeBackend, loadClassifier, loadLanguageModel, useBackend } from '../../../src/node.js';
 import { DEFAULT_LIMITS, DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownEvent, buildServer } from '../../server/app.js';
 import { buildClassifierServer } from '../../server/classify.js';
+import { loadChatModel } from '../../../src/chat/index.js';
 import { int, num, oneOf } from '../args.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 interface ServeCliOptions {
   model: string;
+  chatModel?: string;
   host: string;
   port: number;
   maxConcurrent: number;
@@ -63,6 +65,7 @@ export function serveCommand(): Command {
   return new Command('serve')
     .description('serve a trained model over HTTP (OpenAI-style completions, scoring, health, metrics)')
     .requiredOption('--model <dir>', 'checkpoint directory')
+    .option('--chat-model <dir>', 'also serve a dialogue model (rnnlm chat train) at POST /v1/chat/completions')
     .option('--host <addr>', 'address to listen on (0.0.0.0 exposes the server to the network)', '127.0.0.1')
     .option('--port <n>', 'port (0 = any free port)', port, 8080)
     .option('--max-concurrent <n>', 'generations (rows of the shared batch) and scorings at once; more wait in the queue', int(1), d.maxConcurrent)
@@ -107,6 +110,7 @@ export function serveCommand(): Command {
         : buildServer({
             model: lm!.model,
             tokenizer: lm!.tokenizer,
+            ...(o.chatModel ? { chat: loadChatModel(o.chatModel) } : {}),
             ...common,
             shutdownGraceMs: Math.round(o.shutdownGrace * 1000),
             onShutdown: (e: ShutdownEvent) => {
