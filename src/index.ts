@@ -46,6 +46,19 @@ export { lockedDropout, embeddingDropout, maskedEmbedding } from './ops/dropout.
 export { meanSquare, timeDiff } from './ops/regularization.js';
 export { evaluate, type EvalResult, type EvalOptions } from './train/evaluate.js';
 export { renderTrainingCurves, parseTrainLog, type PlotOptions, type TrainLogRecord } from './train/plot.js';
+export {
+  gradientFlow,
+  unrollWindow,
+  makeProbes,
+  zeroLayerStates,
+  type GradientFlowOptions,
+  type GradientFlowResult,
+  type GradientFlowLayer,
+  type FlowWindow,
+  type LayerState,
+  type UnrolledWindow,
+} from './analyze/gradient-flow.js';
+export { renderGradientFlow, gradientFlowSeries, type GradientFlowEntry, type GradientPlotOptions } from './analyze/gradient-plot.js';
 export { saveCheckpoint, loadCheckpoint, isCheckpointDir, encodeSafetensors, decodeSafetensors } from './io/index.js';
 export { saveLanguageModel, loadLanguageModel, type LoadedModel } from './io/lm.js';
 export { type Platform, setPlatform, platform, readTextFile, decodeUtf8 } from './platform/platform.js';

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RnnlmError, describeBackend } from '../../src/node.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { demoCommand, packageRoot } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { generateCommand } from './commands/generate.js';
@@ -27,6 +28,7 @@ const program = new Command('rnnlm')
   .addCommand(serveCommand())
   .addCommand(plotCommand())
   .addCommand(translateCommandGroup())
+  .addCommand(analyzeCommand())
   .addCommand(demoCommand())
   .showHelpAfterError();
 
