@@ -59,6 +59,7 @@ export {
   type UnrolledWindow,
 } from './analyze/gradient-flow.js';
 export { renderGradientFlow, gradientFlowSeries, type GradientFlowEntry, type GradientPlotOptions } from './analyze/gradient-plot.js';
+export { renderHeatmap, type HeatmapData, type HeatmapOptions } from './analyze/heatmap.js';
 export { saveCheckpoint, loadCheckpoint, isCheckpointDir, encodeSafetensors, decodeSafetensors } from './io/index.js';
 export { saveLanguageModel, loadLanguageModel, type LoadedModel } from './io/lm.js';
 export { type Platform, setPlatform, platform, readTextFile, decodeUtf8 } from './platform/platform.js';

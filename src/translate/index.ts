@@ -27,6 +27,7 @@ export {
   type TranslationTrainResult,
 } from './train.js';
 export { translateIds, type DecodeOptions, type Hypothesis } from './decode.js';
+export { attentionWeights, attendSentence, sideTokenLabel, EOS_LABEL, type AttentionMap } from './attention-map.js';
 export { saveTranslationModel, loadTranslationModel, type LoadedTranslationModel } from './io.js';
 export { Seq2Seq, selectEncoded, selectState, type Seq2SeqConfig, type Encoded, type DecodeResult } from '../models/seq2seq.js';
 export { LuongAttention, ATTENTION_KINDS, type AttentionKind } from '../models/attention.js';
