@@ -12,6 +12,8 @@ export interface GradientFlowEntry {
   /** Legend label, e.g. "lstm (trained)". */
   label: string;
   result: GradientFlowResult;
+  /** Dashed line (e.g. the model at initialisation). */
+  dashed?: boolean;
 }
 
 export interface GradientPlotOptions {
@@ -21,10 +23,19 @@ export interface GradientPlotOptions {
 }
 
 const PALETTE = ['#1f5fbf', '#e8590c', '#2f9e44', '#c2255c', '#7048e8', '#1098ad', '#f08c00', '#495057', '#8fb3e3', '#f4a3a8'];
+const CELL_COLORS: Record<string, string> = { lstm: '#1f5fbf', gru: '#2f9e44', rnn_tanh: '#e8590c', rnn_relu: '#c2255c', rnn_sigmoid: '#7048e8' };
+
+/** One colour per cell, so a cell's dashed (init) and solid (trained) lines pair up; the palette when a cell/dash pair repeats. */
+function colors(entries: readonly GradientFlowEntry[]): string[] {
+  const key = (e: GradientFlowEntry): string => `${e.result.cell}/${e.dashed === true}`;
+  const unique = new Set(entries.map(key)).size === entries.length;
+  return entries.map((e, i) => (unique ? (CELL_COLORS[e.result.cell] ?? PALETTE[i % PALETTE.length]!) : PALETTE[i % PALETTE.length]!));
+}
 
 /** One series per entry for layer l (entries with fewer layers have none); zero or non-finite norms are dropped (log scale). */
 export function gradientFlowSeries(entries: readonly GradientFlowEntry[], l: number): CurveSeries[] {
   const out: CurveSeries[] = [];
+  const color = colors(entries);
   entries.forEach((e, i) => {
     const layer = e.result.layers[l];
     if (!layer) return;
@@ -32,7 +43,7 @@ export function gradientFlowSeries(entries: readonly GradientFlowEntry[], l: num
     layer.meanNorm.forEach((v, k) => {
       if (Number.isFinite(v) && v > 0) points.push([k, v]);
     });
-    if (points.length > 0) out.push({ name: e.label, color: PALETTE[i % PALETTE.length]!, markers: false, points });
+    if (points.length > 0) out.push({ name: e.label, color: color[i]!, markers: false, dashed: e.dashed === true, points });
   });
   return out;
 }
@@ -47,7 +58,8 @@ export function renderGradientFlow(entries: readonly GradientFlowEntry[], opts: 
   }
   const title = opts.title ?? 'Gradient flow through time';
   const out = svgOpen(W, H, title);
-  const all = entries.map((e, i) => ({ name: e.label, color: PALETTE[i % PALETTE.length]!, markers: false, points: [] as [number, number][] }));
+  const color = colors(entries);
+  const all: CurveSeries[] = entries.map((e, i) => ({ name: e.label, color: color[i]!, markers: false, dashed: e.dashed === true, points: [] }));
   const legendEnd = legend(out, all, 42, W);
   const perLayer = Array.from({ length: L }, (_, l) => gradientFlowSeries(entries, l));
   const flat = perLayer.flat();

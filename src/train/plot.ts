@@ -34,6 +34,8 @@ export interface CurveSeries {
   color: string;
   /** Draw a dot at every point (sparse series). */
   markers: boolean;
+  /** Draw the line dashed (e.g. a model at initialisation next to the trained one). */
+  dashed?: boolean;
   /** [x, loss] pairs in log order, all finite. */
   points: [number, number][];
 }
@@ -242,7 +244,8 @@ export function panel(
   for (const s of series) {
     const d = s.points.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${r2(X(px))},${r2(Y(map(py)))}`).join(' ');
     const width = s.markers ? 2 : 1.5;
-    out.push(`<path class="series" data-series="${esc(s.name)}" data-points="${s.points.length}" d="${d}" fill="none" stroke="${s.color}" stroke-width="${width}" stroke-linejoin="round"/>`);
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    out.push(`<path class="series" data-series="${esc(s.name)}" data-points="${s.points.length}" d="${d}" fill="none" stroke="${s.color}" stroke-width="${width}" stroke-linejoin="round"${dash}/>`);
     // A lone point draws no line: give it a dot whatever the series.
     if (s.markers || s.points.length === 1) {
       out.push(`<g class="markers" fill="${s.color}">`);
@@ -274,7 +277,7 @@ export function legend(out: string[], series: readonly CurveSeries[], y: number,
       lx = 70;
       y += 18;
     }
-    out.push(`<line x1="${lx}" x2="${lx + 22}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="${s.markers ? 2 : 1.5}"/>`);
+    out.push(`<line x1="${lx}" x2="${lx + 22}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="${s.markers ? 2 : 1.5}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
     if (s.markers) out.push(`<circle cx="${lx + 11}" cy="${y}" r="3" fill="${s.color}"/>`);
     out.push(`<text x="${lx + 28}" y="${y + 4}" fill="#24292f">${esc(s.name)}</text>`);
     lx += w;

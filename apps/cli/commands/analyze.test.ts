@@ -16,7 +16,7 @@ async function run(args: string[]): Promise<string> {
   const orig = console.log;
   console.log = (s: string) => void logs.push(s);
   try {
-    await analyzeCommand().exitOverride().parseAsync(['gradients', '--backend', 'js', '--data', path.join(dir, 'text.txt'), ...args], { from: 'user' });
+    await analyzeCommand().exitOverride().parseAsync(['gradients', '--backend', 'js', ...args], { from: 'user' });
   } finally {
     console.log = orig;
   }
@@ -32,7 +32,8 @@ test('rnnlm analyze gradients: a checkpoint (trained and re-initialised) and fre
   const out = path.join(dir, 'fig', 'g.svg');
   const json = path.join(dir, 'g.json');
   const args = ['--model', path.join(dir, 'ckpt'), '--at-init', '--cell', 'rnn_tanh,lstm', '--emb', '4', '--hidden', '5', '--layers', '1'];
-  const said = await run([...args, '--k', '4', '--windows', '2', '--batch-size', '3', '--out', out, '--json', json]);
+  const data = ['--data', path.join(dir, 'text.txt')];
+  const said = await run([...data, ...args, '--k', '4', '--windows', '2', '--batch-size', '3', '--out', out, '--json', json]);
   assert.match(said, /ckpt \(init\): gru/);
   assert.match(said, /lstm \(init\): lstm/);
   const svg = fs.readFileSync(out, 'utf8');
@@ -44,9 +45,16 @@ test('rnnlm analyze gradients: a checkpoint (trained and re-initialised) and fre
   assert.deepEqual(r.entries.map((e) => e.label), ['ckpt (init)', 'ckpt (trained)', 'rnn_tanh (init)', 'lstm (init)']);
   assert.ok(r.entries.every((e) => e.result.layers.every((l) => l.meanNorm.length === 5 && l.meanNorm.every((v) => v > 0))));
   assert.notDeepEqual(r.entries[0]!.result.layers[0]!.meanNorm, r.entries[1]!.result.layers[0]!.meanNorm, 're-initialised weights measure differently');
+  assert.equal((svg.match(/<path class="series"[^>]*stroke-dasharray/g) ?? []).length, 4, 'models at initialisation are dashed');
+  // --replot redraws the same picture from the JSON without measuring.
+  const again = path.join(dir, 'again.svg');
+  await run(['--replot', json, '--out', again, '--title', 'x']);
+  assert.equal(fs.readFileSync(again, 'utf8').replace(/<title>[^<]*<\/title>|aria-label="[^"]*"|font-weight="600" fill="#24292f">[^<]*</g, ''), svg.replace(/<title>[^<]*<\/title>|aria-label="[^"]*"|font-weight="600" fill="#24292f">[^<]*</g, ''));
 });
 
 test('nothing to measure, or an unknown cell, is a clear error', async () => {
-  await assert.rejects(run([]), (e) => isRnnlmError(e, 'invalid_argument') && /--model checkpoint or --cell/.test(e.message));
-  await assert.rejects(run(['--cell', 'lstm,tree']), (e) => isRnnlmError(e, 'invalid_argument') && /comma-separated list/.test(e.message));
+  const data = ['--data', path.join(dir, 'text.txt')];
+  await assert.rejects(run(data), (e) => isRnnlmError(e, 'invalid_argument') && /--model checkpoint or --cell/.test(e.message));
+  await assert.rejects(run(['--cell', 'lstm']), (e) => isRnnlmError(e, 'invalid_argument') && /give --data/.test(e.message));
+  await assert.rejects(run([...data, '--cell', 'lstm,tree']), (e) => isRnnlmError(e, 'invalid_argument') && /comma-separated list/.test(e.message));
 });

@@ -17,6 +17,7 @@ import {
   loadLanguageModel,
   platform,
   readCorpusFile,
+  readTextFile,
   renderGradientFlow,
   useBackend,
 } from '../../../src/node.js';
@@ -28,7 +29,8 @@ interface GradientsCliOptions {
   model: string[];
   atInit: boolean;
   cell?: string;
-  data: string;
+  data?: string;
+  replot?: string;
   tokenizer: 'word' | 'char';
   emb: number;
   hidden: number;
@@ -58,7 +60,7 @@ function parseCells(list: string): RecurrentMode[] {
 function gradientsCommand(): Command {
   return new Command('gradients')
     .description('plot mean ‖∂L_t/∂h_{t−k}‖ against k per layer: vanishing/exploding gradients of checkpoints or fresh models')
-    .requiredOption('--data <file>', 'text whose windows are measured (UTF-8), e.g. ptb.valid.txt')
+    .option('--data <file>', 'text whose windows are measured (UTF-8), e.g. ptb.valid.txt (required unless --replot)')
     .option('--model <dir>', 'a checkpoint directory (repeat for several)', collect, [])
     .option('--at-init', 'also measure each --model re-initialised (same configuration and seed, untrained)', false)
     .option('--cell <list>', `fresh models of these cells, comma-separated (${CELLS.join(', ')})`)
@@ -74,17 +76,33 @@ function gradientsCommand(): Command {
     .option('--out <file>', 'SVG to write', 'gradient-flow.svg')
     .option('--json <file>', 'also write the measured norms as JSON')
     .option('--title <text>', 'plot title')
+    .option('--replot <json>', 'redraw the SVG from a --json file written earlier (measures nothing)')
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
     .action((o: GradientsCliOptions) => {
       useBackend(o.backend);
+      const p = platform();
+      const write = (entries: GradientFlowEntry[], what: string): void => {
+        const svg = renderGradientFlow(entries, { title: o.title ?? `Gradient flow on ${path.basename(what)}: mean ‖∂L_t/∂h_t−k‖` });
+        p.mkdirp(path.dirname(path.resolve(o.out)));
+        p.writeFileAtomic(o.out, svg);
+        console.log(`wrote ${o.out}`);
+      };
+      if (o.replot) {
+        const saved = JSON.parse(readTextFile(o.replot)) as { data?: string; entries?: GradientFlowEntry[] };
+        if (!Array.isArray(saved.entries)) throw new RnnlmError('invalid_argument', `${o.replot} has no "entries"; give a file written by --json`);
+        // Files from before the dashed flag: a model at initialisation is labelled "(init)".
+        write(saved.entries.map((e) => ({ ...e, dashed: e.dashed ?? / \(init\)$/.test(e.label) })), saved.data ?? o.replot);
+        return;
+      }
+      if (!o.data) throw new RnnlmError('invalid_argument', 'give --data, the text to measure on (or --replot a saved --json)');
       if (o.model.length === 0 && !o.cell) throw new RnnlmError('invalid_argument', 'give at least one --model checkpoint or --cell list to measure');
       const text = readCorpusFile(o.data);
-      const targets: { label: string; model: RNNLM; tokenizer: Tokenizer }[] = [];
+      const targets: { label: string; model: RNNLM; tokenizer: Tokenizer; dashed: boolean }[] = [];
       for (const dir of o.model) {
         const { model, tokenizer } = loadLanguageModel(dir);
         const name = path.basename(path.resolve(dir));
-        if (o.atInit) targets.push({ label: `${name} (init)`, model: new RNNLM({ ...model.config }), tokenizer });
-        targets.push({ label: `${name} (trained)`, model, tokenizer });
+        if (o.atInit) targets.push({ label: `${name} (init)`, model: new RNNLM({ ...model.config }), tokenizer, dashed: true });
+        targets.push({ label: `${name} (trained)`, model, tokenizer, dashed: false });
       }
       if (o.cell) {
         const tokenizer = buildTokenizer(text, { tokenizer: o.tokenizer });
@@ -98,7 +116,7 @@ function gradientsCommand(): Command {
             seed: o.seed,
             ...(o.initRange !== undefined ? { init: o.initRange } : {}),
           });
-          targets.push({ label: `${cell} (init)`, model, tokenizer });
+          targets.push({ label: `${cell} (init)`, model, tokenizer, dashed: true });
         }
       }
       const entries: GradientFlowEntry[] = [];
@@ -106,17 +124,13 @@ function gradientsCommand(): Command {
         t.model.eval();
         const ids = encodeSplit(t.tokenizer, text, o.data);
         const result = gradientFlow(t.model, ids, { K: o.k, windows: o.windows, batchSize: o.batchSize });
-        entries.push({ label: t.label, result });
+        entries.push({ label: t.label, result, dashed: t.dashed });
         const last = (l: number): string => result.layers[l]!.meanNorm[o.k]!.toExponential(2);
         const first = (l: number): string => result.layers[l]!.meanNorm[0]!.toExponential(2);
         const layers = result.layers.map((_, l) => `layer ${l + 1}: k=0 ${first(l)} → k=${o.k} ${last(l)}`).join('; ');
         console.log(`${t.label}: ${result.cell}, loss ${result.loss.toFixed(3)} nats; ${layers}`);
       }
-      const p = platform();
-      const svg = renderGradientFlow(entries, { title: o.title ?? `Gradient flow on ${path.basename(o.data)}: mean ‖∂L_t/∂h_t−k‖` });
-      p.mkdirp(path.dirname(path.resolve(o.out)));
-      p.writeFileAtomic(o.out, svg);
-      console.log(`wrote ${o.out}`);
+      write(entries, o.data);
       if (o.json) {
         const meta = { data: o.data, k: o.k, windows: o.windows, batchSize: o.batchSize };
         p.mkdirp(path.dirname(path.resolve(o.json)));
