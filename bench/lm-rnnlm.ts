@@ -149,6 +149,9 @@ async function main(): Promise<void> {
       'init-from': { type: 'string' },
       'check-windows': { type: 'string', default: '3' },
       precision: { type: 'string', default: 'fp32' },
+      // Cell comparison (RESULTS.md): another cell and hidden size on the same task.
+      cell: { type: 'string', default: 'lstm' },
+      hidden: { type: 'string' },
     },
   });
   const task = a.task as TaskName;
@@ -164,7 +167,10 @@ async function main(): Promise<void> {
     fail('--warmup must be an integer >= 0 and --windows an integer >= 1');
   }
   if (task === 'generate' && warmup === 0) fail('generate needs --warmup >= 1 (the prompt step is not a timed token)');
-  const cfg = { ...MODELS[modelName], dropout: task === 'check' ? 0 : MODELS[modelName].dropout };
+  const cfg: { data: string; emb: number; hidden: number; layers: number; dropout: number } = { ...MODELS[modelName], dropout: task === 'check' ? 0 : MODELS[modelName].dropout };
+  const cell = a.cell as 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
+  if (!['lstm', 'gru', 'rnn_tanh', 'rnn_relu'].includes(cell)) fail('--cell must be lstm, gru, rnn_tanh or rnn_relu');
+  if (a.hidden !== undefined) cfg.hidden = Number(a.hidden);
 
   let train: Int32Array = new Int32Array(0);
   let valid: Int32Array = new Int32Array(0);
@@ -189,7 +195,7 @@ async function main(): Promise<void> {
     embedSize: cfg.emb,
     hiddenSize: cfg.hidden,
     numLayers: cfg.layers,
-    cell: 'lstm',
+    cell,
     dropout: cfg.dropout,
     init: INIT_RANGE,
     seed: Number(a.seed),
@@ -199,6 +205,7 @@ async function main(): Promise<void> {
     side: 'rnnlm',
     task,
     model: modelName,
+    cell,
     vocab,
     config: { emb: cfg.emb, hidden: cfg.hidden, layers: cfg.layers, dropout: cfg.dropout },
     precision,

@@ -94,6 +94,20 @@ export { meanSquare, timeDiff } from './ops/regularization.js';
 export { evaluate, type EvalResult, type EvalOptions } from './train/evaluate.js';
 export { renderTrainingCurves, parseTrainLog, type PlotOptions, type TrainLogRecord } from './train/plot.js';
 export { saveCheckpoint, loadCheckpoint, isCheckpointDir, recoverCheckpointDir, encodeSafetensors, decodeSafetensors } from './io/index.js';
+export {
+  gradientFlow,
+  unrollWindow,
+  makeProbes,
+  zeroLayerStates,
+  type GradientFlowOptions,
+  type GradientFlowResult,
+  type GradientFlowLayer,
+  type FlowWindow,
+  type LayerState,
+  type UnrolledWindow,
+} from './analyze/gradient-flow.js';
+export { renderGradientFlow, gradientFlowSeries, type GradientFlowEntry, type GradientPlotOptions } from './analyze/gradient-plot.js';
+export { renderHeatmap, type HeatmapData, type HeatmapOptions } from './analyze/heatmap.js';
 export { saveLanguageModel, loadLanguageModel, type LoadedModel } from './io/lm.js';
 export { languageModelFromTorch, torchLMConfig, type TorchImportOptions } from './io/torch-import.js';
 export * from './classify/index.js';

@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RnnlmError, describeBackend } from '../../src/node.js';
 import { demoCommand } from './commands/demo.js';
+import { analyzeCommand } from './commands/analyze.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { generateCommand } from './commands/generate.js';
@@ -39,6 +40,7 @@ const program = new Command('rnnlm')
   .addCommand(classifyCommandGroup())
   .addCommand(chatCommandGroup())
   .enablePositionalOptions() // `rnnlm chat --model DIR` and `rnnlm chat eval --model DIR` each get their own --model
+  .addCommand(analyzeCommand())
   .addCommand(demoCommand())
   .showHelpAfterError();
 

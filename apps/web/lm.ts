@@ -2,11 +2,14 @@
  * What the page computes with a loaded model, kept free of the DOM so Node tests can run it:
  *  - topTokens: the most probable next tokens of a distribution, for the top-10 bars;
  *  - scoreText: per-token surprisal (−log2 p) of a text, from the library's tokenLogProbs;
- *  - findCheckpointFiles: which picked/dropped file is which checkpoint part.
+ *  - findCheckpointFiles: which picked/dropped file is which checkpoint part;
+ *  - checkpointArchitecture / translateWithAttention: translation checkpoints, shown as a
+ *    translation and its attention heatmap.
  * Generation itself is the library's generateTokens (each token carries its distribution).
  * Legend: T time (tokens of the text), V vocabulary; B = 1 throughout.
  */
-import { type RNNLM, type Tokenizer, drain, startId, tokenLogProbs } from '../../src/web.js';
+import { type RNNLM, type Tokenizer, drain, renderHeatmap, startId, tokenLogProbs, topCandidates } from '../../src/web.js';
+import { type AttentionMap, type LoadedTranslationModel, attendSentence } from '../../src/translate/index.js';
 
 export interface RankedToken {
   id: number;
@@ -16,9 +19,7 @@ export interface RankedToken {
 
 /** The k most probable tokens of a log-probability row, most probable first (lower id first on ties). */
 export function topTokens(logProbs: Float64Array, tokenizer: Tokenizer, k = 10): RankedToken[] {
-  const order = Array.from({ length: logProbs.length }, (_, v) => v);
-  order.sort((a, b) => logProbs[b]! - logProbs[a]! || a - b);
-  return order.slice(0, Math.max(0, k)).map((id) => ({ id, text: tokenizer.tokenText(id), prob: Math.exp(logProbs[id]!) }));
+  return topCandidates(logProbs, Math.max(0, k)).map((c) => ({ id: c.id, text: tokenizer.tokenText(c.id), prob: Math.exp(c.logProb) }));
 }
 
 export interface ScoredToken {
@@ -115,4 +116,21 @@ export function withoutTrainingState(configText: string): string {
   delete f['training-state.json'];
   delete f['optimizer.safetensors'];
   return JSON.stringify({ ...cfg, files: f });
+}
+
+/** 'seq2seq' for a translation checkpoint's config.json text, else 'rnnlm' (a language model; bad JSON is left to the loader to report). */
+export function checkpointArchitecture(configText: string): 'rnnlm' | 'seq2seq' {
+  try {
+    const cfg = JSON.parse(configText) as { model?: { architecture?: unknown }; architecture?: unknown } | null;
+    return cfg?.model?.architecture === 'seq2seq' || cfg?.architecture === 'seq2seq' ? 'seq2seq' : 'rnnlm';
+  } catch {
+    return 'rnnlm';
+  }
+}
+
+/** Translates one sentence (beam 5, as `rnnlm translate`) and draws its attention as an SVG heatmap (escaped markup). */
+export function translateWithAttention(loaded: LoadedTranslationModel, sentence: string): { map: AttentionMap; svg: string } {
+  const map = attendSentence(loaded, sentence, { beam: 5 });
+  const svg = renderHeatmap({ rows: map.target, cols: map.source, values: map.weights }, { title: 'Attention', colTitle: 'source', rowTitle: 'target' });
+  return { map, svg };
 }

@@ -17,7 +17,8 @@ import {
   parseTrainLog,
   renderTrainingCurves,
 } from '../../src/web.js';
-import { REQUIRED_PARTS, findCheckpointFiles, scoreText, topTokens, withoutTrainingState } from './lm.js';
+import { type LoadedTranslationModel, loadTranslationModel } from '../../src/translate/index.js';
+import { REQUIRED_PARTS, checkpointArchitecture, findCheckpointFiles, scoreText, topTokens, translateWithAttention, withoutTrainingState } from './lm.js';
 
 const MODEL_DIR = '/model';
 
@@ -28,6 +29,8 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 };
 
 let loaded: { model: RNNLM; tokenizer: Tokenizer } | null = null;
+/** A translation checkpoint, when that is what was loaded (then `loaded` is null). */
+let translator: LoadedTranslationModel | null = null;
 let generating = false;
 let stopRequested = false;
 
@@ -63,7 +66,22 @@ function clearModelDir(): void {
 function activateModel(source: string): void {
   const status = $('model-status');
   loaded = null;
+  translator = null;
   setControls();
+  const configText = new TextDecoder().decode(browserPlatform.getFile(`${MODEL_DIR}/config.json`) ?? new Uint8Array(0));
+  if (checkpointArchitecture(configText) === 'seq2seq') {
+    translator = loadTranslationModel(MODEL_DIR);
+    const c = translator.model.config;
+    setStatus(
+      status,
+      'loaded',
+      `Loaded ${source}: translation model, ${c.numLayers}×${c.hiddenSize} ${c.cell.toUpperCase()} encoder–decoder with ${c.attention} attention, ` +
+        `vocabularies ${translator.src.vocabSize} → ${translator.tgt.vocabSize}, ${translator.model.numParameters().toLocaleString('en-US')} parameters. ` +
+        'Use the Translate card; generation and surprisal need a language model.',
+    );
+    setControls();
+    return;
+  }
   const { model, tokenizer } = loadLanguageModel(MODEL_DIR);
   loaded = { model, tokenizer };
   const c = model.config;
@@ -149,6 +167,7 @@ function setControls(): void {
   $<HTMLButtonElement>('generate').disabled = !ready || generating;
   $<HTMLButtonElement>('stop').disabled = !generating;
   $<HTMLButtonElement>('score').disabled = !ready;
+  $<HTMLButtonElement>('translate').disabled = translator === null;
 }
 
 /** A number input's value, checked; undefined when the field is empty. */
@@ -313,6 +332,31 @@ function setupSurprisal(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Translation and attention
+// ---------------------------------------------------------------------------------------------
+
+function runTranslate(): void {
+  if (!translator) return;
+  const status = $('translate-status');
+  const mapEl = $('attention-map');
+  try {
+    const sentence = $<HTMLTextAreaElement>('translate-input').value.trim();
+    if (sentence === '') {
+      setStatus(status, 'error', 'Type a sentence to translate.');
+      return;
+    }
+    const { map, svg } = translateWithAttention(translator, sentence);
+    $('translate-output').textContent = map.translation;
+    // renderHeatmap escapes every text it writes, so its output is safe markup.
+    mapEl.innerHTML = svg;
+    setStatus(status, 'done', `${map.target.length} target × ${map.source.length} source tokens; darker = more attention (hover a cell for its weight).`);
+  } catch (e) {
+    mapEl.replaceChildren();
+    setStatus(status, 'error', message(e));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Training curves
 // ---------------------------------------------------------------------------------------------
 
@@ -360,6 +404,7 @@ function main(): void {
   setupSurprisal();
   setupPlot();
   $('generate').addEventListener('click', () => void runGeneration());
+  $('translate').addEventListener('click', runTranslate);
   $('stop').addEventListener('click', () => {
     stopRequested = true;
   });

@@ -4,7 +4,7 @@ import { registerBackend, setBackend } from '../backend/backend.js';
 import { jsBackend } from '../backend/js/index.js';
 import { isRnnlmError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
-import { clipGradNorm } from './clip.js';
+import { clipGradNorm, globalGradNorm } from './clip.js';
 
 registerBackend(jsBackend);
 setBackend('js');
@@ -14,6 +14,15 @@ function withGrad(values: number[] | null, dtype: 'float32' | 'float64' = 'float
   if (values) p.grad = Tensor.from(values, [values.length], dtype);
   return p;
 }
+
+describe('globalGradNorm', () => {
+  test('the L2 norm over all gradients, leaving them unchanged', () => {
+    const a = withGrad([3, 0]);
+    const b = withGrad([0, 4, 0]);
+    assert.equal(globalGradNorm([a, withGrad(null), b]), 5);
+    assert.deepEqual(Array.from(a.grad!.data), [3, 0]);
+  });
+});
 
 describe('clipGradNorm', () => {
   test('global norm over all gradients; scales by maxNorm / (norm + 1e-6) when above maxNorm', () => {

@@ -7,6 +7,15 @@ import { RnnlmError, check } from '../errors.js';
 import { kernelsFor } from '../backend/backend.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/** The global L2 norm of the gradients of `params` (those without a gradient count as zero); NaN/∞ pass through. */
+export function globalGradNorm(params: readonly Tensor[]): number {
+  let sumSq = 0;
+  for (const p of params) {
+    if (p.grad) sumSq += kernelsFor(p.grad.data).sumSquares(p.grad.data);
+  }
+  return Math.sqrt(sumSq);
+}
+
 /**
  * Clips the gradients of `params` in place; parameters without a gradient are ignored.
  * Throws `non_finite` (and changes nothing) when the norm is NaN or infinite.
@@ -16,11 +25,7 @@ export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number
     typeof maxNorm === 'number' && Number.isFinite(maxNorm) && maxNorm > 0,
     `maxNorm must be a finite number > 0 (e.g. 0.25 or 5), got ${String(maxNorm)}`,
   );
-  let sumSq = 0;
-  for (const p of params) {
-    if (p.grad) sumSq += kernelsFor(p.grad.data).sumSquares(p.grad.data);
-  }
-  const norm = Math.sqrt(sumSq);
+  const norm = globalGradNorm(params);
   if (!Number.isFinite(norm)) {
     throw new RnnlmError(
       'non_finite',

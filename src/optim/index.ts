@@ -12,7 +12,7 @@ export { SGD, type SGDOptions } from './sgd.js';
 export { Adam, AdamW, type AdamOptions } from './adam.js';
 export { Adagrad, type AdagradOptions } from './adagrad.js';
 export { RMSprop, type RMSpropOptions } from './rmsprop.js';
-export { clipGradNorm } from './clip.js';
+export { clipGradNorm, globalGradNorm } from './clip.js';
 export {
   DecayAfter,
   ReduceLROnPlateau,

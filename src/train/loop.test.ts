@@ -171,6 +171,20 @@ describe('trainLanguageModel', () => {
     assert.notDeepEqual(c.losses, a.losses);
   });
 
+  test('logs the gradient norm before clipping whether or not clipping is on', async () => {
+    const norms = async (clip: number): Promise<number[]> => {
+      const got: number[] = [];
+      await trainLanguageModel(tinyModel(), { train: TRAIN, valid: VALID }, baseConfig({ optimizer: 'sgd', lr: 0.5, clip, maxSteps: 1 }), {
+        onStep: (s) => got.push(s.gradNorm),
+      });
+      return got;
+    };
+    const [off] = await norms(0);
+    const [on] = await norms(1e-3); // clips: the logged norm is still the one before clipping
+    assert.ok(off !== undefined && Number.isFinite(off) && off > 1e-3, `unclipped run logs a finite norm, got ${off}`);
+    assert.equal(on, off);
+  });
+
   test('a diverging run raises non_finite', async () => {
     const model = tinyModel({ cell: 'rnn_relu' });
     await assert.rejects(

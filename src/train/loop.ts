@@ -25,7 +25,7 @@ import type { TrainingState } from '../io/checkpoint.js';
 import { type RNNLM, type RNNState, activationPenalty, detachState } from '../models/rnnlm.js';
 import { add } from '../ops/elementwise.js';
 import { NTASGD } from '../optim/asgd.js';
-import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer } from '../optim/index.js';
+import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer, globalGradNorm } from '../optim/index.js';
 import { DecayAfter, ReduceLROnPlateau } from '../optim/schedule.js';
 import { platform } from '../platform/platform.js';
 import { fmtShape, shapeEquals } from '../tensor/shape.js';
@@ -87,6 +87,7 @@ export interface StepInfo {
   /** Mean training loss (nats/token) since the last epoch start. */
   loss: number;
   lr: number;
+  /** Global gradient norm before clipping (whether or not clipping is on). */
   gradNorm: number;
   tokensPerSecond: number;
   elapsedSeconds: number;
@@ -308,7 +309,7 @@ export async function trainLanguageModel(
       const penalty = activationPenalty(out, alpha, beta);
       model.zeroGrad();
       backward(penalty ? add(xent, penalty) : xent);
-      const gradNorm = cfg.clip > 0 ? clipGradNorm(params, cfg.clip) : NaN;
+      const gradNorm = cfg.clip > 0 ? clipGradNorm(params, cfg.clip) : globalGradNorm(params); // before clipping, always logged
       const lr = opt.lr;
       if (cfg.variableBptt) opt.lr = (lr * w.T) / bptt; // longer windows take proportionally larger steps
       opt.step();

@@ -125,6 +125,21 @@ describe('renderTrainingCurves', () => {
     assert.ok(Math.min(...xt) <= 0.3 && Math.max(...xt) >= 4, `x ticks ${xt}`);
   });
 
+  test('--grad-norm: a third panel with the logged gradient norms, inside its box and covered by its ticks', () => {
+    const log = makeLog(2, 6).map((r, i) => (r.kind === 'step' ? { ...r, gradNorm: i === 3 ? null : 0.1 * (i + 1) } : r));
+    const svg = renderTrainingCurves(log, { gradNorm: true });
+    assertWellFormed(svg);
+    const g = seriesPaths(svg).filter((p) => p.panel === 'grad-norm');
+    assert.equal(g.length, 1);
+    const norms = log.filter((r) => r.kind === 'step' && typeof r.gradNorm === 'number').map((r) => r.gradNorm as number);
+    assert.equal(g[0]!.points.length, norms.length, 'one point per finite norm (the null one dropped)');
+    const b = panelBox(svg, 'grad-norm');
+    for (const [x, y] of g[0]!.points) assert.ok(x >= b.x - 0.01 && x <= b.x + b.w + 0.01 && y >= b.y - 0.01 && y <= b.y + b.h + 0.01);
+    const yt = ticks(svg, 'grad-norm', 'y');
+    assert.ok(Math.min(...yt) <= Math.min(...norms) && Math.max(...yt) >= Math.max(...norms), `grad-norm ticks ${yt}`);
+    assert.ok(!renderTrainingCurves(log).includes('grad-norm'), 'off by default');
+  });
+
   test('the x axis: epochs when steps carry batch/batches, else steps; epoch records sit at the last logged step', () => {
     const log = makeLog(2, 5);
     assert.equal(chooseXAxis(log), 'epoch');

@@ -6,7 +6,8 @@
  * draw the same picture.
  *
  * Records understood (others are ignored, so the log format can grow):
- *   { kind: 'step',  step, epoch, batch?, batches?, loss }      loss = mean train loss (nats/token) since the epoch began
+ *   { kind: 'step',  step, epoch, batch?, batches?, loss, gradNorm? }  loss = mean train loss (nats/token) since the epoch began;
+ *                                                               gradNorm = global gradient norm before clipping (optional panel)
  *   { kind: 'epoch', epoch, trainLoss, valid: { loss } | null }
  * A value that is missing, null (JSON's NaN) or infinite drops that point, never the plot.
  */
@@ -23,6 +24,8 @@ export interface PlotOptions {
   title?: string;
   /** Add the perplexity panel (default true). */
   perplexity?: boolean;
+  /** Add a panel with the global gradient norm before clipping of the logged steps (log scale; default false). */
+  gradNorm?: boolean;
 }
 
 export interface CurveSeries {
@@ -31,6 +34,8 @@ export interface CurveSeries {
   color: string;
   /** Draw a dot at every point (sparse series). */
   markers: boolean;
+  /** Draw the line dashed (e.g. a model at initialisation next to the trained one). */
+  dashed?: boolean;
   /** [x, loss] pairs in log order, all finite. */
   points: [number, number][];
 }
@@ -93,11 +98,23 @@ export function trainingSeries(records: readonly TrainLogRecord[], x: PlotXAxis)
   return [trainStep, trainEpoch, valid].filter((s) => s.points.length > 0);
 }
 
+/** The logged steps' gradient norms (before clipping) as one series; non-finite and non-positive values dropped (log scale). */
+export function gradNormSeries(records: readonly TrainLogRecord[], x: PlotXAxis): CurveSeries {
+  const s: CurveSeries = { name: 'gradient norm (before clipping)', color: '#2f9e44', markers: false, points: [] };
+  for (const r of records) {
+    if (r.kind !== 'step') continue;
+    const px = x === 'step' ? num(r.step) : num(r.epoch) - 1 + num(r.batch) / num(r.batches);
+    const g = num(r.gradNorm);
+    if (Number.isFinite(px) && g > 0) s.points.push([px, g]);
+  }
+  return s;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scales and ticks
 // ---------------------------------------------------------------------------------------------
 
-interface Axis {
+export interface Axis {
   lo: number;
   hi: number;
   ticks: number[];
@@ -120,7 +137,7 @@ function fmt(v: number, step: number): string {
 }
 
 /** A linear axis widened to whole ticks, so it covers [min, max]; a single value gets a margin around it. */
-function linearAxis(min: number, max: number, count = 6): Axis {
+export function linearAxis(min: number, max: number, count = 6): Axis {
   if (max - min < 1e-12 * Math.max(1, Math.abs(max))) {
     const pad = min === 0 ? 1 : Math.abs(min) * 0.1;
     min -= pad;
@@ -135,7 +152,7 @@ function linearAxis(min: number, max: number, count = 6): Axis {
 }
 
 /** A log10 axis over positive values: ticks at 1, 2, 5 × 10^k (or at linear steps within less than a decade). */
-function logAxis(min: number, max: number): Axis {
+export function logAxis(min: number, max: number): Axis {
   let lo = Math.log10(min);
   let hi = Math.log10(max);
   if (hi - lo < 0.3) {
@@ -147,8 +164,10 @@ function logAxis(min: number, max: number): Axis {
     return { lo: l0, hi: lin.hi, ticks: lin.ticks.filter((t) => t > 0), frac: (v) => (Math.log10(v) - lo) / (hi - lo), label: lin.label };
   }
   const mantissas = hi - lo > 3 ? [1] : [1, 2, 5];
+  // Over many decades (gradient norms), a tick every `every` decades keeps the labels apart.
+  const every = Math.max(1, Math.ceil((hi - lo) / 8));
   const cands: number[] = [];
-  for (let e = Math.floor(lo) - 1; e <= Math.ceil(hi) + 1; e++) for (const m of mantissas) cands.push(m * 10 ** e);
+  for (let e = Math.floor(lo / every) * every - every; e <= Math.ceil(hi) + every; e += every) for (const m of mantissas) cands.push(m * 10 ** e);
   // Widen to the nearest candidate ticks on either side so the axis covers the data.
   const below = cands.filter((c) => c <= min * (1 + 1e-9));
   const above = cands.filter((c) => c >= max * (1 - 1e-9));
@@ -166,7 +185,7 @@ function logAxis(min: number, max: number): Axis {
 // ---------------------------------------------------------------------------------------------
 
 /** [min, max] of f over every point (a loop: spreading a long log into Math.min can overflow the stack). */
-function extent(series: readonly CurveSeries[], f: (p: [number, number]) => number): [number, number] {
+export function extent(series: readonly CurveSeries[], f: (p: [number, number]) => number): [number, number] {
   let lo = Infinity;
   let hi = -Infinity;
   for (const s of series) {
@@ -179,17 +198,18 @@ function extent(series: readonly CurveSeries[], f: (p: [number, number]) => numb
   return [lo, hi];
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-const r2 = (v: number): string => String(Math.round(v * 100) / 100);
+export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+export const r2 = (v: number): string => String(Math.round(v * 100) / 100);
 
-interface Box {
+export interface Box {
   x: number;
   y: number;
   w: number;
   h: number;
 }
 
-function panel(
+/** Draws one framed panel: grid, tick labels, axis titles and one path per series (y = map(point's value)). */
+export function panel(
   out: string[],
   box: Box,
   series: CurveSeries[],
@@ -224,7 +244,8 @@ function panel(
   for (const s of series) {
     const d = s.points.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${r2(X(px))},${r2(Y(map(py)))}`).join(' ');
     const width = s.markers ? 2 : 1.5;
-    out.push(`<path class="series" data-series="${esc(s.name)}" data-points="${s.points.length}" d="${d}" fill="none" stroke="${s.color}" stroke-width="${width}" stroke-linejoin="round"/>`);
+    const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
+    out.push(`<path class="series" data-series="${esc(s.name)}" data-points="${s.points.length}" d="${d}" fill="none" stroke="${s.color}" stroke-width="${width}" stroke-linejoin="round"${dash}/>`);
     // A lone point draws no line: give it a dot whatever the series.
     if (s.markers || s.points.length === 1) {
       out.push(`<g class="markers" fill="${s.color}">`);
@@ -235,6 +256,36 @@ function panel(
   out.push('</g>');
 }
 
+/** The opening of a plot's SVG document: root element, title, white background, heading. */
+export function svgOpen(W: number, H: number, title: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
+      `font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12" role="img" aria-label="${esc(title)}">`,
+    `<title>${esc(title)}</title>`,
+    `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600" fill="#24292f">${esc(title)}</text>`,
+  ];
+}
+
+/** Legend entries in rows from y (wrapping at width W); returns the y of the last row. */
+export function legend(out: string[], series: readonly CurveSeries[], y: number, W: number): number {
+  out.push('<g class="legend">');
+  let lx = 70;
+  for (const s of series) {
+    const w = 36 + 7 * s.name.length;
+    if (lx > 70 && lx + w > W) {
+      lx = 70;
+      y += 18;
+    }
+    out.push(`<line x1="${lx}" x2="${lx + 22}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="${s.markers ? 2 : 1.5}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    if (s.markers) out.push(`<circle cx="${lx + 11}" cy="${y}" r="3" fill="${s.color}"/>`);
+    out.push(`<text x="${lx + 28}" y="${y + 4}" fill="#24292f">${esc(s.name)}</text>`);
+    lx += w;
+  }
+  out.push('</g>');
+  return y;
+}
+
 /**
  * Renders the curves of a training log as an SVG document (a string). Records with no finite
  * values give a small SVG that says so instead of an error, so a page can show any log.
@@ -243,7 +294,9 @@ export function renderTrainingCurves(records: readonly TrainLogRecord[], opts: P
   if (!Array.isArray(records)) throw new RnnlmError('invalid_argument', 'renderTrainingCurves needs an array of training-log records (see parseTrainLog)');
   const W = opts.width ?? 760;
   const withPpl = opts.perplexity ?? true;
-  const H = opts.height ?? (withPpl ? 560 : 340);
+  const withGrad = opts.gradNorm ?? false;
+  const nPanels = 1 + (withPpl ? 1 : 0) + (withGrad ? 1 : 0);
+  const H = opts.height ?? [340, 560, 780][nPanels - 1]!;
   for (const [k, v] of [['width', W], ['height', H]] as const) {
     if (!(Number.isFinite(v) && v >= 200 && v <= 10000)) throw new RnnlmError('invalid_argument', `plot ${k} must be a number of pixels in [200, 10000], got ${v}`);
   }
@@ -251,30 +304,14 @@ export function renderTrainingCurves(records: readonly TrainLogRecord[], opts: P
   if (xKind !== 'epoch' && xKind !== 'step') throw new RnnlmError('invalid_argument', `plot x axis must be epoch, step or auto, got ${String(opts.x)}`);
   const series = trainingSeries(records, xKind);
   const title = opts.title ?? 'Training curves';
-  const out: string[] = [];
-  out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
-      `font-family="system-ui, -apple-system, 'Segoe UI', sans-serif" font-size="12" role="img" aria-label="${esc(title)}">`,
-  );
-  out.push(`<title>${esc(title)}</title>`);
-  out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="600" fill="#24292f">${esc(title)}</text>`);
+  const out = svgOpen(W, H, title);
   if (series.length === 0) {
     out.push(`<text x="${W / 2}" y="${H / 2}" text-anchor="middle" fill="#57606a">no finite loss values to plot (the log has no step or epoch records with a loss)</text>`);
     out.push('</svg>');
     return out.join('\n');
   }
 
-  // Legend row under the title.
-  out.push('<g class="legend">');
-  let lx = 70;
-  for (const s of series) {
-    out.push(`<line x1="${lx}" x2="${lx + 22}" y1="42" y2="42" stroke="${s.color}" stroke-width="${s.markers ? 2 : 1.5}"/>`);
-    if (s.markers) out.push(`<circle cx="${lx + 11}" cy="42" r="3" fill="${s.color}"/>`);
-    out.push(`<text x="${lx + 28}" y="46" fill="#24292f">${esc(s.name)}</text>`);
-    lx += 36 + 7 * s.name.length;
-  }
-  out.push('</g>');
+  legend(out, series, 42, W);
 
   const [xMin, xMax] = extent(series, (p) => p[0]);
   const [lMin, lMax] = extent(series, (p) => p[1]);
@@ -285,9 +322,9 @@ export function renderTrainingCurves(records: readonly TrainLogRecord[], opts: P
   const top = 58;
   const gap = 56;
   const bottomSpace = 44;
-  const plotH = withPpl ? (H - top - bottomSpace - gap) / 2 : H - top - bottomSpace;
+  const plotH = (H - top - bottomSpace - gap * (nPanels - 1)) / nPanels;
   const lossBox: Box = { x: left, y: top, w: W - left - right, h: plotH };
-  panel(out, lossBox, series, xAxis, linearAxis(lMin, lMax, 5), (l) => l, 'loss', 'loss (nats/token)', withPpl ? '' : xTitle);
+  panel(out, lossBox, series, xAxis, linearAxis(lMin, lMax, 5), (l) => l, 'loss', 'loss (nats/token)', nPanels > 1 ? '' : xTitle);
   if (withPpl) {
     // exp() of a finite loss can overflow: those points stay in the loss panel only.
     const pplSeries = series
@@ -296,7 +333,17 @@ export function renderTrainingCurves(records: readonly TrainLogRecord[], opts: P
     if (pplSeries.length > 0) {
       const [pMin, pMax] = extent(pplSeries, (p) => Math.exp(p[1]));
       const pplBox: Box = { x: left, y: top + plotH + gap, w: lossBox.w, h: plotH };
-      panel(out, pplBox, pplSeries, xAxis, logAxis(pMin, pMax), Math.exp, 'perplexity', 'perplexity (log scale)', xTitle);
+      panel(out, pplBox, pplSeries, xAxis, logAxis(pMin, pMax), Math.exp, 'perplexity', 'perplexity (log scale)', withGrad ? '' : xTitle);
+    }
+  }
+  if (withGrad) {
+    const g = gradNormSeries(records, xKind);
+    const gradBox: Box = { x: left, y: top + (nPanels - 1) * (plotH + gap), w: lossBox.w, h: plotH };
+    if (g.points.length > 0) {
+      const [gMin, gMax] = extent([g], (p) => p[1]);
+      panel(out, gradBox, [g], xAxis, logAxis(gMin, gMax), (v) => v, 'grad-norm', 'gradient norm (log)', xTitle);
+    } else {
+      out.push(`<text x="${r2(gradBox.x + gradBox.w / 2)}" y="${r2(gradBox.y + gradBox.h / 2)}" text-anchor="middle" fill="#57606a">no gradient norms in this log</text>`);
     }
   }
   out.push('</svg>');

@@ -28,6 +28,7 @@ export {
 } from './train.js';
 export { translateIds, sampleIds, sampleSteps, forbid, type DecodeOptions, type SampleDecodeOptions, type Hypothesis } from './decode.js';
 export { defaultTranslationSpec, type TranslationRunSpec, type TranslationDataSpec, type TranslationModelSpec } from './spec.js';
+export { attentionWeights, attendSentence, sideTokenLabel, EOS_LABEL, type AttentionMap } from './attention-map.js';
 export { saveTranslationModel, loadTranslationModel, type LoadedTranslationModel } from './io.js';
 export { Seq2Seq, checkSeq2SeqConfig, parseSeq2SeqConfig, selectEncoded, selectState, type Seq2SeqConfig, type Encoded, type DecodeResult } from '../models/seq2seq.js';
 export { LuongAttention, ATTENTION_KINDS, type AttentionKind } from '../models/attention.js';

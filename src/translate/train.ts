@@ -12,7 +12,7 @@ import { RnnlmError } from '../errors.js';
 import type { Seq2Seq } from '../models/seq2seq.js';
 import { add, scale } from '../ops/elementwise.js';
 import { crossEntropy } from '../ops/loss.js';
-import { type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer } from '../optim/index.js';
+import { type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer, globalGradNorm } from '../optim/index.js';
 import { ReduceLROnPlateau } from '../optim/schedule.js';
 import { platform } from '../platform/platform.js';
 import type { StepInfo } from '../train/loop.js';
@@ -162,7 +162,7 @@ export async function trainTranslation(
       }
       model.zeroGrad();
       backward(scale(sum, 1 / b.tokens)); // mean over the batch's real target tokens
-      const gradNorm = cfg.clip > 0 ? clipGradNorm(model.parameters(), cfg.clip) : NaN;
+      const gradNorm = cfg.clip > 0 ? clipGradNorm(model.parameters(), cfg.clip) : globalGradNorm(model.parameters()); // before clipping, always logged
       opt.step();
       step++;
       tokens += b.tokens;

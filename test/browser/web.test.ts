@@ -29,6 +29,7 @@ import {
   trainLanguageModel,
 } from '../../src/index.js';
 import { logSoftmaxRow } from '../../src/generate/sample.js';
+import { Seq2Seq, TranslationSide, attendSentence, loadTranslationModel, saveTranslationModel } from '../../src/translate/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -313,6 +314,27 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
     const out = (await page.textContent('#gen-output'))!;
     assert.equal(out, generate(model, tokenizer, { prompt: '', maxTokens: n, temperature: 0.8, topK: 0, topP: 1, seed: 3 }), 'what was shown is the seeded sequence');
     assert.ok(!(await page.isDisabled('#generate')) && (await page.isDisabled('#stop')), 'ready for the next run');
+    assert.deepEqual(pageErrors, [], 'no errors in the page');
+  });
+
+  test('a translation checkpoint: the page translates as Node does and draws the attention heatmap', async () => {
+    const src = TranslationSide.fromLines(['the cat sat', 'a dog ran'], { kind: 'word', lowercase: false });
+    const tgt = TranslationSide.fromLines(['die katze sass', 'ein hund lief'], { kind: 'word', lowercase: false });
+    const mt = new Seq2Seq({ srcVocabSize: src.vocabSize, tgtVocabSize: tgt.vocabSize, embedSize: 6, hiddenSize: 8, numLayers: 1, cell: 'gru', attention: 'general', seed: 3, init: 1 });
+    const dir = path.join(tmp, 'runs', 'mt');
+    saveTranslationModel(dir, mt, src, tgt);
+    await page.goto(`${base}/?model=/runs/mt/`);
+    await waitState('model-status', ['loaded']);
+    assert.match((await page.textContent('#model-status'))!, /translation model, 1×8 GRU/);
+    assert.ok(await page.isDisabled('#generate'), 'no generation with a translation model');
+    await page.fill('#translate-input', 'the dog sat');
+    await page.click('#translate');
+    await waitState('translate-status', ['done']);
+    const ref = attendSentence(loadTranslationModel(dir), 'the dog sat', { beam: 5 });
+    assert.equal(await page.textContent('#translate-output'), ref.translation);
+    const weights = await page.$$eval('#attention-map svg rect[data-weight]', (els) => els.map((e) => Number(e.getAttribute('data-weight'))));
+    assert.equal(weights.length, ref.source.length * ref.target.length);
+    weights.forEach((w, i) => assert.ok(Math.abs(w - ref.weights[i]!) < 1e-4, `cell ${i}: page ${w}, node ${ref.weights[i]}`));
     assert.deepEqual(pageErrors, [], 'no errors in the page');
   });
 });

@@ -1,6 +1,6 @@
 /** `rnnlm generate`: stream a continuation of a prompt from a checkpoint. */
 import { Command } from 'commander';
-import { PRECISIONS, type Precision, beamSearch, generateTokens, loadLanguageModel, useBackend } from '../../../src/node.js';
+import { PRECISIONS, type Precision, beamSearch, generateTokens, loadLanguageModel, topCandidates, useBackend } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
 
 interface GenerateCliOptions {
@@ -14,6 +14,7 @@ interface GenerateCliOptions {
   greedy: boolean;
   beam?: number;
   lengthPenalty: number;
+  candidates?: number;
   backend: 'auto' | 'js' | 'native';
   precision?: Precision;
 }
@@ -31,11 +32,25 @@ export function generateCommand(): Command {
     .option('--greedy', 'always take the most likely token', false)
     .option('--beam <n>', 'beam search with n hypotheses (deterministic; sampling options are ignored)', int(1))
     .option('--length-penalty <a>', 'beam search: GNMT length penalty exponent α, score = logp / ((5+len)/6)^α', num(0), 0)
+    .option('--candidates <k>', 'instead of generating, list the k most probable next tokens after the prompt with their probabilities', int(1))
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
     .option('--precision <p>', "matrix products: fp32 | bf16 (default: the model's own, from its config.json)", oneOf(PRECISIONS))
     .action((o: GenerateCliOptions) => {
       useBackend(o.backend);
       const { model, tokenizer } = loadLanguageModel(o.model, o.precision ? { precision: o.precision } : {});
+      if (o.candidates !== undefined) {
+        // The distribution the first generated token is drawn from is p(· | prompt).
+        const [first] = generateTokens(model, tokenizer, { prompt: o.prompt, maxTokens: 1, temperature: 0 });
+        const top = topCandidates(first!.logProbs, o.candidates);
+        const shown = (id: number): string => (id === tokenizer.eosId ? '<eos>' : JSON.stringify(tokenizer.tokenText(id)).slice(1, -1));
+        const width = Math.max(5, ...top.map((c) => shown(c.id).length));
+        console.log(`next token after ${o.prompt ? JSON.stringify(o.prompt) : 'the start of a text'}:`);
+        top.forEach((c, i) => {
+          const pct = (100 * Math.exp(c.logProb)).toFixed(2).padStart(6);
+          console.log(`${String(i + 1).padStart(3)}  ${shown(c.id).padEnd(width)}  ${pct}%  log p ${c.logProb.toFixed(3)}`);
+        });
+        return;
+      }
       const sep = tokenizer.kind === 'word' ? ' ' : '';
       // A BPE prompt's last word is closed by the tokenizer, so the continuation starts a new word.
       process.stdout.write(o.prompt + (o.prompt && tokenizer.kind === 'bpe' ? ' ' : ''));

@@ -12,6 +12,7 @@ interface PlotCliOptions {
   width: number;
   height?: number;
   perplexity: boolean;
+  gradNorm: boolean;
 }
 
 export function plotCommand(): Command {
@@ -23,7 +24,8 @@ export function plotCommand(): Command {
     .option('--title <text>', 'plot title (default: the run directory)')
     .option('--width <px>', 'image width', int(200), 760)
     .option('--height <px>', 'image height (default: 560, or 340 without perplexity)', int(200))
-    .option('--no-perplexity', 'loss panel only')
+    .option('--no-perplexity', 'no perplexity panel')
+    .option('--grad-norm', 'add a panel with the gradient norm before clipping (log scale)', false)
     .action((o: PlotCliOptions) => {
       const records = parseTrainLog(readTextFile(o.log), o.log);
       if (!records.some((r) => r.kind === 'step' || r.kind === 'epoch')) {
@@ -35,6 +37,7 @@ export function plotCommand(): Command {
         title: o.title ?? `Training curves: ${path.basename(path.dirname(path.resolve(o.log)))}`,
         width: o.width,
         perplexity: o.perplexity,
+        gradNorm: o.gradNorm,
         ...(o.height !== undefined ? { height: o.height } : {}),
       });
       const p = platform();

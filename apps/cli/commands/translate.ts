@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OPTIMIZER_NAMES, PRECISIONS, RECURRENT_MODES, RnnlmError, describeBackend, describePrecision, readTextFile, recoverCheckpointDir, useBackend } from '../../../src/node.js';
+import { OPTIMIZER_NAMES, PRECISIONS, RECURRENT_MODES, RnnlmError, describeBackend, describePrecision, platform, readTextFile, recoverCheckpointDir, renderHeatmap, useBackend } from '../../../src/node.js';
 import {
   ATTENTION_KINDS,
   BLEU_TOKENIZERS,
@@ -29,6 +29,7 @@ import {
   readParallel,
   saveTranslationModel,
   splitParallel,
+  attendSentence,
   trainTranslation,
   translateIds,
   withEos,
@@ -367,10 +368,37 @@ function translateCommand(): Command {
   });
 }
 
+function attendCommand(): Command {
+  const cmd = new Command('attend')
+    .description('translate one sentence and draw its attention weights as an SVG heatmap (source tokens × target tokens)')
+    .requiredOption('--model <dir>', 'checkpoint directory')
+    .requiredOption('--sentence <text>', 'the source sentence')
+    .option('--out <file>', 'SVG to write', 'attention.svg')
+    .option('--json', 'also print the tokens and weights as one JSON object', false)
+    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto');
+  return addDecodeOptions(cmd, 5).action((o: DecodeCli & { model: string; sentence: string; out: string; json: boolean; backend: Backend }) => {
+    useBackend(o.backend);
+    const loaded = loadTranslationModel(o.model);
+    const { eosId: _eos, ...decode } = decodeOpts(o, loaded.tgt.eosId);
+    const map = attendSentence(loaded, o.sentence, decode);
+    const svg = renderHeatmap(
+      { rows: map.target, cols: map.source, values: map.weights },
+      { title: `Attention: ${map.translation}`, colTitle: 'source', rowTitle: 'target' },
+    );
+    const p = platform();
+    p.mkdirp(path.dirname(path.resolve(o.out)));
+    p.writeFileAtomic(o.out, svg);
+    console.log(map.translation);
+    if (o.json) console.log(JSON.stringify({ source: map.source, target: map.target, weights: Array.from(map.weights) }));
+    console.log(`wrote ${o.out} (${map.target.length} target × ${map.source.length} source tokens)`);
+  });
+}
+
 export function translateCommandGroup(): Command {
   return new Command('translate')
     .description('sequence-to-sequence translation with attention: train, eval (BLEU), translate')
     .addCommand(trainCommand())
     .addCommand(evalCommand())
-    .addCommand(translateCommand());
+    .addCommand(translateCommand())
+    .addCommand(attendCommand());
 }
