@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   type EpochInfo,
+  type StepInfo,
   RNNLM,
   type ResumableCheckpoint,
   RnnlmError,
@@ -40,7 +41,10 @@ export interface TrainOutcome {
   stoppedBy: 'epochs' | 'time' | 'steps' | 'interrupted';
 }
 
-export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string) => void): Promise<TrainOutcome> {
+/** Called after every update with the model and tokenizer (the demo's live samples). */
+export type AfterStep = (s: StepInfo, model: RNNLM, tokenizer: Tokenizer) => void;
+
+export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string) => void, afterStep?: AfterStep): Promise<TrainOutcome> {
   useBackend(run.backend);
   log(`backend: ${describeBackend()}`);
   const { data: d, model: m, train: cfg } = spec;
@@ -88,6 +92,7 @@ export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string
     onStep: (s) => {
       progress.step(s);
       if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
+      afterStep?.(s, model, tokenizer);
     },
     onEpoch: (e) => {
       progress.stop();
