@@ -130,7 +130,7 @@ function beamBatch(model: Seq2Seq, sources: Int32Array[], K: number, o: DecodeOp
         nextAlign[b * K + k] = [];
       }
       if (done[b]) continue;
-      const top = topCandidates(scores, logp, b * K, K, V, 2 * K);
+      const top = topExpansions(scores, logp, b * K, K, V, 2 * K);
       let kept = 0;
       for (const c of top) {
         const ids = hist[c.row]!;
@@ -172,7 +172,7 @@ interface Candidate {
 }
 
 /** The `n` best (row, token) continuations of rows [first, first+K) by score + logp, best first. */
-function topCandidates(scores: Float64Array, logp: FloatArray, first: number, K: number, V: number, n: number): Candidate[] {
+function topExpansions(scores: Float64Array, logp: FloatArray, first: number, K: number, V: number, n: number): Candidate[] {
   const best: Candidate[] = [];
   for (let k = 0; k < K; k++) {
     const row = first + k;
