@@ -1,5 +1,7 @@
 /**
- * The dependency direction of DESIGN.md, checked on the import statements of src/:
+ * The engine's dependency direction (README, Layout: errors/platform → tensor → backend → autograd →
+ * ops → nn → models/optim → io → train/generate; front-ends in apps/ on top), checked on the
+ * import statements of src/:
  * the engine never imports a front-end, only the platform seam (and the native loader)
  * touch node:*, and tokenizers/data stay tensor-free so servers and browsers can tokenize
  * without a backend.

@@ -23,6 +23,7 @@ import { RnnlmError } from '../errors.js';
 import type { RNNLM, RNNState } from '../models/rnnlm.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { startId } from './generate.js';
 import { logSoftmaxRow } from './sample.js';
 
 export interface BeamSearchOptions {
@@ -62,11 +63,6 @@ interface Hyp {
   logProb: number;
 }
 
-/** The token that starts generation from an empty prompt: <eos> (word/BPE), '\n' (char) or id 0. */
-export function startToken(tokenizer: Tokenizer): number {
-  return tokenizer.eosId ?? tokenizer.vocab.idOf('\n') ?? 0;
-}
-
 export function beamSearch(model: RNNLM, tokenizer: Tokenizer, opts: BeamSearchOptions = {}): BeamHypothesis[] {
   const beamSize = opts.beamSize ?? 4;
   const maxTokens = opts.maxTokens ?? 50;
@@ -85,7 +81,7 @@ export function beamSearch(model: RNNLM, tokenizer: Tokenizer, opts: BeamSearchO
   const V = model.config.vocabSize;
   const eos = stopAtEos ? tokenizer.eosId : null;
   let prompt = opts.prompt ? tokenizer.encode(opts.prompt, { addEos: false }) : new Int32Array(0);
-  if (prompt.length === 0) prompt = Int32Array.of(startToken(tokenizer));
+  if (prompt.length === 0) prompt = Int32Array.of(startId(tokenizer));
 
   const score = (h: Hyp): number => h.logProb / lengthPenalty(h.ids.length, alpha);
   const finished: BeamHypothesis[] = [];
