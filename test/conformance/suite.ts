@@ -356,7 +356,7 @@ function embeddingTests(def: Def, k: Kernels, ctx: Ctx): void {
       const dWeight = ctx.rand(rng, V * E); // accumulates
       const want = Float64Array.from(dWeight);
       ids.forEach((id, n) => {
-        for (let e = 0; e < E; e++) want[id * E + e] += dOut[n * E + e]!;
+        for (let e = 0; e < E; e++) want[id * E + e]! += dOut[n * E + e]!;
       });
       k.embeddingBackward(dOut, Int32Array.from(ids), E, dWeight);
       ctx.close(dWeight, want, `embeddingBackward V=${V} E=${E}`);
@@ -767,7 +767,7 @@ function optimizerTests(def: Def, k: Kernels, ctx: Ctx): void {
             refBuf[i] = s === 0 ? d : cfg.momentum * refBuf[i]! + (1 - cfg.dampening) * d;
             d = cfg.nesterov ? d + cfg.momentum * refBuf[i]! : refBuf[i]!;
           }
-          refP[i] -= cfg.lr * d;
+          refP[i]! -= cfg.lr * d;
         }
         k.sgdStep(param, grad, buf, { ...cfg, firstStep: s === 0 });
         ctx.close(param, refP, `sgd config ${ci} step ${s + 1} param`);
@@ -796,13 +796,13 @@ function optimizerTests(def: Def, k: Kernels, ctx: Ctx): void {
         // torch.optim.Adam / AdamW, written out per element
         for (let i = 0; i < n; i++) {
           let g = grad[i]!;
-          if (cfg.decoupled) refP[i] *= 1 - cfg.lr * cfg.weightDecay;
+          if (cfg.decoupled) refP[i]! *= 1 - cfg.lr * cfg.weightDecay;
           else g += cfg.weightDecay * refP[i]!;
           refM[i] = cfg.beta1 * refM[i]! + (1 - cfg.beta1) * g;
           refV[i] = cfg.beta2 * refV[i]! + (1 - cfg.beta2) * g * g;
           const mHat = refM[i]! / (1 - cfg.beta1 ** t);
           const denom = Math.sqrt(refV[i]!) / Math.sqrt(1 - cfg.beta2 ** t) + cfg.eps;
-          refP[i] -= (cfg.lr * mHat) / denom;
+          refP[i]! -= (cfg.lr * mHat) / denom;
         }
         k.adamStep(param, grad, m, v, { ...cfg, step: t });
         ctx.close(param, refP, `adam config ${ci} step ${t} param`);

@@ -29,7 +29,7 @@ export function mul(a: F, b: F, out: F): void {
 export function axpy(alpha: number, x: F, y: F): void {
   const n = y.length;
   exactLength('axpy', 'x', x, n);
-  for (let p = 0; p < n; p++) y[p] += alpha * x[p]!;
+  for (let p = 0; p < n; p++) y[p]! += alpha * x[p]!;
 }
 
 /** out = alpha · x */
@@ -90,22 +90,22 @@ export function unaryBackward(op: UnaryOp, x: F, y: F, dy: F, dx: F): void {
   if (op === 'relu' || op === 'log') exactLength(k, 'x', x, n);
   switch (op) {
     case 'tanh':
-      for (let p = 0; p < n; p++) dx[p] += dy[p]! * (1 - y[p]! * y[p]!);
+      for (let p = 0; p < n; p++) dx[p]! += dy[p]! * (1 - y[p]! * y[p]!);
       return;
     case 'sigmoid':
-      for (let p = 0; p < n; p++) dx[p] += dy[p]! * y[p]! * (1 - y[p]!);
+      for (let p = 0; p < n; p++) dx[p]! += dy[p]! * y[p]! * (1 - y[p]!);
       return;
     case 'relu':
-      for (let p = 0; p < n; p++) if (x[p]! > 0) dx[p] += dy[p]!;
+      for (let p = 0; p < n; p++) if (x[p]! > 0) dx[p]! += dy[p]!;
       return;
     case 'exp':
-      for (let p = 0; p < n; p++) dx[p] += dy[p]! * y[p]!;
+      for (let p = 0; p < n; p++) dx[p]! += dy[p]! * y[p]!;
       return;
     case 'log':
-      for (let p = 0; p < n; p++) dx[p] += dy[p]! / x[p]!;
+      for (let p = 0; p < n; p++) dx[p]! += dy[p]! / x[p]!;
       return;
     case 'neg':
-      for (let p = 0; p < n; p++) dx[p] -= dy[p]!;
+      for (let p = 0; p < n; p++) dx[p]! -= dy[p]!;
       return;
     default:
       throw unknownOp(op);
@@ -119,7 +119,7 @@ export function addRowVector(x: F, v: F, R: number, C: number): void {
   needLength('addRowVector', 'v', v, C);
   for (let r = 0; r < R; r++) {
     const row = r * C; // x[r, 0]
-    for (let c = 0; c < C; c++) x[row + c] += v[c]!;
+    for (let c = 0; c < C; c++) x[row + c]! += v[c]!;
   }
 }
 
@@ -132,7 +132,7 @@ export function sumRows(x: F, R: number, C: number, beta: number, out: F): void 
   const acc = new Float64Array(C);
   for (let r = 0; r < R; r++) {
     const row = r * C; // x[r, 0]
-    for (let c = 0; c < C; c++) acc[c] += x[row + c]!;
+    for (let c = 0; c < C; c++) acc[c]! += x[row + c]!;
   }
   if (beta === 0) for (let c = 0; c < C; c++) out[c] = acc[c]!;
   else for (let c = 0; c < C; c++) out[c] = beta * out[c]! + acc[c]!;

@@ -25,7 +25,7 @@ export function embeddingBackward(dOut: F, ids: Int32Array, E: number, dWeight: 
   for (let n = 0; n < N; n++) {
     const dst = ids[n]! * E; // dWeight[ids[n], 0]
     const src = n * E; // dOut[n, 0]
-    for (let e = 0; e < E; e++) dWeight[dst + e] += dOut[src + e]!;
+    for (let e = 0; e < E; e++) dWeight[dst + e]! += dOut[src + e]!;
   }
 }
 

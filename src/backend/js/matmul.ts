@@ -90,13 +90,13 @@ function gemmRowUpdate(M: number, N: number, K: number, alpha: number, A: F, sAi
           const b2 = b1 + N;
           const b3 = b2 + N;
           for (let j = jStart; j < jEnd; j++) {
-            C[j] += a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
+            C[j]! += a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
           }
         }
         for (; k < k1; k++) {
           const a = alpha * A[aRow + k * sAk]!;
           const b = k * N - cRow;
-          for (let j = jStart; j < jEnd; j++) C[j] += a * B[b + j]!;
+          for (let j = jStart; j < jEnd; j++) C[j]! += a * B[b + j]!;
         }
       }
     }
@@ -125,16 +125,16 @@ function gemmDot(M: number, N: number, K: number, alpha: number, A: F, B: F, C: 
         s2 += x * B[b2 + k]!;
         s3 += x * B[b3 + k]!;
       }
-      C[c + j] += alpha * s0;
-      C[c + j + 1] += alpha * s1;
-      C[c + j + 2] += alpha * s2;
-      C[c + j + 3] += alpha * s3;
+      C[c + j]! += alpha * s0;
+      C[c + j + 1]! += alpha * s1;
+      C[c + j + 2]! += alpha * s2;
+      C[c + j + 3]! += alpha * s3;
     }
     for (; j < N; j++) {
       const b = j * K;
       let s = 0;
       for (let k = 0; k < K; k++) s += A[a + k]! * B[b + k]!;
-      C[c + j] += alpha * s;
+      C[c + j]! += alpha * s;
     }
   }
 }

@@ -34,7 +34,7 @@ export function sgdStep(param: F, grad: F, momentumBuf: F | null, o: SgdOptions)
       momentumBuf![p] = buf;
       d = nesterov ? d + mu * buf : buf;
     }
-    param[p] -= lr * d;
+    param[p]! -= lr * d;
   }
 }
 

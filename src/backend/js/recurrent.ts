@@ -180,7 +180,7 @@ export function recurrentBackward(a: RecurrentBackwardArgs): void {
   for (let t = T - 1; t >= 0; t--) {
     const hPrev = t === 0 ? h0 : y.subarray((t - 1) * BH, t * BH); // [B,H]
     const dyT = dy.subarray(t * BH, (t + 1) * BH); // [B,H]
-    for (let p = 0; p < BH; p++) dh[p] += dyT[p]!; // total gradient of h_t
+    for (let p = 0; p < BH; p++) dh[p]! += dyT[p]!; // total gradient of h_t
     const dGxT = dGx.subarray(t * B * GH, (t + 1) * B * GH); // [B, G·H]
     const dGhT = dGh.subarray(t * B * GH, (t + 1) * B * GH); // [B, G·H]
 

@@ -74,7 +74,7 @@ export function softmaxXentBackward(
     const s = typeof scale === 'number' ? scale : scale[n]!;
     const l = lse[n]!;
     for (let v = 0; v < V; v++) dLogits[row + v] = s * Math.exp(logits[row + v]! - l);
-    dLogits[row + t] -= s;
+    dLogits[row + t]! -= s;
   }
 }
 
