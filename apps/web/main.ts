@@ -216,6 +216,7 @@ async function runGeneration(): Promise<void> {
   if (!loaded || generating) return;
   const { model, tokenizer } = loaded;
   const status = $('gen-status');
+  // biome-ignore lint/suspicious/noImplicitAnyLet: typed by its one assignment below (control-flow typing)
   let opts;
   try {
     const int0 = (v: number): boolean => Number.isInteger(v) && v >= 0;

@@ -70,7 +70,10 @@ export function accumulateGrad(t: Tensor, write: (buf: FloatArray) => void): voi
  */
 export function writeGrad(t: Tensor, write: (buf: FloatArray, beta: 0 | 1) => void): void {
   if (!t.requiresGrad) return;
-  if (t.grad !== null) return write(t.grad.data, 1);
+  if (t.grad !== null) {
+    write(t.grad.data, 1);
+    return;
+  }
   const g = new Tensor(t.gradStorage(false), t.shape);
   write(g.data, 0);
   t.grad = g;

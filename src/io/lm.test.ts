@@ -56,7 +56,9 @@ function throwsCode(fn: () => unknown, code: string, msg?: RegExp): void {
   });
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests reach into arbitrary JSON to damage it
 function editJson(file: string, edit: (j: Record<string, any>) => void): void {
+  // biome-ignore lint/suspicious/noExplicitAny: see above
   const j = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, any>;
   edit(j);
   fs.writeFileSync(file, JSON.stringify(j, null, 2));

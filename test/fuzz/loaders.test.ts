@@ -24,6 +24,7 @@ import { CharTokenizer } from '../../src/tokenizers/char.js';
 import { BpeTokenizer } from '../../src/tokenizers/bpe.js';
 import { WordTokenizer } from '../../src/tokenizers/word.js';
 import { tokenizerFromJSON } from '../../src/tokenizers/index.js';
+import type { Tokenizer } from '../../src/tokenizers/tokenizer.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-fuzz-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -109,7 +110,7 @@ describe('fuzz: tokenizer JSON', () => {
       });
     fc.assert(
       fc.property(fc.oneof(damaged, fc.jsonValue({ maxDepth: 3 })), fc.string({ maxLength: 20 }), (json, probe) => {
-        let tok;
+        let tok: Tokenizer;
         try {
           tok = tokenizerFromJSON(json);
         } catch (e) {
