@@ -129,9 +129,15 @@ const ALL: Config[] = [
   { id: 'eval-medium', task: 'eval', model: 'medium', warmup, windows: evalWin ?? (quick ? 5 : 40) },
   { id: 'generate-char', task: 'generate', model: 'char', warmup: genWarmup, windows: genTokens },
 ];
-const only = opts.only?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = opts.only
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const id of only ?? []) if (!ALL.some((c) => c.id === id)) die(`unknown configuration ${id}; use ${ALL.map((c) => c.id).join(', ')}`);
-for (const item of opts.set?.split(',').map((s) => s.trim()).filter(Boolean) ?? []) {
+for (const item of opts.set
+  ?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean) ?? []) {
   const m = /^([a-z-]+)=(?:(\d+)\+)?(\d+)$/.exec(item);
   const c = m ? ALL.find((x) => x.id === m[1]) : undefined;
   if (!m || !c) die(`--set ${item}: give id=N or id=W+N with id one of ${ALL.map((x) => x.id).join(', ')}`);
@@ -270,10 +276,23 @@ function cpuModel(): string {
 }
 
 /** Environment variables that change what either side runs (printed so a table can be reproduced). */
-const ENV_KEYS = ['RNNLM_BACKEND', 'RNNLM_THREADS', 'RNNLM_NATIVE_ISA', 'OMP_NUM_THREADS', 'OMP_WAIT_POLICY', 'GOMP_SPINCOUNT', 'OPENBLAS_NUM_THREADS', 'LD_LIBRARY_PATH'];
+const ENV_KEYS = [
+  'RNNLM_BACKEND',
+  'RNNLM_THREADS',
+  'RNNLM_NATIVE_ISA',
+  'OMP_NUM_THREADS',
+  'OMP_WAIT_POLICY',
+  'GOMP_SPINCOUNT',
+  'OPENBLAS_NUM_THREADS',
+  'LD_LIBRARY_PATH',
+];
 const envSet = (): Record<string, string> => Object.fromEntries(ENV_KEYS.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
 
-const loadavg = (): string => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadavg = (): string =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 // ---- main ------------------------------------------------------------------------------------
 
@@ -345,13 +364,15 @@ out.push(`rnnlm: backend ${String(rnnlmInfo.backend)}, Node ${String(rnnlmInfo.n
 out.push(
   `PyTorch ${String(torchInfo.torch)}: torch.get_num_threads() = ${String(torchInfo.threads)}, ` +
     `BLAS_INFO=${blas.config?.BLAS_INFO ?? '?'}, ${blas.cpuCapability ?? ''}; mapped: ${(blas.libraries ?? []).join(', ')}; ` +
-      `OpenBLAS kernels: ${blas.openblasCore ?? 'none (no OpenBLAS mapped)'} (OPENBLAS_CORETYPE=${openblasCoretype() ?? 'unset'})`,
+    `OpenBLAS kernels: ${blas.openblasCore ?? 'none (no OpenBLAS mapped)'} (OPENBLAS_CORETYPE=${openblasCoretype() ?? 'unset'})`,
 );
 out.push(`Medians of ${repeats} run(s) per side, [min–max]; each run a fresh process. Word LM: PTB, LSTM 2×200 (small, dropout 0) /`);
 out.push(`2×650 (medium, dropout 0.5), V=10000, train B=20 bptt=35 SGD lr 20 clip 0.25, eval B=10; generation: char LSTM 2×512,`);
 out.push(`emb 512, V=65, B=1 T=1, sampling included. Ratio > 1 means rnnlm is faster (throughput rnnlm/PyTorch, latency PyTorch/rnnlm).`);
 const env = Object.entries(envSet()).map(([k, v]) => `${k}=${v}`);
-out.push(`Environment: ${env.length ? env.join(' ') : '(none of the tuning variables set)'}${opts['torch-lib-path'] ? `; PyTorch LD_LIBRARY_PATH += ${opts['torch-lib-path']}` : ''}`);
+out.push(
+  `Environment: ${env.length ? env.join(' ') : '(none of the tuning variables set)'}${opts['torch-lib-path'] ? `; PyTorch LD_LIBRARY_PATH += ${opts['torch-lib-path']}` : ''}`,
+);
 if (checks.length) {
   out.push(
     `Cross-check (same initial weights, dropout off): ${checks.map((c) => `${c.model} max |Δloss| ${c.maxAbsDiff.toExponential(1)} ${c.ok ? 'OK' : 'FAILED'}`).join('; ')}`,

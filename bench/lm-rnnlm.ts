@@ -167,7 +167,10 @@ async function main(): Promise<void> {
     fail('--warmup must be an integer >= 0 and --windows an integer >= 1');
   }
   if (task === 'generate' && warmup === 0) fail('generate needs --warmup >= 1 (the prompt step is not a timed token)');
-  const cfg: { data: string; emb: number; hidden: number; layers: number; dropout: number } = { ...MODELS[modelName], dropout: task === 'check' ? 0 : MODELS[modelName].dropout };
+  const cfg: { data: string; emb: number; hidden: number; layers: number; dropout: number } = {
+    ...MODELS[modelName],
+    dropout: task === 'check' ? 0 : MODELS[modelName].dropout,
+  };
   const cell = a.cell as 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu';
   if (!['lstm', 'gru', 'rnn_tanh', 'rnn_relu'].includes(cell)) fail('--cell must be lstm, gru, rnn_tanh or rnn_relu');
   if (a.hidden !== undefined) cfg.hidden = Number(a.hidden);
@@ -177,10 +180,7 @@ async function main(): Promise<void> {
   let vocab: number;
   let charTok: CharTokenizer | null = null;
   if (cfg.data === 'ptb') {
-    const ds = loadTextDataset(
-      { train: path.join(a.data!, 'ptb', 'ptb.train.txt'), valid: path.join(a.data!, 'ptb', 'ptb.valid.txt') },
-      { tokenizer: 'word' },
-    );
+    const ds = loadTextDataset({ train: path.join(a.data!, 'ptb', 'ptb.train.txt'), valid: path.join(a.data!, 'ptb', 'ptb.valid.txt') }, { tokenizer: 'word' });
     train = ds.train;
     valid = ds.valid!;
     vocab = ds.tokenizer.vocabSize;
@@ -218,7 +218,15 @@ async function main(): Promise<void> {
     const losses = await trainWindows(model, train, warmup + windows, (k) => sw.mark(k));
     const sec = sw.seconds();
     const tokens = windows * BPTT * TRAIN_B;
-    Object.assign(result, { seconds: sec, cpuSeconds: sw.cpu(), tokensPerCpuSecond: tokens / sw.cpu(), tokens, tokensPerSecond: tokens / sec, firstLoss: losses[0], lastLoss: losses.at(-1) });
+    Object.assign(result, {
+      seconds: sec,
+      cpuSeconds: sw.cpu(),
+      tokensPerCpuSecond: tokens / sw.cpu(),
+      tokens,
+      tokensPerSecond: tokens / sec,
+      firstLoss: losses[0],
+      lastLoss: losses.at(-1),
+    });
   } else if (task === 'eval') {
     const sw = new Stopwatch(warmup, windows);
     const r = evaluate(model, evalSlice(valid, warmup + windows), {

@@ -40,7 +40,12 @@ const V = model.config.vocabSize;
 const t0 = performance.now();
 const bytes = exportLanguageModelOnnx(model, tokenizer);
 const exportMs = performance.now() - t0;
-const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+const session = await ort.InferenceSession.create(bytes, {
+  intraOpNumThreads: threads,
+  interOpNumThreads: 1,
+  executionMode: 'sequential',
+  graphOptimizationLevel: 'all',
+});
 const { inputs: stateIn, outputs: stateOut } = lmStateNames(model);
 
 // PTB valid as B columns (batchify), W windows of T steps.
@@ -50,10 +55,11 @@ const windows: { x: Int32Array; y: Int32Array }[] = [];
 for (let w = 0; w < W; w++) {
   const x = new Int32Array(T * B);
   const y = new Int32Array(T * B);
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) {
-    x[t * B + b] = stream[b * cols + w * T + t]!;
-    y[t * B + b] = stream[b * cols + w * T + t + 1]!;
-  }
+  for (let t = 0; t < T; t++)
+    for (let b = 0; b < B; b++) {
+      x[t * B + b] = stream[b * cols + w * T + t]!;
+      y[t * B + b] = stream[b * cols + w * T + t + 1]!;
+    }
   windows.push({ x, y });
 }
 const nll = (logits: ArrayLike<number>, y: Int32Array): number => {
@@ -62,8 +68,19 @@ const nll = (logits: ArrayLike<number>, y: Int32Array): number => {
   for (let n = 0; n < y.length; n++) s -= logSoftmaxRow(Float32Array.prototype.slice.call(logits, n * V, (n + 1) * V) as Float32Array, row)[y[n]!]!;
   return s;
 };
-const zeros = (Bn: number): Record<string, Ort.Tensor> => Object.fromEntries(stateIn.map((n) => [n, new ort.Tensor('float32', new Float32Array(model.config.numLayers * Bn * model.config.hiddenSize), [model.config.numLayers, Bn, model.config.hiddenSize])]));
-const ids64 = (ids: Int32Array, dims: number[]): Ort.Tensor => new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), dims);
+const zeros = (Bn: number): Record<string, Ort.Tensor> =>
+  Object.fromEntries(
+    stateIn.map((n) => [
+      n,
+      new ort.Tensor('float32', new Float32Array(model.config.numLayers * Bn * model.config.hiddenSize), [model.config.numLayers, Bn, model.config.hiddenSize]),
+    ]),
+  );
+const ids64 = (ids: Int32Array, dims: number[]): Ort.Tensor =>
+  new ort.Tensor(
+    'int64',
+    BigInt64Array.from(ids, (v) => BigInt(v)),
+    dims,
+  );
 const argmax = (x: ArrayLike<number>): number => {
   let k = 0;
   for (let i = 1; i < x.length; i++) if (x[i]! > x[k]!) k = i;
@@ -152,12 +169,24 @@ const result = {
   threads,
   exportMs: Math.round(exportMs),
   onnxBytes: bytes.length,
-  eval: { tokens: W * T * B, batch: B, bptt: T, rnnlmTokPerS: runs.evalRnnlm, ortTokPerS: runs.evalOrt, ratio: median(runs.evalRnnlm!) / median(runs.evalOrt!), ppl },
+  eval: {
+    tokens: W * T * B,
+    batch: B,
+    bptt: T,
+    rnnlmTokPerS: runs.evalRnnlm,
+    ortTokPerS: runs.evalOrt,
+    ratio: median(runs.evalRnnlm!) / median(runs.evalOrt!),
+    ppl,
+  },
   gen: { tokens: G, rnnlmTokPerS: runs.genRnnlm, ortTokPerS: runs.genOrt, ratio: median(runs.genRnnlm!) / median(runs.genOrt!), sameTokens },
 };
 console.log(`model ${JSON.stringify(result.config)}, rnnlm backend ${result.rnnlmBackend}, ONNX Runtime ${result.ortVersion}, ${threads} threads each`);
 console.log(`load average (1 min) ${load.join(' → ')}`);
 console.log(`export ${result.exportMs} ms, ${(bytes.length / 1e6).toFixed(1)} MB`);
-console.log(`eval  (B=${B}, T=${T}, ${W * T * B} tokens)  rnnlm ${fmt(runs.evalRnnlm!)} tok/s   ONNX Runtime ${fmt(runs.evalOrt!)} tok/s   rnnlm/ORT ${result.eval.ratio.toFixed(2)}   ppl ${ppl.rnnlm.toFixed(3)} vs ${ppl.ort.toFixed(3)}`);
-console.log(`gen   (B=1, ${G} tokens, greedy)  rnnlm ${fmt(runs.genRnnlm!)} tok/s   ONNX Runtime ${fmt(runs.genOrt!)} tok/s   rnnlm/ORT ${result.gen.ratio.toFixed(2)}   same tokens: ${sameTokens}`);
-if (a.json) fs.writeFileSync(a.json, JSON.stringify(result, null, 2) + '\n');
+console.log(
+  `eval  (B=${B}, T=${T}, ${W * T * B} tokens)  rnnlm ${fmt(runs.evalRnnlm!)} tok/s   ONNX Runtime ${fmt(runs.evalOrt!)} tok/s   rnnlm/ORT ${result.eval.ratio.toFixed(2)}   ppl ${ppl.rnnlm.toFixed(3)} vs ${ppl.ort.toFixed(3)}`,
+);
+console.log(
+  `gen   (B=1, ${G} tokens, greedy)  rnnlm ${fmt(runs.genRnnlm!)} tok/s   ONNX Runtime ${fmt(runs.genOrt!)} tok/s   rnnlm/ORT ${result.gen.ratio.toFixed(2)}   same tokens: ${sameTokens}`,
+);
+if (a.json) fs.writeFileSync(a.json, `${JSON.stringify(result, null, 2)}\n`);

@@ -38,7 +38,21 @@ interface Server {
 }
 
 async function start(name: string, cli: string, extra: string): Promise<Server> {
-  const args = [cli, 'serve', '--model', o.model!, '--port', '0', '--log-level', 'silent', '--max-concurrent', '64', '--max-tokens', String(TOKENS), ...extra.split(' ').filter(Boolean)];
+  const args = [
+    cli,
+    'serve',
+    '--model',
+    o.model!,
+    '--port',
+    '0',
+    '--log-level',
+    'silent',
+    '--max-concurrent',
+    '64',
+    '--max-tokens',
+    String(TOKENS),
+    ...extra.split(' ').filter(Boolean),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -123,4 +137,7 @@ try {
   b.child.kill('SIGINT');
 }
 console.log('\n| streams | server | requests | errors | tokens/s (wall) | tokens per CPU-s | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.streams} | ${r.server} | ${r.requests} | ${r.errors} | ${r.tokensPerSec.toFixed(0)} | ${r.tokensPerCpuSec.toFixed(0)} | ${r.p50} | ${r.p99} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.streams} | ${r.server} | ${r.requests} | ${r.errors} | ${r.tokensPerSec.toFixed(0)} | ${r.tokensPerCpuSec.toFixed(0)} | ${r.p50} | ${r.p99} |`,
+  );

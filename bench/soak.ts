@@ -25,7 +25,21 @@ const until = Date.now() + Number(o.minutes) * 60_000;
 
 const child = spawn(
   process.execPath,
-  [o.cli, 'serve', '--model', o.model, '--port', '0', '--log-level', 'error', '--max-concurrent', '16', '--max-queue', '16', ...o['server-args']!.split(' ').filter(Boolean)],
+  [
+    o.cli,
+    'serve',
+    '--model',
+    o.model,
+    '--port',
+    '0',
+    '--log-level',
+    'error',
+    '--max-concurrent',
+    '16',
+    '--max-queue',
+    '16',
+    ...o['server-args']!.split(' ').filter(Boolean),
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 let out = '';
@@ -50,10 +64,21 @@ async function client(): Promise<void> {
     const stream = Math.random() < 0.6;
     const abandon = Math.random() < 0.5;
     const ac = new AbortController();
-    const body = { prompt: ['ROMEO:', 'First Citizen:\n', ''][rand(3)], max_tokens: 1 + rand(200), seed: seed++, stream, ...(Math.random() < 0.2 ? { logprobs: 3, echo: true } : {}) };
+    const body = {
+      prompt: ['ROMEO:', 'First Citizen:\n', ''][rand(3)],
+      max_tokens: 1 + rand(200),
+      seed: seed++,
+      stream,
+      ...(Math.random() < 0.2 ? { logprobs: 3, echo: true } : {}),
+    };
     const timer = abandon ? setTimeout(() => ac.abort(), rand(400)) : null;
     try {
-      const res = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: ac.signal });
+      const res = await fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        signal: ac.signal,
+      });
       const text = await res.text();
       if (res.status === 429) counts.refused429++;
       else if (res.status !== 200) throw new Error(`${res.status}: ${text.slice(0, 200)}`);
@@ -75,7 +100,13 @@ async function client(): Promise<void> {
 const samples: { t: number; rssMB: number; heapMB: number }[] = [];
 const t0 = Date.now();
 const sampler = setInterval(() => {
-  void scrape().then((m) => samples.push({ t: (Date.now() - t0) / 1000, rssMB: metric(m, 'process_resident_memory_bytes') / 2 ** 20, heapMB: metric(m, 'nodejs_heap_used_bytes') / 2 ** 20 }));
+  void scrape().then((m) =>
+    samples.push({
+      t: (Date.now() - t0) / 1000,
+      rssMB: metric(m, 'process_resident_memory_bytes') / 2 ** 20,
+      heapMB: metric(m, 'nodejs_heap_used_bytes') / 2 ** 20,
+    }),
+  );
 }, 5000);
 await Promise.all(Array.from({ length: Number(o.clients) }, client));
 clearInterval(sampler);
@@ -94,9 +125,23 @@ console.log(
       clients: Number(o.clients),
       ...counts,
       generatedTokens: metric(end, 'rnnlm_generated_tokens_total'),
-      heapMB: { afterWarmup: +mean(samples.filter((s) => s.t > 10 && s.t <= 70).map((s) => s.heapMB)).toFixed(1), lastMinute: +mean(samples.filter((s) => s.t > (until - t0) / 1000 - 60).map((s) => s.heapMB)).toFixed(1) },
-      rssMB: { afterWarmup: +mean(firstMin).toFixed(1), lastMinute: +mean(lastMin).toFixed(1), max: +Math.max(...samples.map((s) => s.rssMB)).toFixed(1), samples: samples.length, expected: span },
-      leftRunning: { jobs: metric(end, 'rnnlm_active_jobs'), queued: metric(end, 'rnnlm_queued_jobs'), batch: metric(end, 'rnnlm_batch_sequences'), streams: metric(end, 'rnnlm_active_streams') },
+      heapMB: {
+        afterWarmup: +mean(samples.filter((s) => s.t > 10 && s.t <= 70).map((s) => s.heapMB)).toFixed(1),
+        lastMinute: +mean(samples.filter((s) => s.t > (until - t0) / 1000 - 60).map((s) => s.heapMB)).toFixed(1),
+      },
+      rssMB: {
+        afterWarmup: +mean(firstMin).toFixed(1),
+        lastMinute: +mean(lastMin).toFixed(1),
+        max: +Math.max(...samples.map((s) => s.rssMB)).toFixed(1),
+        samples: samples.length,
+        expected: span,
+      },
+      leftRunning: {
+        jobs: metric(end, 'rnnlm_active_jobs'),
+        queued: metric(end, 'rnnlm_queued_jobs'),
+        batch: metric(end, 'rnnlm_batch_sequences'),
+        streams: metric(end, 'rnnlm_active_streams'),
+      },
       failures,
     },
     null,

@@ -38,13 +38,26 @@ const NOISE = 1.5;
 const rng = new Rng(20261202);
 
 const lines = (f: string): string[][] =>
-  fs.readFileSync(path.join(ptbDir, f), 'utf8').split('\n').map((l) => l.trim().split(/\s+/).filter((w) => w !== '')).filter((l) => l.length > 0);
+  fs
+    .readFileSync(path.join(ptbDir, f), 'utf8')
+    .split('\n')
+    .map((l) =>
+      l
+        .trim()
+        .split(/\s+/)
+        .filter((w) => w !== ''),
+    )
+    .filter((l) => l.length > 0);
 
 const train = lines('ptb.train.txt');
 const freq = new Map<string, number>();
 for (const l of train) for (const w of l) freq.set(w, (freq.get(w) ?? 0) + 1);
 const vocab = [...freq.keys()].filter((w) => w !== '<unk>' && w !== 'N');
-const shortFrequent = [...freq.entries()].filter(([w]) => w.length <= 3 && w !== 'N').sort((a, b) => b[1] - a[1]).slice(0, 20).map(([w]) => w);
+const shortFrequent = [...freq.entries()]
+  .filter(([w]) => w.length <= 3 && w !== 'N')
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 20)
+  .map(([w]) => w);
 
 /** Letter edit distance, stopping early above `max`. */
 function distance(a: string, b: string, max: number): number {
@@ -69,7 +82,13 @@ function neighbours(w: string): { w: string; d: number }[] {
   let n = neighbourCache.get(w);
   if (!n) {
     const max = w.length >= 6 ? 2 : 1;
-    n = w === '<unk>' || w === 'N' ? [] : vocab.filter((v) => v !== w).map((v) => ({ w: v, d: distance(w, v, max) })).filter((x) => x.d <= max);
+    n =
+      w === '<unk>' || w === 'N'
+        ? []
+        : vocab
+            .filter((v) => v !== w)
+            .map((v) => ({ w: v, d: distance(w, v, max) }))
+            .filter((x) => x.d <= max);
     neighbourCache.set(w, n);
   }
   return n;
@@ -77,7 +96,9 @@ function neighbours(w: string): { w: string; d: number }[] {
 
 fs.mkdirSync(outDir, { recursive: true });
 for (const split of ['test', 'valid']) {
-  const utts = lines(`ptb.${split}.txt`).filter((l) => l.length >= 8 && l.length <= 25).slice(0, UTTERANCES);
+  const utts = lines(`ptb.${split}.txt`)
+    .filter((l) => l.length >= 8 && l.length <= 25)
+    .slice(0, UTTERANCES);
   let nbest = '';
   let refs = '';
   utts.forEach((ref, u) => {

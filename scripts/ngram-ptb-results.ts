@@ -56,9 +56,18 @@ type Split = 'valid' | 'test';
 const nb: Record<Split, { entries: ReturnType<typeof parseNBest>; refs: Map<string, string>; rnn: number[]; kn5: number[]; mixed: number[] }> = {} as never;
 for (const split of ['valid', 'test'] as Split[]) {
   const entries = parseNBest(readTextFile(`data/nbest/ptb-${split}.nbest`));
-  const refs = new Map(readTextFile(`data/nbest/ptb-${split}.refs`).trim().split('\n').map((l) => l.split('\t') as [string, string]));
-  const per = scoreSentenceTokens(model, tokenizer, entries.map((e) => e.hypothesis));
-  const mix = ngramMix(tokenizer, kn.kn5, lambdas['kn5']!, 'kn5');
+  const refs = new Map(
+    readTextFile(`data/nbest/ptb-${split}.refs`)
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t') as [string, string]),
+  );
+  const per = scoreSentenceTokens(
+    model,
+    tokenizer,
+    entries.map((e) => e.hypothesis),
+  );
+  const mix = ngramMix(tokenizer, kn.kn5, lambdas.kn5!, 'kn5');
   const r = { entries, refs, rnn: [] as number[], kn5: [] as number[], mixed: [] as number[] };
   for (const { ids: sid, logProbs } of per) {
     const ng = ngramStreamLogProbs(mix, sid.subarray(1));

@@ -22,9 +22,26 @@ export * from './tokenizers/index.js';
 export * from './data/index.js';
 export { sampleToken, greedy, topCandidates, type TokenCandidate } from './generate/sample.js';
 export { generate, generateTokens, startId, type GenerateOptions, type GeneratedToken } from './generate/generate.js';
-export { BatchGenerator, Sequence, EXACT_ROW_GROUP, type BatchGeneratorOptions, type BatchToken, type SequenceEnd, type SequenceOptions } from './generate/batch.js';
+export {
+  BatchGenerator,
+  Sequence,
+  EXACT_ROW_GROUP,
+  type BatchGeneratorOptions,
+  type BatchToken,
+  type SequenceEnd,
+  type SequenceOptions,
+} from './generate/batch.js';
 export { beamSearch, lengthPenalty, type BeamSearchOptions, type BeamHypothesis } from './generate/beam.js';
-export { scoreSentences, summarizeScores, sentenceIds, tokenLogProbs, drain, type ScoreOptions, type SentenceScore, type CorpusScore } from './generate/score.js';
+export {
+  scoreSentences,
+  summarizeScores,
+  sentenceIds,
+  tokenLogProbs,
+  drain,
+  type ScoreOptions,
+  type SentenceScore,
+  type CorpusScore,
+} from './generate/score.js';
 export { scoreSentenceTokens, type SentenceTokens } from './generate/score.js';
 export {
   ngramMix,
@@ -57,7 +74,15 @@ export {
 } from './ngram/index.js';
 export { wordErrorRate, alignWords, type WordAlignment, type ErrorCounts, type CorpusErrorRate } from './generate/wer.js';
 export { parseNBest, rescoreNBest, formatRescored, type NBestEntry, type RescoreOptions, type RescoredEntry } from './generate/nbest.js';
-export { parseEmbeddings, readEmbeddings, applyPretrainedEmbeddings, loadPretrainedEmbeddings, type EmbeddingTable, type PretrainedOptions, type PretrainedResult } from './io/embeddings.js';
+export {
+  parseEmbeddings,
+  readEmbeddings,
+  applyPretrainedEmbeddings,
+  loadPretrainedEmbeddings,
+  type EmbeddingTable,
+  type PretrainedOptions,
+  type PretrainedResult,
+} from './io/embeddings.js';
 export {
   trainLanguageModel,
   defaultTrainConfig,

@@ -70,8 +70,22 @@ test('tokenizers and data are tensor-free', () => {
 test('lower layers do not import higher ones', () => {
   // layer rank: a module may import only modules of lower or equal rank.
   const rank: Record<string, number> = {
-    'errors.ts': 0, platform: 0, tensor: 1, backend: 2, autograd: 3, ops: 4, nn: 5, tokenizers: 1, data: 2,
-    models: 6, optim: 6, io: 7, train: 8, generate: 8, ngram: 2, analyze: 8,
+    'errors.ts': 0,
+    platform: 0,
+    tensor: 1,
+    backend: 2,
+    autograd: 3,
+    ops: 4,
+    nn: 5,
+    tokenizers: 1,
+    data: 2,
+    models: 6,
+    optim: 6,
+    io: 7,
+    train: 8,
+    generate: 8,
+    ngram: 2,
+    analyze: 8,
   };
   const bad = all.filter(([f, s]) => {
     if (!s.startsWith('.')) return false;

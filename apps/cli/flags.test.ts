@@ -15,7 +15,12 @@ const FLAGS: FlagTable<Spec> = [
   flag('--train <file>', 'training text', at('data', 'train')),
   flag('--hidden <n>', 'hidden size', at('model', 'hiddenSize'), int(1)),
   flag('--tied', 'tie weights', at('model', 'tied')),
-  flag('--max-minutes <m>', 'time budget', { get: (s: Spec) => (s.train.maxSeconds ?? 0) / 60, set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60) }, Number),
+  flag(
+    '--max-minutes <m>',
+    'time budget',
+    { get: (s: Spec) => (s.train.maxSeconds ?? 0) / 60, set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60) },
+    Number,
+  ),
 ];
 
 function parse(args: string[]): { spec: Spec; cmd: Command } {

@@ -69,7 +69,9 @@ export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string
     log(`embeddings: ${r.found} of ${tokenizer.vocabSize} tokens from ${d.pretrainedEmbeddings} (${r.missing} keep their init)${r.frozen ? ', frozen' : ''}`);
     for (const w of r.warnings) log(`warning: ${w}`);
   }
-  log(`model: ${m.hiddenSizes ? m.hiddenSizes.join('/') : `${m.numLayers}×${m.hiddenSize}`} ${m.cell}, embedding ${m.embedSize}${m.tieWeights ? ', tied' : ''}, ${model.numParameters().toLocaleString('en-US')} parameters`);
+  log(
+    `model: ${m.hiddenSizes ? m.hiddenSizes.join('/') : `${m.numLayers}×${m.hiddenSize}`} ${m.cell}, embedding ${m.embedSize}${m.tieWeights ? ', tied' : ''}, ${model.numParameters().toLocaleString('en-US')} parameters`,
+  );
   log(`precision: ${describePrecision(model.config.precision)}`);
   const out = run.out;
   recoverRunDir(out); // saves a killed run left half-done, staging folders of killed runs
@@ -88,35 +90,51 @@ export async function runTrain({ spec, run, resumed }: TrainRun, log: (s: string
   });
   const t0 = Date.now();
   let saved = false;
-  const result = await trainLanguageModel(model, dataset, cfg, {
-    onStep: (s) => {
-      progress.step(s);
-      if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
-      afterStep?.(s, model, tokenizer);
+  const result = await trainLanguageModel(
+    model,
+    dataset,
+    cfg,
+    {
+      onStep: (s) => {
+        progress.step(s);
+        if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
+        afterStep?.(s, model, tokenizer);
+      },
+      onEpoch: (e) => {
+        progress.stop();
+        fs.appendFileSync(logPath, `${JSON.stringify({ ...epochRecord(e, (Date.now() - t0) / 1000), precision: model.config.precision })}\n`);
+        const v = e.valid
+          ? `valid loss ${e.valid.loss.toFixed(4)} ppl ${e.valid.perplexity.toFixed(2)} bpc ${e.valid.bitsPerToken.toFixed(3)} acc ${(100 * e.valid.accuracy).toFixed(1)}%`
+          : 'no validation';
+        log(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`);
+        // Keep the best model by validation loss (every epoch when there is no validation split).
+        if (e.improved || !e.valid) {
+          saveLanguageModel(out, model, tokenizer);
+          saved = true;
+          log(`saved ${out}`);
+        }
+      },
+      onCheckpoint: (state, info) => {
+        // Resumable checkpoints (latest weights, not the best) when asked for, and always on Ctrl-C.
+        if (!cfg.checkpointEvery && !stop.signal.aborted) return;
+        const dir = writeResumeCheckpoint(out, model, tokenizer, state, savedSpec);
+        fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'checkpoint', reason: info.reason, step: info.step, epoch: info.epoch, dir })}\n`);
+      },
     },
-    onEpoch: (e) => {
-      progress.stop();
-      fs.appendFileSync(logPath, `${JSON.stringify({ ...epochRecord(e, (Date.now() - t0) / 1000), precision: model.config.precision })}\n`);
-      const v = e.valid ? `valid loss ${e.valid.loss.toFixed(4)} ppl ${e.valid.perplexity.toFixed(2)} bpc ${e.valid.bitsPerToken.toFixed(3)} acc ${(100 * e.valid.accuracy).toFixed(1)}%` : 'no validation';
-      log(`epoch ${e.epoch}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`);
-      // Keep the best model by validation loss (every epoch when there is no validation split).
-      if (e.improved || !e.valid) {
-        saveLanguageModel(out, model, tokenizer);
-        saved = true;
-        log(`saved ${out}`);
-      }
-    },
-    onCheckpoint: (state, info) => {
-      // Resumable checkpoints (latest weights, not the best) when asked for, and always on Ctrl-C.
-      if (!cfg.checkpointEvery && !stop.signal.aborted) return;
-      const dir = writeResumeCheckpoint(out, model, tokenizer, state, savedSpec);
-      fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'checkpoint', reason: info.reason, step: info.step, epoch: info.epoch, dir })}\n`);
-    },
-  }, { resume: resumeState, signal: stop.signal }).finally(() => stop.dispose());
+    { resume: resumeState, signal: stop.signal },
+  ).finally(() => stop.dispose());
   progress.stop();
   // A resumed run keeps the best model of the earlier sessions unless it found a better one.
   if (!saved && !(resumed && isCheckpointDir(out))) saveLanguageModel(out, model, tokenizer);
-  const outcome = { dataset, model, epochs: result.epochs, bestValidLoss: result.bestValidLoss, testLoss: null, seconds: result.seconds, stoppedBy: result.stoppedBy };
+  const outcome = {
+    dataset,
+    model,
+    epochs: result.epochs,
+    bestValidLoss: result.bestValidLoss,
+    testLoss: null,
+    seconds: result.seconds,
+    stoppedBy: result.stoppedBy,
+  };
   if (result.stoppedBy === 'interrupted') {
     log(`interrupted at step ${result.steps}: continue with  rnnlm train --resume ${out}`);
     return outcome;

@@ -41,7 +41,7 @@ describe('resolveTrainRun', () => {
     assert.equal(r.resumed, null);
   });
 
-  test('a preset under the flags: its model and schedule, the user\'s data, out runs/NAME', () => {
+  test("a preset under the flags: its model and schedule, the user's data, out runs/NAME", () => {
     const r = resolveTrainRun(given({ train: 'a.txt', hidden: 8 }), { ...DEFAULT_RUN, preset: 'ptb-small' }, new Set());
     assert.equal(r.spec.data.train, 'a.txt');
     assert.equal(r.spec.data.valid, undefined, 'the preset files give way to --train');
@@ -51,7 +51,10 @@ describe('resolveTrainRun', () => {
   });
 
   test('half of a pair, and no training text, are refused', () => {
-    assert.throws(() => resolveTrainRun(given({ train: 'a.txt', 'lr-decay-after': 2 }), DEFAULT_RUN, new Set()), /--lr-decay-after N and --lr-decay-factor F go together/);
+    assert.throws(
+      () => resolveTrainRun(given({ train: 'a.txt', 'lr-decay-after': 2 }), DEFAULT_RUN, new Set()),
+      /--lr-decay-after N and --lr-decay-factor F go together/,
+    );
     assert.throws(() => resolveTrainRun([], DEFAULT_RUN, new Set()), /give the training text with --train FILE/);
   });
 
@@ -63,7 +66,10 @@ describe('resolveTrainRun', () => {
     assert.equal(r.run.out, out, 'a resumed run writes into the folder it was resumed from');
     assert.throws(
       () => resolveTrainRun(given({ lr: 5, cell: 'gru' }), { ...DEFAULT_RUN, resume: out }, new Set()),
-      (e) => isRnnlmError(e, 'invalid_argument') && /--cell "gru" conflicts with the checkpoint's "lstm"; --lr 5 conflicts with the checkpoint's 0\.002/.test(e.message) && /only --epochs, --max-minutes, --max-steps, --checkpoint-every, --out/.test(e.message),
+      (e) =>
+        isRnnlmError(e, 'invalid_argument') &&
+        /--cell "gru" conflicts with the checkpoint's "lstm"; --lr 5 conflicts with the checkpoint's 0\.002/.test(e.message) &&
+        /only --epochs, --max-minutes, --max-steps, --checkpoint-every, --out/.test(e.message),
     );
     // A copy of the run folder resumes into the copy, never into the original.
     const copy = path.join(tmp, 'a-copy');
@@ -74,13 +80,33 @@ describe('resolveTrainRun', () => {
   });
 
   test('--preset with --resume is refused', () => {
-    assert.throws(() => resolveTrainRun([], { ...DEFAULT_RUN, resume: runFolder('b'), preset: 'ptb-small' }, new Set()), /--preset and --resume do not go together/);
+    assert.throws(
+      () => resolveTrainRun([], { ...DEFAULT_RUN, resume: runFolder('b'), preset: 'ptb-small' }, new Set()),
+      /--preset and --resume do not go together/,
+    );
   });
 });
 
 test('options saved by older versions ("cli") read back as the same spec the flags make', () => {
-  const cli = { train: '/d/t.txt', tokenizer: 'char', layers: 1, hidden: 16, emb: 8, tied: false, optimizer: 'sgd', lr: 20, momentum: 0.5, lrDecayAfter: 4, lrDecayFactor: 0.5, checkpointEvery: 5, minCount: 1 };
+  const cli = {
+    train: '/d/t.txt',
+    tokenizer: 'char',
+    layers: 1,
+    hidden: 16,
+    emb: 8,
+    tied: false,
+    optimizer: 'sgd',
+    lr: 20,
+    momentum: 0.5,
+    lrDecayAfter: 4,
+    lrDecayFactor: 0.5,
+    checkpointEvery: 5,
+    minCount: 1,
+  };
   const spec = specFromOptions(cli);
   assert.deepEqual([spec.data.train, spec.data.tokenizer, spec.model.numLayers, spec.model.hiddenSize, spec.model.embedSize], ['/d/t.txt', 'char', 1, 16, 8]);
-  assert.deepEqual([spec.train.optimizer, spec.train.lr, spec.train.optimizerOptions, spec.train.lrDecay, spec.train.checkpointEvery], ['sgd', 20, { momentum: 0.5 }, { kind: 'after', startEpoch: 4, factor: 0.5 }, 5]);
+  assert.deepEqual(
+    [spec.train.optimizer, spec.train.lr, spec.train.optimizerOptions, spec.train.lrDecay, spec.train.checkpointEvery],
+    ['sgd', 20, { momentum: 0.5 }, { kind: 'after', startEpoch: 4, factor: 0.5 }, 5],
+  );
 });

@@ -88,7 +88,11 @@ export const TRAIN_FLAGS: FlagTable<Spec> = [
   flag('--test <file>', 'test text, evaluated with the best checkpoint at the end', at('data', 'test')),
   flag('--tokenizer <kind>', 'char | word | bpe', at('data', 'tokenizer'), oneOf(['char', 'word', 'bpe'] as const)),
   flag('--bpe-merges <n>', 'bpe tokenizer: merge operations to learn', at('data', 'bpeMerges'), int(0)),
-  flag('--pretrained-embeddings <file>', 'initialise embeddings from GloVe / word2vec text vectors (their dimension must equal --emb)', at('data', 'pretrainedEmbeddings')),
+  flag(
+    '--pretrained-embeddings <file>',
+    'initialise embeddings from GloVe / word2vec text vectors (their dimension must equal --emb)',
+    at('data', 'pretrainedEmbeddings'),
+  ),
   flag('--freeze-embeddings', 'keep the pretrained embeddings fixed (with --tied the decoder is frozen too)', at('data', 'freezeEmbeddings')),
   flag('--min-count <n>', 'word tokenizer: drop words seen fewer times', at('data', 'minCount'), int(1)),
   flag('--max-vocab <n>', 'word tokenizer: keep at most n types', at('data', 'maxVocab'), int(2)),
@@ -113,20 +117,28 @@ export const TRAIN_FLAGS: FlagTable<Spec> = [
   flag(
     '--max-minutes <m>',
     'stop after this much wall time (then validate and save)',
-    { get: (s: Spec) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60), set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60) },
+    {
+      get: (s: Spec) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60),
+      set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60),
+    },
     num(0),
   ),
   flag('--max-steps <n>', 'stop after this many updates', at('train', 'maxSteps'), int(1)),
   flag('--plateau-factor <f>', 'multiply lr by f when validation stops improving (1 = never)', at('train', 'plateauFactor'), num(0, 1)),
   flag('--seed <n>', 'random seed', at('model', 'seed'), int(0)),
-  flag('--hidden-sizes <list>', 'per-layer hidden sizes, e.g. 1150,1150,400 (sets --layers and --hidden to match)', {
-    get: (s: Spec) => s.model.hiddenSizes ?? undefined,
-    set: (s: Spec, v: number[]) => {
-      s.model.hiddenSizes = v;
-      s.model.numLayers = v.length;
-      s.model.hiddenSize = v[v.length - 1] ?? s.model.hiddenSize;
+  flag(
+    '--hidden-sizes <list>',
+    'per-layer hidden sizes, e.g. 1150,1150,400 (sets --layers and --hidden to match)',
+    {
+      get: (s: Spec) => s.model.hiddenSizes ?? undefined,
+      set: (s: Spec, v: number[]) => {
+        s.model.hiddenSizes = v;
+        s.model.numLayers = v.length;
+        s.model.hiddenSize = v[v.length - 1] ?? s.model.hiddenSize;
+      },
     },
-  }, sizeList),
+    sizeList,
+  ),
   flag('--dropout-input <p>', 'locked dropout on the embedding output (AWD dropouti)', at('model', 'dropoutInput'), num(0, 0.99)),
   flag('--dropout-hidden <p>', 'locked dropout between recurrent layers (AWD dropouth)', at('model', 'dropoutHidden'), num(0, 0.99)),
   flag('--dropout-output <p>', 'locked dropout on the last layer output (AWD dropout)', at('model', 'dropoutOutput'), num(0, 0.99)),
@@ -223,7 +235,8 @@ export function resolveTrainRun(given: readonly GivenFlag<Spec>[], run: TrainRun
 
 /** The saved spec of a resumed run with the given flags applied; a flag that changes more than a free field is refused. */
 function resumedSpec(ck: ResumableCheckpoint, from: string, given: readonly GivenFlag<Spec>[]): LmRunSpec {
-  if (!ck.trainingState) throw new RnnlmError('corrupt_checkpoint', `${from}/config.json does not list its training state; the checkpoint is damaged, resume from another one`);
+  if (!ck.trainingState)
+    throw new RnnlmError('corrupt_checkpoint', `${from}/config.json does not list its training state; the checkpoint is damaged, resume from another one`);
   const record = savedRunSpec(ck.trainingState, from);
   const saved = 'spec' in record ? structuredClone(record.spec) : specFromOptions(record.cliOptions);
   // Time and step limits belong to one invocation: a resumed run gets only the ones given now.
@@ -264,7 +277,8 @@ export function finishSpec(spec: LmRunSpec): LmRunSpec {
   if (d && !(Number.isFinite(d.startEpoch) && Number.isFinite(d.factor))) {
     throw new RnnlmError('invalid_argument', '--lr-decay-after N and --lr-decay-factor F go together (Zaremba: --lr-decay-after 4 --lr-decay-factor 0.5)');
   }
-  if (spec.data.freezeEmbeddings && !spec.data.pretrainedEmbeddings) throw new RnnlmError('invalid_argument', '--freeze-embeddings needs --pretrained-embeddings FILE');
+  if (spec.data.freezeEmbeddings && !spec.data.pretrainedEmbeddings)
+    throw new RnnlmError('invalid_argument', '--freeze-embeddings needs --pretrained-embeddings FILE');
   // Absurd sizes fail here, before any data is read (the vocabulary, known later, only adds to the size).
   checkRNNLMConfig({ ...spec.model, vocabSize: 1 }, 'invalid_argument', 'model');
   const o = spec.train.optimizerOptions;

@@ -30,7 +30,12 @@ function keyError(given: string | null): ApiError {
           null,
           'missing_api_key',
         )
-      : new ApiError(401, `Incorrect API key provided: ${mask(given)}. Use the key this server was started with (rnnlm serve --api-key).`, null, 'invalid_api_key');
+      : new ApiError(
+          401,
+          `Incorrect API key provided: ${mask(given)}. Use the key this server was started with (rnnlm serve --api-key).`,
+          null,
+          'invalid_api_key',
+        );
   return new ApiError(err.statusCode, err.message, null, err.code, 'invalid_request_error', { 'www-authenticate': 'Bearer realm="rnnlm"' });
 }
 

@@ -46,9 +46,7 @@ export interface BuildServerOptions {
   chat?: LoadedChatModel;
 }
 
-export type ShutdownEvent =
-  | { phase: 'begin'; running: number; queued: number; graceMs: number }
-  | { phase: 'end'; finished: number; stopped: number };
+export type ShutdownEvent = { phase: 'begin'; running: number; queued: number; graceMs: number } | { phase: 'end'; finished: number; stopped: number };
 
 /** 20 s: inside the 30 s a process supervisor (Kubernetes, systemd) commonly allows after SIGTERM. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 20_000;
@@ -134,8 +132,18 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
 function routes(ctx: ServerContext, chat: LoadedChatModel | undefined): RouteOptions[] {
   const l = ctx.limits;
   return [
-    { method: 'POST', url: '/v1/completions', schema: { body: completionSchema(l) }, handler: (req, reply) => completionHandler(ctx, req as FastifyRequest<{ Body: CompletionBody }>, reply) },
-    { method: 'POST', url: '/v1/score', schema: { body: scoreSchema(l) }, handler: (req, reply) => scoreHandler(ctx, req as FastifyRequest<{ Body: ScoreBody }>, reply) },
+    {
+      method: 'POST',
+      url: '/v1/completions',
+      schema: { body: completionSchema(l) },
+      handler: (req, reply) => completionHandler(ctx, req as FastifyRequest<{ Body: CompletionBody }>, reply),
+    },
+    {
+      method: 'POST',
+      url: '/v1/score',
+      schema: { body: scoreSchema(l) },
+      handler: (req, reply) => scoreHandler(ctx, req as FastifyRequest<{ Body: ScoreBody }>, reply),
+    },
     { method: 'GET', url: '/healthz', handler: async () => health(ctx) },
     { method: 'GET', url: '/metrics', handler: async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(ctx.metrics.registry.render()) },
     ...(chat ? [chatRoute(ctx, chat)] : []),

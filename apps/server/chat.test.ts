@@ -12,8 +12,13 @@ import { Seq2Seq } from '../../src/models/seq2seq.js';
 import { WordTokenizer } from '../../src/tokenizers/word.js';
 import { buildServer } from './app.js';
 
-const dialogues = parseDialogues('hello , how are you ? __eou__ fine , thanks . and you ? __eou__ good . __eou__\nwhere is the bank ? __eou__ over there . __eou__\n');
-const side = buildDialogueSide(dialogues.flatMap((d) => d.turns), { minCount: 1 });
+const dialogues = parseDialogues(
+  'hello , how are you ? __eou__ fine , thanks . and you ? __eou__ good . __eou__\nwhere is the bank ? __eou__ over there . __eou__\n',
+);
+const side = buildDialogueSide(
+  dialogues.flatMap((d) => d.turns),
+  { minCount: 1 },
+);
 const chat: LoadedChatModel = {
   model: new Seq2Seq({ srcVocabSize: side.vocabSize, tgtVocabSize: side.vocabSize, embedSize: 6, hiddenSize: 8, numLayers: 1, cell: 'lstm', seed: 5, init: 1 }),
   side,
@@ -22,7 +27,12 @@ const chat: LoadedChatModel = {
   separatorId: separatorId(side),
 };
 const lmTok = WordTokenizer.fromText('a b c\n');
-const app = buildServer({ model: new RNNLM({ vocabSize: lmTok.vocabSize, embedSize: 4, hiddenSize: 4, numLayers: 1, cell: 'lstm' }), tokenizer: lmTok, chat, modelName: 'tiny' });
+const app = buildServer({
+  model: new RNNLM({ vocabSize: lmTok.vocabSize, embedSize: 4, hiddenSize: 4, numLayers: 1, cell: 'lstm' }),
+  tokenizer: lmTok,
+  chat,
+  modelName: 'tiny',
+});
 const messages = [
   { role: 'system', content: 'ignored' },
   { role: 'user', content: 'hello , how are you ?' },
@@ -50,7 +60,9 @@ describe('POST /v1/chat/completions', () => {
     assert.match(String(res.headers['content-type']), /text\/event-stream/);
     const events = res.body.split('\n\n').filter((e) => e.startsWith('data: '));
     assert.equal(events.at(-1), 'data: [DONE]');
-    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as { object: string; choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[] });
+    const chunks = events
+      .slice(0, -1)
+      .map((e) => JSON.parse(e.slice(6)) as { object: string; choices: { delta: { role?: string; content?: string }; finish_reason: string | null }[] });
     assert.ok(chunks.every((c) => c.object === 'chat.completion.chunk'));
     assert.equal(chunks[0]!.choices[0]!.delta.role, 'assistant');
     assert.ok(chunks.at(-1)!.choices[0]!.finish_reason !== null);

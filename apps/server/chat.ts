@@ -55,7 +55,11 @@ export function chatSchema(l: ServerLimits) {
           type: 'object',
           additionalProperties: false,
           required: ['role', 'content'],
-          properties: { role: { enum: ['system', 'user', 'assistant'] }, content: { type: 'string', maxLength: l.maxPromptChars }, name: { type: 'string', maxLength: 64 } },
+          properties: {
+            role: { enum: ['system', 'user', 'assistant'] },
+            content: { type: 'string', maxLength: l.maxPromptChars },
+            name: { type: 'string', maxLength: 64 },
+          },
         },
       },
       max_tokens: { type: 'integer', minimum: 1, maximum: l.maxTokens },
@@ -81,8 +85,9 @@ function decodeOf(b: ChatBody): ChatDecodeOptions {
 
 function turnsOf(b: ChatBody): string[] {
   const turns = b.messages.filter((m) => m.role !== 'system').map((m) => m.content.trim());
-  const empty = turns.findIndex((t) => t === '');
-  if (empty >= 0) throw new ApiError(400, `messages: the ${empty + 1}. user/assistant message is empty; send the text of every utterance`, 'messages', 'empty_message');
+  const empty = turns.indexOf('');
+  if (empty >= 0)
+    throw new ApiError(400, `messages: the ${empty + 1}. user/assistant message is empty; send the text of every utterance`, 'messages', 'empty_message');
   if (turns.length === 0) throw new ApiError(400, 'messages: send at least one "user" message for the model to answer', 'messages', 'no_utterance');
   return turns;
 }
@@ -133,7 +138,11 @@ export async function chatHandler(ctx: ServerContext, chat: LoadedChatModel, req
     };
   }
   const data = (obj: unknown): string => `data: ${JSON.stringify(obj)}\n\n`;
-  const chunk = (delta: Record<string, string>, finishReason: string | null) => ({ ...env, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finishReason }] });
+  const chunk = (delta: Record<string, string>, finishReason: string | null) => ({
+    ...env,
+    object: 'chat.completion.chunk',
+    choices: [{ index: 0, delta, finish_reason: finishReason }],
+  });
   async function* events(): AsyncGenerator<string> {
     try {
       yield data(chunk({ role: 'assistant' }, null));
@@ -156,5 +165,10 @@ export async function chatHandler(ctx: ServerContext, chat: LoadedChatModel, req
 /** Adds POST /v1/chat/completions for a dialogue model to a server built by buildServer. */
 /** POST /v1/chat/completions, one entry of the server's route list (app.ts `routes`). */
 export function chatRoute(ctx: ServerContext, chat: LoadedChatModel): RouteOptions {
-  return { method: 'POST', url: '/v1/chat/completions', schema: { body: chatSchema(ctx.limits) }, handler: (req, reply) => chatHandler(ctx, chat, req as FastifyRequest<{ Body: ChatBody }>, reply) };
+  return {
+    method: 'POST',
+    url: '/v1/chat/completions',
+    schema: { body: chatSchema(ctx.limits) },
+    handler: (req, reply) => chatHandler(ctx, chat, req as FastifyRequest<{ Body: ChatBody }>, reply),
+  };
 }

@@ -11,7 +11,17 @@ import { buildClassifierServer } from './classify.js';
 
 const tokenizer = WordTokenizer.fromText('a good film\na bad film\n');
 const labels = new LabelSet(['neg', 'neutral', 'pos']);
-const model = new RNNClassifier({ vocabSize: tokenizer.vocabSize, numClasses: 3, embedSize: 4, hiddenSize: 5, numLayers: 1, cell: 'lstm', bidirectional: true, pooling: 'attention', seed: 3 }).eval();
+const model = new RNNClassifier({
+  vocabSize: tokenizer.vocabSize,
+  numClasses: 3,
+  embedSize: 4,
+  hiddenSize: 5,
+  numLayers: 1,
+  cell: 'lstm',
+  bidirectional: true,
+  pooling: 'attention',
+  seed: 3,
+}).eval();
 const app = buildClassifierServer({ model, tokenizer, labels, limits: { maxScoreTexts: 3, maxPromptTokens: 6 }, modelName: 'sst' });
 
 describe('POST /v1/classify', () => {
@@ -19,7 +29,12 @@ describe('POST /v1/classify', () => {
     const texts = ['a good film', 'bad', 'a film never seen'];
     const res = await app.inject({ method: 'POST', url: '/v1/classify', payload: { texts } });
     assert.equal(res.statusCode, 200, res.body);
-    const body = res.json() as { object: string; model: string; results: { index: number; label: string; probs: Record<string, number> }[]; usage: { prompt_tokens: number } };
+    const body = res.json() as {
+      object: string;
+      model: string;
+      results: { index: number; label: string; probs: Record<string, number> }[];
+      usage: { prompt_tokens: number };
+    };
     assert.equal(body.object, 'classification');
     assert.equal(body.model, 'sst');
     const p = predictClasses(model, encodeExamples(parseTextAndLabels(texts.join('\n'), null), tokenizer, null), 8);

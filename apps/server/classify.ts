@@ -64,8 +64,16 @@ export function buildClassifierServer(opts: BuildClassifierServerOptions): Fasti
   const slots = new Semaphore(limits.maxConcurrent);
   const registry = new Registry();
   const metrics = {
-    requests: registry.add(new Counter('rnnlm_http_requests_total', 'HTTP requests by method, route and status (499: the client closed the connection first).')),
-    duration: registry.add(new Histogram('rnnlm_http_request_duration_seconds', 'HTTP request duration by route.', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60])),
+    requests: registry.add(
+      new Counter('rnnlm_http_requests_total', 'HTTP requests by method, route and status (499: the client closed the connection first).'),
+    ),
+    duration: registry.add(
+      new Histogram(
+        'rnnlm_http_request_duration_seconds',
+        'HTTP request duration by route.',
+        [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+      ),
+    ),
     classified: registry.add(new Counter('rnnlm_classified_texts_total', 'Texts classified by /v1/classify.')),
   };
   registry.add(new Gauge('rnnlm_active_jobs', 'Classifications running now (bounded by --max-concurrent).', () => slots.inUse));
@@ -88,7 +96,12 @@ export function buildClassifierServer(opts: BuildClassifierServerOptions): Fasti
   });
   app.setNotFoundHandler((req, reply) => {
     const where = `${req.method} ${req.url.length > 200 ? `${req.url.slice(0, 200)}…` : req.url}`;
-    const api = new ApiError(404, `Unknown route ${where}. This server serves a classifier: POST /v1/classify, GET /healthz and GET /metrics.`, null, 'not_found');
+    const api = new ApiError(
+      404,
+      `Unknown route ${where}. This server serves a classifier: POST /v1/classify, GET /healthz and GET /metrics.`,
+      null,
+      'not_found',
+    );
     return reply.code(404).send(api.body());
   });
 
@@ -110,7 +123,14 @@ export function buildClassifierServer(opts: BuildClassifierServerOptions): Fasti
     });
     const release = slots.tryAcquire();
     if (!release) {
-      throw new ApiError(429, `The server is busy: ${limits.maxConcurrent} requests are already being processed. Retry after a second.`, null, 'rate_limit_exceeded', 'rate_limit_error', { 'retry-after': '1' });
+      throw new ApiError(
+        429,
+        `The server is busy: ${limits.maxConcurrent} requests are already being processed. Retry after a second.`,
+        null,
+        'rate_limit_exceeded',
+        'rate_limit_error',
+        { 'retry-after': '1' },
+      );
     }
     let results: ClassifyResult[];
     try {

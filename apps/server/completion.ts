@@ -51,7 +51,12 @@ export function tokenizeParam(ctx: ServerContext, text: string, param: string): 
     throw e;
   }
   if (ids.length > ctx.limits.maxPromptTokens) {
-    throw new ApiError(400, `'${param}' is ${ids.length} tokens long; this server accepts at most ${ctx.limits.maxPromptTokens}. Send a shorter text.`, param, 'prompt_too_long');
+    throw new ApiError(
+      400,
+      `'${param}' is ${ids.length} tokens long; this server accepts at most ${ctx.limits.maxPromptTokens}. Send a shorter text.`,
+      param,
+      'prompt_too_long',
+    );
   }
   return ids;
 }
@@ -65,7 +70,12 @@ function paramsOf(ctx: ServerContext, b: CompletionBody): CompletionParams {
   const echo = b.echo === true;
   const maxTokens = b.max_tokens ?? Math.min(DEFAULT_MAX_TOKENS, ctx.limits.maxTokens);
   if (maxTokens === 0 && !echo) {
-    throw new ApiError(400, "Invalid value for 'max_tokens': must be at least 1 (0 is allowed only with echo, to score the prompt).", 'max_tokens', 'invalid_value');
+    throw new ApiError(
+      400,
+      "Invalid value for 'max_tokens': must be at least 1 (0 is allowed only with echo, to score the prompt).",
+      'max_tokens',
+      'invalid_value',
+    );
   }
   return {
     prompt: b.prompt,
@@ -191,7 +201,16 @@ export class Generation {
     try {
       if (p.maxTokens === 0) return;
       seq = ctx.batcher.join(
-        { promptIds: p.promptIds, maxTokens: p.maxTokens, temperature: p.temperature, topK: p.topK, topP: p.topP, seed: p.seed, stopAtEos: true, distribution: p.logprobs !== null },
+        {
+          promptIds: p.promptIds,
+          maxTokens: p.maxTokens,
+          temperature: p.temperature,
+          topK: p.topK,
+          topP: p.topP,
+          seed: p.seed,
+          stopAtEos: true,
+          distribution: p.logprobs !== null,
+        },
         {
           token: (t) => {
             buffer.push(t);

@@ -59,11 +59,15 @@ export function createContext(model: RNNLM, tokenizer: Tokenizer, limits: Server
     draining: false,
     metrics: {
       registry,
-      requests: registry.add(new Counter('rnnlm_http_requests_total', 'HTTP requests by method, route and status (499: the client closed the connection first).')),
+      requests: registry.add(
+        new Counter('rnnlm_http_requests_total', 'HTTP requests by method, route and status (499: the client closed the connection first).'),
+      ),
       duration: registry.add(
-        new Histogram('rnnlm_http_request_duration_seconds', 'HTTP request duration by route, streams included.', [
-          0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
-        ]),
+        new Histogram(
+          'rnnlm_http_request_duration_seconds',
+          'HTTP request duration by route, streams included.',
+          [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+        ),
       ),
       tokens: registry.add(new Counter('rnnlm_generated_tokens_total', 'Tokens generated (completions and streams).')),
       scoredTokens: registry.add(new Counter('rnnlm_scored_tokens_total', 'Tokens scored by /v1/score (and echoed prompts).')),
@@ -143,7 +147,8 @@ export async function beginWork(ctx: ServerContext, reply: FastifyReply, opts: {
     clearTimeout(timer);
     res.off('close', onClose);
     if (reason === 'shutdown') throw shuttingDown();
-    if (reason === 'timeout') throw new ApiError(504, 'The request waited for a free slot longer than the server allows. Retry later.', null, 'timeout', 'timeout_error');
+    if (reason === 'timeout')
+      throw new ApiError(504, 'The request waited for a free slot longer than the server allows. Retry later.', null, 'timeout', 'timeout_error');
     throw new ApiError(499, 'the client closed the connection', null, 'client_closed');
   } finally {
     ctx.waiting.delete(ac);

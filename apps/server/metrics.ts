@@ -19,7 +19,12 @@ function labelText(labels: Labels, extra?: [string, string]): string {
   return parts.length ? `{${parts.join(',')}}` : '';
 }
 
-const keyOf = (labels: Labels): string => JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+const keyOf = (labels: Labels): string =>
+  JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
 
 /** Prometheus renders +Inf / NaN specially; everything else as a plain JS number. */
 function num(v: number): string {
@@ -126,7 +131,7 @@ export class Registry {
 
   /** The whole exposition, ending with a newline as the format requires. */
   render(): string {
-    return this.metrics.map((m) => m.render()).join('\n') + '\n';
+    return `${this.metrics.map((m) => m.render()).join('\n')}\n`;
   }
 }
 

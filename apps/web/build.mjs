@@ -72,7 +72,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   try {
     const r = await buildWeb({ minify: args.includes('--minify'), ...(at >= 0 ? { outdir: args[at + 1] } : {}) });
     const kb = (fs.statSync(path.join(r.outdir, 'main.js')).size / 1024).toFixed(0);
-    console.log(`built ${path.relative(process.cwd(), r.outdir) || '.'}/ (main.js ${kb} KiB from ${r.inputs.length} sources); serve it with any static file server`);
+    console.log(
+      `built ${path.relative(process.cwd(), r.outdir) || '.'}/ (main.js ${kb} KiB from ${r.inputs.length} sources); serve it with any static file server`,
+    );
   } catch (e) {
     for (const err of e.errors ?? []) console.error(`error: ${err.text}${err.location ? ` (${err.location.file}:${err.location.line})` : ''}`);
     if (!e.errors) console.error(e);

@@ -48,7 +48,10 @@ describe('topTokens', () => {
     const top = topTokens(lp, tokenizer, 10);
     assert.equal(top.length, 10);
     const sorted = [...lp].map((v, id) => ({ v, id })).sort((a, b) => b.v - a.v || a.id - b.id);
-    assert.deepEqual(top.map((t) => t.id), sorted.slice(0, 10).map((s) => s.id));
+    assert.deepEqual(
+      top.map((t) => t.id),
+      sorted.slice(0, 10).map((s) => s.id),
+    );
     for (const t of top) {
       assert.ok(Math.abs(t.prob - Math.exp(lp[t.id]!)) < 1e-12);
       assert.equal(t.text, tokenizer.tokenText(t.id));
@@ -97,7 +100,10 @@ describe('scoreText', () => {
     assert.deepEqual(scoreText(model, tokenizer, ''), { tokens: [], totalBits: 0, bitsPerToken: 0 });
     const strict = CharTokenizer.fromText(TEXT, { unk: false });
     const m = new RNNLM({ vocabSize: strict.vocabSize, embedSize: 4, hiddenSize: 4, numLayers: 1, cell: 'lstm' });
-    assert.throws(() => scoreText(m, strict, 'the Zebra'), (e) => (e as { code?: string }).code === 'unknown_token');
+    assert.throws(
+      () => scoreText(m, strict, 'the Zebra'),
+      (e) => (e as { code?: string }).code === 'unknown_token',
+    );
   });
 });
 

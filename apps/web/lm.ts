@@ -67,9 +67,7 @@ export const REQUIRED_PARTS = CHECKPOINT_PARTS.slice(0, 3);
  * "format": "rnnlm-checkpoint" the config, one with "kind" and "tokens" the tokenizer.
  * Returns part name → file; files that fit no part are listed in `ignored`.
  */
-export function findCheckpointFiles<F extends { name: string }>(
-  files: readonly { file: F; text?: string }[],
-): { parts: Map<string, F>; ignored: string[] } {
+export function findCheckpointFiles<F extends { name: string }>(files: readonly { file: F; text?: string }[]): { parts: Map<string, F>; ignored: string[] } {
   const parts = new Map<string, F>();
   const rest: { file: F; text?: string }[] = [];
   for (const f of files) {

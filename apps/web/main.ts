@@ -108,7 +108,11 @@ async function loadFromFiles(files: File[]): Promise<void> {
     const { parts } = findCheckpointFiles(entries);
     const missing = REQUIRED_PARTS.filter((p) => !parts.has(p));
     if (missing.length > 0) {
-      setStatus(status, 'error', `Missing ${missing.join(', ')}: pick all three files of a checkpoint directory (model.safetensors, config.json, tokenizer.json).`);
+      setStatus(
+        status,
+        'error',
+        `Missing ${missing.join(', ')}: pick all three files of a checkpoint directory (model.safetensors, config.json, tokenizer.json).`,
+      );
       return;
     }
     clearModelDir();
@@ -378,7 +382,7 @@ function drawPlot(): void {
     setStatus(
       status,
       'done',
-      `${records.length} records, ${epochs.length} epochs` + (best !== null ? `; best validation loss ${best.toFixed(4)} (perplexity ${Math.exp(best).toFixed(2)})` : ''),
+      `${records.length} records, ${epochs.length} epochs${best !== null ? `; best validation loss ${best.toFixed(4)} (perplexity ${Math.exp(best).toFixed(2)})` : ''}`,
     );
   } catch (e) {
     plot.replaceChildren();

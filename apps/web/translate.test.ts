@@ -13,7 +13,17 @@ import { WordTokenizer } from '../../src/web.js';
 test('a translation checkpoint is recognised, loaded and shown as its translation and attention heatmap', () => {
   const src = TranslationSide.fromLines(['the cat sat', 'a dog ran'], { kind: 'word', lowercase: false });
   const tgt = TranslationSide.fromLines(['die katze sass', 'ein hund lief'], { kind: 'word', lowercase: false });
-  const model = new Seq2Seq({ srcVocabSize: src.vocabSize, tgtVocabSize: tgt.vocabSize, embedSize: 4, hiddenSize: 6, numLayers: 1, cell: 'gru', attention: 'general', seed: 5, init: 1 });
+  const model = new Seq2Seq({
+    srcVocabSize: src.vocabSize,
+    tgtVocabSize: tgt.vocabSize,
+    embedSize: 4,
+    hiddenSize: 6,
+    numLayers: 1,
+    cell: 'gru',
+    attention: 'general',
+    seed: 5,
+    init: 1,
+  });
   saveTranslationModel('/t', model, src, tgt);
   const cfg = new TextDecoder().decode(browserPlatform.getFile('/t/config.json'));
   assert.equal(checkpointArchitecture(cfg), 'seq2seq');
@@ -27,8 +37,11 @@ test('a translation checkpoint is recognised, loaded and shown as its translatio
   assert.equal((svg.match(/<rect [^>]*data-weight=/g) ?? []).length, map.source.length * map.target.length);
 });
 
-test('the next-token bars come from the library\'s topCandidates', () => {
+test("the next-token bars come from the library's topCandidates", () => {
   const tok = WordTokenizer.fromText('a b c d');
   const lp = Float64Array.from({ length: tok.vocabSize }, (_, i) => -Math.abs(i - 2) - 1);
-  assert.deepEqual(topTokens(lp, tok, 3).map((t) => t.id), topCandidates(lp, 3).map((c) => c.id));
+  assert.deepEqual(
+    topTokens(lp, tok, 3).map((t) => t.id),
+    topCandidates(lp, 3).map((c) => c.id),
+  );
 });

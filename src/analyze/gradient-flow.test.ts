@@ -20,7 +20,17 @@ const CELLS: RecurrentMode[] = ['rnn_tanh', 'rnn_relu', 'gru', 'lstm'];
 const V = 7;
 
 const tiny = (cell: RecurrentMode, hiddenSizes: number[] | null = null): RNNLM =>
-  new RNNLM({ vocabSize: V, embedSize: 3, hiddenSize: hiddenSizes ? hiddenSizes[hiddenSizes.length - 1]! : 4, numLayers: hiddenSizes?.length ?? 2, hiddenSizes, cell, dtype: 'float64', seed: 5, init: 0.5 });
+  new RNNLM({
+    vocabSize: V,
+    embedSize: 3,
+    hiddenSize: hiddenSizes ? hiddenSizes[hiddenSizes.length - 1]! : 4,
+    numLayers: hiddenSizes?.length ?? 2,
+    hiddenSizes,
+    cell,
+    dtype: 'float64',
+    seed: 5,
+    init: 0.5,
+  });
 
 function window(K: number, B: number, seed: number): FlowWindow {
   const rng = new Rng(seed);
@@ -48,7 +58,12 @@ describe('gradient flow: the probed step-by-step path', () => {
       // The fused forward with only the last step scored (ignoreIndex −100 elsewhere), from the same state.
       const targets = new Int32Array(K * B).fill(-100);
       targets.set(w.targets, (K - 1) * B);
-      const stack = (pick: (s: LayerState) => Tensor): Tensor => Tensor.from(state.flatMap((s) => Array.from(pick(s).data)), [2, B, 4], 'float64');
+      const stack = (pick: (s: LayerState) => Tensor): Tensor =>
+        Tensor.from(
+          state.flatMap((s) => Array.from(pick(s).data)),
+          [2, B, 4],
+          'float64',
+        );
       const fusedState = { h: stack((s) => s.h), c: cell === 'lstm' ? stack((s) => s.c!) : null };
       const fused = noGrad(() => model.forwardLoss(w.ids, targets, K, B, fusedState).loss.item()); // mean over B rows
       const probed = noGrad(() => unrollWindow(model, w, state).loss.item()); // sum over B rows
@@ -59,7 +74,10 @@ describe('gradient flow: the probed step-by-step path', () => {
       const r = gradcheck((...flat) => unrollWindow(model, w, state, [flat.slice(0, K + 1), flat.slice(K + 1)]).loss, probes.flat());
       assert.equal(r.perInput.length, 2 * (K + 1));
       assert.ok(r.maxRelError < 1e-6, `${cell}: max relative error ${r.maxRelError}`);
-      assert.ok(r.perInput.every((p) => p.norm > 0), 'every probed state gets a gradient');
+      assert.ok(
+        r.perInput.every((p) => p.norm > 0),
+        'every probed state gets a gradient',
+      );
     });
   }
 
@@ -71,7 +89,10 @@ describe('gradient flow: the probed step-by-step path', () => {
     probes[1]![0]!.data.fill(0.25); // the top layer's last state only (a lower one would also move the top through its input)
     const moved = noGrad(() => unrollWindow(model, w, zeroLayerStates(model, 2), probes).next);
     const top = moved[1]!.h.data;
-    assert.ok(Array.from(top).every((v, i) => Math.abs(v - base[1]!.h.data[i]! - 0.25) < 1e-12), 'the top layer: shifted by exactly the probe');
+    assert.ok(
+      Array.from(top).every((v, i) => Math.abs(v - base[1]!.h.data[i]! - 0.25) < 1e-12),
+      'the top layer: shifted by exactly the probe',
+    );
   });
 
   for (const cell of ['rnn_tanh', 'lstm'] as const) {
@@ -113,9 +134,15 @@ describe('gradientFlow', () => {
       assert.ok(layer.meanNorm.every((v) => Number.isFinite(v) && v > 0));
     }
     assert.ok(r.loss > 0 && r.loss < 10);
-    assert.deepEqual(model.parameters().map((p) => Array.from(p.data)), before);
+    assert.deepEqual(
+      model.parameters().map((p) => Array.from(p.data)),
+      before,
+    );
     assert.ok(model.parameters().every((p) => p.requiresGrad && p.grad === null));
     // 200 tokens / 4 streams = 50 rows; 8 windows of 6 (+ warm-up + target) need 55.
-    assert.throws(() => gradientFlow(model, ids, { K: 6, windows: 8, batchSize: 4 }), (e) => isRnnlmError(e, 'invalid_argument') && /need 55/.test(e.message));
+    assert.throws(
+      () => gradientFlow(model, ids, { K: 6, windows: 8, batchSize: 4 }),
+      (e) => isRnnlmError(e, 'invalid_argument') && /need 55/.test(e.message),
+    );
   });
 });

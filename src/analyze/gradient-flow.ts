@@ -71,7 +71,10 @@ export function unrollWindow(model: RNNLM, w: FlowWindow, state: readonly LayerS
   const E = model.config.embedSize;
   if (!(Number.isInteger(K) && K >= 1)) throw new RnnlmError('invalid_argument', `gradient flow: the window must have K >= 1 steps, got ${K}`);
   if (w.ids.length !== K * B || w.targets.length !== B) {
-    throw new RnnlmError('shape_mismatch', `gradient flow: a window needs K·B = ${K * B} ids and B = ${B} targets, got ${w.ids.length} and ${w.targets.length}`);
+    throw new RnnlmError(
+      'shape_mismatch',
+      `gradient flow: a window needs K·B = ${K * B} ids and B = ${B} targets, got ${w.ids.length} and ${w.targets.length}`,
+    );
   }
   if (state.length !== Ls || probes.length !== Ls || probes.some((p) => p.length !== K + 1)) {
     throw new RnnlmError('shape_mismatch', `gradient flow: need ${Ls} layer states and ${Ls}×${K + 1} probes`);
@@ -131,7 +134,11 @@ export interface GradientFlowResult {
  */
 export function gradientFlow(model: RNNLM, ids: Int32Array, o: GradientFlowOptions): GradientFlowResult {
   const { K, windows, batchSize: B } = o;
-  for (const [k, v] of [['K', K], ['windows', windows], ['batchSize', B]] as const) {
+  for (const [k, v] of [
+    ['K', K],
+    ['windows', windows],
+    ['batchSize', B],
+  ] as const) {
     if (!(Number.isInteger(v) && v >= 1)) throw new RnnlmError('invalid_argument', `gradient flow: ${k} must be an integer >= 1, got ${v}`);
   }
   const need = (windows + 1) * K + 1; // rows: a warm-up window, the measured windows, one target row

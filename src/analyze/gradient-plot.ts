@@ -53,8 +53,12 @@ export function renderGradientFlow(entries: readonly GradientFlowEntry[], opts: 
   const L = Math.max(...entries.map((e) => e.result.layers.length));
   const W = opts.width ?? 760;
   const H = opts.height ?? 100 + 250 * L;
-  for (const [k, v] of [['width', W], ['height', H]] as const) {
-    if (!(Number.isFinite(v) && v >= 200 && v <= 10000)) throw new RnnlmError('invalid_argument', `plot ${k} must be a number of pixels in [200, 10000], got ${v}`);
+  for (const [k, v] of [
+    ['width', W],
+    ['height', H],
+  ] as const) {
+    if (!(Number.isFinite(v) && v >= 200 && v <= 10000))
+      throw new RnnlmError('invalid_argument', `plot ${k} must be a number of pixels in [200, 10000], got ${v}`);
   }
   const title = opts.title ?? 'Gradient flow through time';
   const out = svgOpen(W, H, title);

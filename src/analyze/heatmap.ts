@@ -33,7 +33,8 @@ export function renderHeatmap(d: HeatmapData, opts: HeatmapOptions = {}): string
   if (R === 0 || C === 0) throw new RnnlmError('invalid_argument', 'a heatmap needs at least one row and one column');
   if (d.values.length !== R * C) throw new RnnlmError('shape_mismatch', `heatmap: ${d.values.length} values for ${R} rows × ${C} columns`);
   const cell = opts.cell ?? 28;
-  if (!(Number.isFinite(cell) && cell >= 8 && cell <= 200)) throw new RnnlmError('invalid_argument', `heatmap cell size must be in [8, 200] pixels, got ${cell}`);
+  if (!(Number.isFinite(cell) && cell >= 8 && cell <= 200))
+    throw new RnnlmError('invalid_argument', `heatmap cell size must be in [8, 200] pixels, got ${cell}`);
   const longest = (ls: readonly string[]): number => Math.max(...ls.map((l) => clip(l).length));
   const left = 40 + 7 * longest(d.rows);
   const top = 70 + 5.5 * longest(d.cols); // slanted labels need height

@@ -20,11 +20,17 @@ describe('gradient storage', () => {
     const storage = lin.parameters().map((p) => p.grad!.data);
     for (let step = 0; step < 2; step++) {
       lin.zeroGrad();
-      assert.ok(lin.parameters().every((p) => p.grad === null), 'set to none');
+      assert.ok(
+        lin.parameters().every((p) => p.grad === null),
+        'set to none',
+      );
       for (const s of storage) s.fill(Number.NaN); // what a released grad holds must not leak in
       backward(sum(lin.forward(x)));
       lin.parameters().forEach((p, i) => assert.equal(p.grad!.data, storage[i], 'the same storage'));
-      assert.deepEqual(lin.parameters().map((p) => Array.from(p.grad!.data)), want);
+      assert.deepEqual(
+        lin.parameters().map((p) => Array.from(p.grad!.data)),
+        want,
+      );
     }
   });
 

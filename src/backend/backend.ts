@@ -34,10 +34,7 @@ export function availableBackends(): BackendName[] {
 export function setBackend(name: BackendName): Backend {
   const b = registry.get(name);
   if (!b) {
-    throw new RnnlmError(
-      'backend_unavailable',
-      `backend "${name}" is not available here (available: ${availableBackends().join(', ') || 'none'})`,
-    );
+    throw new RnnlmError('backend_unavailable', `backend "${name}" is not available here (available: ${availableBackends().join(', ') || 'none'})`);
   }
   active = b;
   return b;

@@ -50,7 +50,10 @@ describe('dialogue data', () => {
     assert.equal(pairs.length, 3);
     assert.deepEqual(pairs[1], { context: ['Fine , thanks .'], response: 'Good .', line: 1, turn: 2 });
     assert.deepEqual(dialoguePairs(d, 5)[1]!.context, ['Hi , how are you ?', 'Fine , thanks .']);
-    assert.deepEqual(withoutOverlap(d, parseDialogues('Where is it ? __eou__ Over there . __eou__\n')).map((x) => x.line), [1]);
+    assert.deepEqual(
+      withoutOverlap(d, parseDialogues('Where is it ? __eou__ Over there . __eou__\n')).map((x) => x.line),
+      [1],
+    );
   });
 
   test('bad input names the line', () => {
@@ -63,12 +66,21 @@ describe('dialogue data', () => {
     bad('a __eou__\nno marker here\n', /f\.txt line 2 has no "__eou__"/);
     bad('a __eou__ b\n', /line 1 has text after its last "__eou__"/);
     bad('a __eou__ __eou__\n', /line 1: utterance 2 is empty/);
-    assert.throws(() => parseDialogues(''), (e) => isRnnlmError(e, 'empty_corpus'));
-    assert.throws(() => dialoguePairs(parseDialogues(TEXT), 0), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => parseDialogues(''),
+      (e) => isRnnlmError(e, 'empty_corpus'),
+    );
+    assert.throws(
+      () => dialoguePairs(parseDialogues(TEXT), 0),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 
   test('one shared vocabulary with a separator token; contexts keep their most recent tokens', () => {
-    const side = buildDialogueSide(parseDialogues(TEXT).flatMap((d) => d.turns), { minCount: 1 });
+    const side = buildDialogueSide(
+      parseDialogues(TEXT).flatMap((d) => d.turns),
+      { minCount: 1 },
+    );
     const sep = separatorId(side);
     const tok = side.tokenizer as WordTokenizer;
     assert.equal(tok.vocab.tokenOf(sep), SEPARATOR);
@@ -79,7 +91,10 @@ describe('dialogue data', () => {
     assert.ok(!side.encode('a __eou__ b').includes(sep));
     assert.equal(side.decode(side.encode('fine , thanks .')), 'Fine, thanks.');
     const pairs = encodeDialoguePairs(dialoguePairs(parseDialogues(TEXT), 2), side, { maxResponse: 2 });
-    assert.deepEqual(pairs.map((p) => p.index), [1]); // "Good ." is the only response of ≤ 2 tokens
+    assert.deepEqual(
+      pairs.map((p) => p.index),
+      [1],
+    ); // "Good ." is the only response of ≤ 2 tokens
   });
 });
 
@@ -101,9 +116,33 @@ describe('dialogue metrics', () => {
   });
 
   test('distinct-n counts over all responses; metrics average over responses', () => {
-    assert.equal(distinctN([['a', 'b'], ['a', 'c']], 1), 3 / 4);
-    assert.equal(distinctN([['a', 'b'], ['a', 'b']], 2), 1 / 2);
-    const m = dialogueMetrics([['yes'], ['a', 'b']], [['yes', '.'], ['a', 'b']]);
+    assert.equal(
+      distinctN(
+        [
+          ['a', 'b'],
+          ['a', 'c'],
+        ],
+        1,
+      ),
+      3 / 4,
+    );
+    assert.equal(
+      distinctN(
+        [
+          ['a', 'b'],
+          ['a', 'b'],
+        ],
+        2,
+      ),
+      1 / 2,
+    );
+    const m = dialogueMetrics(
+      [['yes'], ['a', 'b']],
+      [
+        ['yes', '.'],
+        ['a', 'b'],
+      ],
+    );
     assert.equal(m.avgLength, 1.5);
     assert.equal(m.refAvgLength, 2);
     assert.ok(Math.abs(m.bleu1 - (0.36787944117144233 + sentenceBleuMethod7(['a', 'b'], ['a', 'b'], [1, 0, 0, 0])) / 2) < 1e-12);
@@ -135,18 +174,28 @@ describe('decoding constraints and sampling', () => {
 
   test('beam search and sampling with n-gram blocking never repeat a bigram', () => {
     const free = translateIds(model, sources, { eosId: 0, beam: 3, maxLenA: 0, maxLenB: 12, minLen: 12 });
-    assert.ok(free.some((h) => repeats(h.ids, 2)), 'the unconstrained model repeats (else this test shows nothing)');
-    for (const h of translateIds(model, sources, { eosId: 0, beam: 3, maxLenA: 0, maxLenB: 12, noRepeatNgram: 2 })) assert.ok(!repeats(h.ids, 2), Array.from(h.ids).join(' '));
+    assert.ok(
+      free.some((h) => repeats(h.ids, 2)),
+      'the unconstrained model repeats (else this test shows nothing)',
+    );
+    for (const h of translateIds(model, sources, { eosId: 0, beam: 3, maxLenA: 0, maxLenB: 12, noRepeatNgram: 2 }))
+      assert.ok(!repeats(h.ids, 2), Array.from(h.ids).join(' '));
     for (const h of sampleIds(model, sources, { eosId: 0, maxLen: 12, noRepeatNgram: 2, temperature: 1.5, rng: new Rng(1) })) assert.ok(!repeats(h.ids, 2));
   });
 
   test('sampling at temperature 0 is greedy search; a seed makes sampling reproducible', () => {
     const greedy = translateIds(model, sources, { eosId: 0, beam: 1, maxLenA: 0, maxLenB: 8 });
     const t0 = sampleIds(model, sources, { eosId: 0, maxLen: 8, temperature: 0, rng: new Rng(1) });
-    assert.deepEqual(t0.map((h) => Array.from(h.ids)), greedy.map((h) => Array.from(h.ids)));
+    assert.deepEqual(
+      t0.map((h) => Array.from(h.ids)),
+      greedy.map((h) => Array.from(h.ids)),
+    );
     const a = sampleIds(model, sources, { eosId: 0, maxLen: 8, temperature: 1, topP: 0.9, rng: new Rng(7) });
     const b = sampleIds(model, sources, { eosId: 0, maxLen: 8, temperature: 1, topP: 0.9, rng: new Rng(7) });
-    assert.deepEqual(a.map((h) => Array.from(h.ids)), b.map((h) => Array.from(h.ids)));
+    assert.deepEqual(
+      a.map((h) => Array.from(h.ids)),
+      b.map((h) => Array.from(h.ids)),
+    );
     assert.ok(a.every((h) => h.ids.length <= 8 && Number.isFinite(h.logProb)));
   });
 });
@@ -154,7 +203,10 @@ describe('decoding constraints and sampling', () => {
 describe('LM baseline scoring', () => {
   test('batched continuation scores equal one-sequence-at-a-time log-probabilities of the response', () => {
     const dialogues = parseDialogues(TEXT);
-    const side = buildDialogueSide(dialogues.flatMap((d) => d.turns), { minCount: 1 });
+    const side = buildDialogueSide(
+      dialogues.flatMap((d) => d.turns),
+      { minCount: 1 },
+    );
     const tok = WordTokenizer.fromText(exportLmText(dialogues, side));
     const lm = new RNNLM({ vocabSize: tok.vocabSize, embedSize: 5, hiddenSize: 7, numLayers: 1, cell: 'lstm', seed: 2 });
     const pairs = dialoguePairs(dialogues, 2);
@@ -185,18 +237,53 @@ describe('a tiny response model end to end', () => {
     return `hello . __eou__ ${q} __eou__ ${a} __eou__`;
   }).join('\n');
   const dialogues = parseDialogues(text);
-  const side = buildDialogueSide(dialogues.flatMap((d) => d.turns), { minCount: 1 });
+  const side = buildDialogueSide(
+    dialogues.flatMap((d) => d.turns),
+    { minCount: 1 },
+  );
   const pairs = encodeDialoguePairs(dialoguePairs(dialogues, 2), side, { maxContext: 20, maxResponse: 20 });
 
   test('training learns to answer from the context; a saved model answers the same', async () => {
-    const model = new Seq2Seq({ srcVocabSize: side.vocabSize, tgtVocabSize: side.vocabSize, embedSize: 16, hiddenSize: 24, numLayers: 1, cell: 'lstm', bidirectional: true, seed: 1, init: 0.2 });
-    await trainTranslation(model, { train: pairs, srcEos: side.eosId, tgtEos: side.eosId }, { batchSize: 16, epochs: 30, optimizer: 'adam', lr: 0.02, clip: 5, teacherForcingRatio: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 32, seed: 1 });
+    const model = new Seq2Seq({
+      srcVocabSize: side.vocabSize,
+      tgtVocabSize: side.vocabSize,
+      embedSize: 16,
+      hiddenSize: 24,
+      numLayers: 1,
+      cell: 'lstm',
+      bidirectional: true,
+      seed: 1,
+      init: 0.2,
+    });
+    await trainTranslation(
+      model,
+      { train: pairs, srcEos: side.eosId, tgtEos: side.eosId },
+      {
+        batchSize: 16,
+        epochs: 30,
+        optimizer: 'adam',
+        lr: 0.02,
+        clip: 5,
+        teacherForcingRatio: 1,
+        plateauFactor: 1,
+        plateauPatience: 0,
+        evalBatchSize: 32,
+        seed: 1,
+      },
+    );
     const dir = mkdtempSync(join(tmpdir(), 'rnnlm-chat-'));
     try {
       saveChatModel(dir, model, side, { contextTurns: 2, maxContext: 20 });
       const m = loadChatModel(dir);
-      const answers = respond(m, QA.map(([q]) => ['hello .', q]), { beam: 3 });
-      assert.deepEqual(answers.map((a) => a.text.toLowerCase()), QA.map(([, a]) => side.decode(side.encode(a)).toLowerCase()));
+      const answers = respond(
+        m,
+        QA.map(([q]) => ['hello .', q]),
+        { beam: 3 },
+      );
+      assert.deepEqual(
+        answers.map((a) => a.text.toLowerCase()),
+        QA.map(([, a]) => side.decode(side.encode(a)).toLowerCase()),
+      );
       // Streaming yields the same tokens, one at a time; sampling at temperature 0 is greedy.
       const steps = respondSteps(m, ['hello .', QA[1]![0]], { sample: { temperature: 0, topK: 0, topP: 1, seed: 1 } });
       const ids: number[] = [];

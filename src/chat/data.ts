@@ -35,13 +35,19 @@ export function parseDialogues(text: string, what = 'dialogues'): Dialogue[] {
   splitLines(text).lines.forEach((raw, i) => {
     const line = i + 1;
     const s = raw.trim();
-    if (s === '') throw new RnnlmError('invalid_argument', `${what} line ${line} is empty; every line must be one dialogue: utterances each ended by " ${SEPARATOR}"`);
+    if (s === '')
+      throw new RnnlmError('invalid_argument', `${what} line ${line} is empty; every line must be one dialogue: utterances each ended by " ${SEPARATOR}"`);
     const parts = s.split(SEPARATOR);
     const tail = parts.pop()!.trim();
-    if (parts.length === 0) throw new RnnlmError('invalid_argument', `${what} line ${line} has no "${SEPARATOR}"; end every utterance with " ${SEPARATOR}" (DailyDialog format)`);
-    if (tail !== '') throw new RnnlmError('invalid_argument', `${what} line ${line} has text after its last "${SEPARATOR}" ("${tail.slice(0, 40)}"); end every utterance with " ${SEPARATOR}"`);
+    if (parts.length === 0)
+      throw new RnnlmError('invalid_argument', `${what} line ${line} has no "${SEPARATOR}"; end every utterance with " ${SEPARATOR}" (DailyDialog format)`);
+    if (tail !== '')
+      throw new RnnlmError(
+        'invalid_argument',
+        `${what} line ${line} has text after its last "${SEPARATOR}" ("${tail.slice(0, 40)}"); end every utterance with " ${SEPARATOR}"`,
+      );
     const turns = parts.map((u) => u.trim());
-    const empty = turns.findIndex((u) => u === '');
+    const empty = turns.indexOf('');
     if (empty >= 0) throw new RnnlmError('invalid_argument', `${what} line ${line}: utterance ${empty + 1} is empty (two "${SEPARATOR}" in a row)`);
     out.push({ turns, line });
   });
@@ -83,7 +89,12 @@ export interface DialogueSideOptions {
 
 /** The shared lowercasing word vocabulary of contexts and responses, plus the separator token. */
 export function buildDialogueSide(utterances: readonly string[], o: DialogueSideOptions = {}): TranslationSide {
-  const base = TranslationSide.fromLines(utterances, { kind: 'word', lowercase: true, minCount: o.minCount ?? 2, ...(o.maxVocab ? { maxVocab: o.maxVocab } : {}) });
+  const base = TranslationSide.fromLines(utterances, {
+    kind: 'word',
+    lowercase: true,
+    minCount: o.minCount ?? 2,
+    ...(o.maxVocab ? { maxVocab: o.maxVocab } : {}),
+  });
   const t = base.tokenizer as WordTokenizer;
   const tokens = Array.from({ length: t.vocabSize }, (_, id) => t.vocab.tokenOf(id));
   const tok = new WordTokenizer([...tokens, SEPARATOR], { lowercase: false });
@@ -93,7 +104,8 @@ export function buildDialogueSide(utterances: readonly string[], o: DialogueSide
 /** Id of the separator token in a dialogue side. */
 export function separatorId(side: TranslationSide): number {
   const id = side.tokenizer instanceof WordTokenizer ? side.tokenizer.vocab.idOf(SEPARATOR) : undefined;
-  if (id === undefined) throw new RnnlmError('corrupt_checkpoint', `the vocabulary has no "${SEPARATOR}" token: this is not a dialogue model (train one with rnnlm chat train)`);
+  if (id === undefined)
+    throw new RnnlmError('corrupt_checkpoint', `the vocabulary has no "${SEPARATOR}" token: this is not a dialogue model (train one with rnnlm chat train)`);
   return id;
 }
 
@@ -116,7 +128,11 @@ export function encodeContext(side: TranslationSide, context: readonly string[],
  * Encoded pairs for training or evaluation. `maxResponse` (training) drops pairs whose
  * response is empty or longer than that; without it every pair is kept.
  */
-export function encodeDialoguePairs(pairs: readonly DialoguePair[], side: TranslationSide, o: { maxContext?: number; maxResponse?: number } = {}): EncodedPair[] {
+export function encodeDialoguePairs(
+  pairs: readonly DialoguePair[],
+  side: TranslationSide,
+  o: { maxContext?: number; maxResponse?: number } = {},
+): EncodedPair[] {
   const out: EncodedPair[] = [];
   pairs.forEach((p, i) => {
     const tgt = side.encode(p.response);

@@ -30,11 +30,11 @@ export function saveChatModel(dir: string, model: Seq2Seq, side: TranslationSide
 
 export function loadChatModel(dir: string, opts: { dtype?: DType } = {}): LoadedChatModel {
   const t = loadTranslationModel(dir, opts);
-  if (t.extra['task'] !== 'chat') {
+  if (t.extra.task !== 'chat') {
     throw new RnnlmError('checkpoint_mismatch', `${dir} is a translation model, not a dialogue model: use rnnlm translate, or train one with rnnlm chat train`);
   }
-  const k = t.extra['contextTurns'];
-  const m = t.extra['maxContext'];
+  const k = t.extra.contextTurns;
+  const m = t.extra.maxContext;
   if (!(typeof k === 'number' && Number.isInteger(k) && k >= 1) || !(typeof m === 'number' && Number.isInteger(m) && m >= 0)) {
     throw new RnnlmError('corrupt_checkpoint', `${dir}/config.json: extra.contextTurns must be an integer ≥ 1 and extra.maxContext an integer ≥ 0`);
   }

@@ -28,7 +28,7 @@ export function utteranceTokens(side: TranslationSide, utterance: string): strin
 
 /** LM training text of dialogues (see the header), one line per dialogue. */
 export function exportLmText(dialogues: readonly Dialogue[], side: TranslationSide): string {
-  return dialogues.map((d) => d.turns.map((u) => [...utteranceTokens(side, u), SEPARATOR].join(' ')).join(' ')).join('\n') + '\n';
+  return `${dialogues.map((d) => d.turns.map((u) => [...utteranceTokens(side, u), SEPARATOR].join(' ')).join(' ')).join('\n')}\n`;
 }
 
 export interface ResponseScore {
@@ -40,9 +40,11 @@ export interface ResponseScore {
 
 /** Scores each pair's response under the LM given its context (the header's convention). */
 export function lmResponseScores(model: RNNLM, tokenizer: Tokenizer, side: TranslationSide, pairs: readonly DialoguePair[]): ResponseScore[] {
-  if (!(tokenizer instanceof WordTokenizer)) throw new RnnlmError('unsupported', 'the LM baseline must be a word-level model trained on rnnlm chat lm-data text');
+  if (!(tokenizer instanceof WordTokenizer))
+    throw new RnnlmError('unsupported', 'the LM baseline must be a word-level model trained on rnnlm chat lm-data text');
   const eou = tokenizer.vocab.idOf(SEPARATOR);
-  if (eou === undefined || tokenizer.eosId === null) throw new RnnlmError('checkpoint_mismatch', `the LM's vocabulary has no "${SEPARATOR}": train it on the text of rnnlm chat lm-data`);
+  if (eou === undefined || tokenizer.eosId === null)
+    throw new RnnlmError('checkpoint_mismatch', `the LM's vocabulary has no "${SEPARATOR}": train it on the text of rnnlm chat lm-data`);
   const ids = (words: string[]): number[] => words.map((w) => tokenizer.vocab.idOf(w) ?? tokenizer.unkId);
   const seqs: Int32Array[] = [];
   const from: number[] = [];

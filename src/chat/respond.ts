@@ -8,7 +8,7 @@
  */
 import { RnnlmError } from '../errors.js';
 import { Rng } from '../tensor/random.js';
-import { WordTokenizer } from '../tokenizers/word.js';
+import type { WordTokenizer } from '../tokenizers/word.js';
 import { sampleIds, sampleSteps, translateIds } from '../translate/decode.js';
 import { encodeContext } from './data.js';
 import type { LoadedChatModel } from './io.js';
@@ -69,7 +69,16 @@ export function respond(m: LoadedChatModel, conversations: readonly (readonly st
   const eosId = m.side.eosId;
   const hyps = o.sample
     ? sampleIds(m.model, sources, { ...r, eosId, temperature: o.sample.temperature, topK: o.sample.topK, topP: o.sample.topP, rng: new Rng(o.sample.seed) })
-    : translateIds(m.model, sources, { beam: o.beam ?? 5, lengthPenalty: o.lengthPenalty ?? 1, maxLenA: 0, maxLenB: r.maxLen, noRepeatNgram: r.noRepeatNgram, minLen: r.minLen, batchSize: r.batchSize, eosId });
+    : translateIds(m.model, sources, {
+        beam: o.beam ?? 5,
+        lengthPenalty: o.lengthPenalty ?? 1,
+        maxLenA: 0,
+        maxLenB: r.maxLen,
+        noRepeatNgram: r.noRepeatNgram,
+        minLen: r.minLen,
+        batchSize: r.batchSize,
+        eosId,
+      });
   return hyps.map((h) => ({ text: m.side.decode(h.ids), tokens: responseTokens(m, h.ids), ids: h.ids, logProb: h.logProb }));
 }
 

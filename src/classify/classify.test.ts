@@ -34,11 +34,20 @@ describe('classification data', () => {
     assert.throws(() => parseLabeledTsv('a\t1\nb\n'), lineError(2, /2 TAB-separated columns.*label is missing/));
     assert.throws(() => parseLabeledTsv('a\t1\nb\t0\tx\n'), lineError(2, /got 3/));
     assert.throws(() => parseLabeledTsv('a\t1\nb\t \n'), lineError(2, /label is missing/));
-    assert.throws(() => parseLabeledTsv('sentence\tlabel\n'), (e) => isRnnlmError(e, 'empty_corpus'));
+    assert.throws(
+      () => parseLabeledTsv('sentence\tlabel\n'),
+      (e) => isRnnlmError(e, 'empty_corpus'),
+    );
   });
   test('texts with a separate labels file', () => {
-    assert.deepEqual(parseTextAndLabels('a b\nc\n', 'x\ny\n').map((e) => e.label), ['x', 'y']);
-    assert.throws(() => parseTextAndLabels('a\nb\nc\n', 'x\ny\n'), (e) => isRnnlmError(e, 'invalid_argument') && /3 lines but .* 2/.test(e.message));
+    assert.deepEqual(
+      parseTextAndLabels('a b\nc\n', 'x\ny\n').map((e) => e.label),
+      ['x', 'y'],
+    );
+    assert.throws(
+      () => parseTextAndLabels('a\nb\nc\n', 'x\ny\n'),
+      (e) => isRnnlmError(e, 'invalid_argument') && /3 lines but .* 2/.test(e.message),
+    );
     assert.throws(() => parseTextAndLabels('a\n\nc\n', 'x\ny\nz\n'), lineError(2, /empty/));
     assert.throws(() => parseTextAndLabels('a\nb\n', 'x\n\n'), lineError(2, /label is missing/));
     assert.equal(parseTextAndLabels('a\nb\n', null)[1]!.label, null);
@@ -49,8 +58,14 @@ describe('classification data', () => {
     assert.deepEqual(labels.names, ['9', '10', 'neutral']);
     assert.equal(labels.id('neutral'), 2);
     const tok = WordTokenizer.fromText('a b c d\n');
-    assert.throws(() => encodeExamples(parseLabeledTsv('a\t9\nb\tpositive\n'), tok, labels, 'dev.tsv'), lineError(2, /dev\.tsv, line 2: unknown label "positive"/));
-    assert.throws(() => LabelSet.fromExamples(parseLabeledTsv('a\t1\nb\t1\n')), (e) => isRnnlmError(e, 'invalid_argument') && /at least 2/.test(e.message));
+    assert.throws(
+      () => encodeExamples(parseLabeledTsv('a\t9\nb\tpositive\n'), tok, labels, 'dev.tsv'),
+      lineError(2, /dev\.tsv, line 2: unknown label "positive"/),
+    );
+    assert.throws(
+      () => LabelSet.fromExamples(parseLabeledTsv('a\t1\nb\t1\n')),
+      (e) => isRnnlmError(e, 'invalid_argument') && /at least 2/.test(e.message),
+    );
   });
   test('batches: sentences + <eos>, padded, similar lengths together, every example once', () => {
     const tok = WordTokenizer.fromText('a b c d e\n');
@@ -58,7 +73,10 @@ describe('classification data', () => {
     const enc = encodeExamples(ex, tok, LabelSet.fromExamples(ex));
     assert.deepEqual(Array.from(enc[1]!.ids), [tok.vocab.idOf('d'), tok.eosId]);
     const batches = makeBatches(enc, 2);
-    assert.deepEqual(batches.map((b) => Array.from(b.lengths)), [[2, 2], [3, 4], [6]]);
+    assert.deepEqual(
+      batches.map((b) => Array.from(b.lengths)),
+      [[2, 2], [3, 4], [6]],
+    );
     assert.deepEqual(batches.flatMap((b) => b.indices).sort(), [0, 1, 2, 3, 4]);
     const b = batches[1]!; // T=4, B=2: "e e <eos>" and "a b c <eos>"
     assert.equal(b.ids[3 * 2 + 0], 0); // padding past the shorter one
@@ -104,9 +122,23 @@ describe('training and checkpoints', () => {
   const enc = encodeExamples(ex, tok, labels);
 
   test('a small model learns a separable task; the best epoch is reported', async () => {
-    const m = new RNNClassifier({ vocabSize: tok.vocabSize, numClasses: 2, embedSize: 8, hiddenSize: 8, numLayers: 1, cell: 'gru', bidirectional: true, pooling: 'max', seed: 2 });
+    const m = new RNNClassifier({
+      vocabSize: tok.vocabSize,
+      numClasses: 2,
+      embedSize: 8,
+      hiddenSize: 8,
+      numLayers: 1,
+      cell: 'gru',
+      bidirectional: true,
+      pooling: 'max',
+      seed: 2,
+    });
     const before = evaluateClassifier(m, enc, 32).report.accuracy;
-    const r = await trainClassifier(m, { train: enc, valid: enc }, { batchSize: 8, epochs: 6, optimizer: 'adam', lr: 0.02, clip: 5, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 32, seed: 1 });
+    const r = await trainClassifier(
+      m,
+      { train: enc, valid: enc },
+      { batchSize: 8, epochs: 6, optimizer: 'adam', lr: 0.02, clip: 5, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 32, seed: 1 },
+    );
     const acc = evaluateClassifier(m, enc, 32).report.accuracy;
     assert.ok(acc === 1 && before < 0.9, `accuracy ${before} → ${acc}`);
     assert.equal(r.epochs.length, 6);
@@ -117,7 +149,18 @@ describe('training and checkpoints', () => {
     const m = new RNNClassifier({ vocabSize: tok.vocabSize, numClasses: 2, embedSize: 4, hiddenSize: 4, numLayers: 1, cell: 'lstm', pooling: 'mean', seed: 2 });
     const emb = m.encoder.weight;
     const start = emb.toArray();
-    const cfg = { batchSize: 16, epochs: 1, optimizer: 'adam' as const, lr: 0.01, clip: 0, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 32, seed: 1, frozen: [emb] };
+    const cfg = {
+      batchSize: 16,
+      epochs: 1,
+      optimizer: 'adam' as const,
+      lr: 0.01,
+      clip: 0,
+      plateauFactor: 1,
+      plateauPatience: 0,
+      evalBatchSize: 32,
+      seed: 1,
+      frozen: [emb],
+    };
     await trainClassifier(m, { train: enc }, cfg);
     assert.deepEqual(emb.toArray(), start);
     assert.equal(emb.requiresGrad, true); // restored afterwards
@@ -126,7 +169,17 @@ describe('training and checkpoints', () => {
   });
 
   test('save and load give the same predictions, labels and tokenizer', () => {
-    const m = new RNNClassifier({ vocabSize: tok.vocabSize, numClasses: 2, embedSize: 4, hiddenSize: 5, numLayers: 2, cell: 'gru', bidirectional: true, pooling: 'attention', seed: 4 });
+    const m = new RNNClassifier({
+      vocabSize: tok.vocabSize,
+      numClasses: 2,
+      embedSize: 4,
+      hiddenSize: 5,
+      numLayers: 2,
+      cell: 'gru',
+      bidirectional: true,
+      pooling: 'attention',
+      seed: 4,
+    });
     const dir = path.join(root, 'ck');
     saveClassifier(dir, m, tok, labels, { note: 'x' });
     const loaded = loadClassifier(dir);
@@ -138,6 +191,9 @@ describe('training and checkpoints', () => {
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
     cfg.model.architecture = 'rnnlm';
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg));
-    assert.throws(() => loadClassifier(dir), (e) => isRnnlmError(e, 'corrupt_checkpoint') && /a language model/.test(e.message));
+    assert.throws(
+      () => loadClassifier(dir),
+      (e) => isRnnlmError(e, 'corrupt_checkpoint') && /a language model/.test(e.message),
+    );
   });
 });

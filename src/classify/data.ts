@@ -47,7 +47,11 @@ export function parseLabeledTsv(content: string, opts: { what?: string; header?:
     }
     if (raw.trim() === '') throw bad(what, n, 'the line is empty; every line needs text<TAB>label (remove blank lines)');
     if (cols.length !== 2) {
-      throw bad(what, n, `expected 2 TAB-separated columns (text<TAB>label), got ${cols.length}${cols.length === 1 ? ' (the label is missing)' : ' (a TAB inside the text?)'}`);
+      throw bad(
+        what,
+        n,
+        `expected 2 TAB-separated columns (text<TAB>label), got ${cols.length}${cols.length === 1 ? ' (the label is missing)' : ' (a TAB inside the text?)'}`,
+      );
     }
     const text = cols[0]!.trim();
     const label = cols[1]!.trim();
@@ -66,7 +70,10 @@ export function parseTextAndLabels(texts: string, labels: string | null, opts: {
   const t = splitLines(texts).lines;
   const l = labels === null ? null : splitLines(labels).lines;
   if (l && l.length !== t.length) {
-    throw new RnnlmError('invalid_argument', `${what} has ${t.length} lines but ${lw} has ${l.length}; they must align line by line (line ${Math.min(t.length, l.length) + 1} has no partner)`);
+    throw new RnnlmError(
+      'invalid_argument',
+      `${what} has ${t.length} lines but ${lw} has ${l.length}; they must align line by line (line ${Math.min(t.length, l.length) + 1} has no partner)`,
+    );
   }
   const out = t.map((raw, i): Example => {
     const text = raw.trim();
@@ -97,7 +104,10 @@ export class LabelSet {
 
   constructor(names: readonly string[]) {
     if (names.length < 2) {
-      throw new RnnlmError('invalid_argument', `a classifier needs at least 2 distinct labels, got ${names.length}${names.length ? ` (${JSON.stringify(names[0])})` : ''}`);
+      throw new RnnlmError(
+        'invalid_argument',
+        `a classifier needs at least 2 distinct labels, got ${names.length}${names.length ? ` (${JSON.stringify(names[0])})` : ''}`,
+      );
     }
     if (new Set(names).size !== names.length) throw new RnnlmError('invalid_argument', 'label names must be distinct');
     this.names = [...names];
@@ -125,7 +135,11 @@ export class LabelSet {
     const id = this.ids.get(label);
     if (id === undefined) {
       const at = line === undefined ? where : `${where}, line ${line}`;
-      throw new RnnlmError('invalid_argument', `${at}: unknown label ${JSON.stringify(label)}; the model knows ${this.names.map((n) => JSON.stringify(n)).join(', ')}`, { line });
+      throw new RnnlmError(
+        'invalid_argument',
+        `${at}: unknown label ${JSON.stringify(label)}; the model knows ${this.names.map((n) => JSON.stringify(n)).join(', ')}`,
+        { line },
+      );
     }
     return id;
   }
@@ -171,7 +185,10 @@ export interface ClassifyBatch {
 }
 
 export function makeBatch(examples: readonly EncodedExample[]): ClassifyBatch {
-  const p = padBatch(examples.map((e) => e.ids), 0);
+  const p = padBatch(
+    examples.map((e) => e.ids),
+    0,
+  );
   return { ids: p.ids, lengths: p.lengths, T: p.T, B: p.B, labels: Int32Array.from(examples.map((e) => e.label)), indices: examples.map((e) => e.index) };
 }
 

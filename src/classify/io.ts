@@ -41,7 +41,9 @@ export function loadClassifier(dir: string, opts: { dtype?: DType } = {}): Loade
     throw new RnnlmError('corrupt_checkpoint', `${dir}/config.json: ${why}`);
   };
   if (raw.architecture !== CLASSIFIER_ARCHITECTURE) {
-    bad(`architecture is ${JSON.stringify(raw.architecture)}, not "${CLASSIFIER_ARCHITECTURE}"${raw.architecture === 'rnnlm' ? ' (a language model: use rnnlm eval/generate, or classify train --init-from)' : ''}`);
+    bad(
+      `architecture is ${JSON.stringify(raw.architecture)}, not "${CLASSIFIER_ARCHITECTURE}"${raw.architecture === 'rnnlm' ? ' (a language model: use rnnlm eval/generate, or classify train --init-from)' : ''}`,
+    );
   }
   const int = (k: string): number => {
     const v = raw[k];
@@ -71,7 +73,8 @@ export function loadClassifier(dir: string, opts: { dtype?: DType } = {}): Loade
     dtype: opts.dtype ?? 'float32',
   };
   const params = cfg.vocabSize * cfg.embedSize + cfg.numLayers * 8 * cfg.hiddenSize * (cfg.embedSize + 3 * cfg.hiddenSize);
-  if (cfg.numLayers > 64 || params > 2 ** 31) bad(`the model it describes is implausibly large (${cfg.numLayers} layers, ~${params.toExponential(1)} parameters)`);
+  if (cfg.numLayers > 64 || params > 2 ** 31)
+    bad(`the model it describes is implausibly large (${cfg.numLayers} layers, ~${params.toExponential(1)} parameters)`);
   const labels = new LabelSet(names as string[]);
   if (labels.size !== cfg.numClasses) bad(`${labels.size} labels for ${cfg.numClasses} classes`);
   const tokenizer = tokenizerFromJSON(ck.tokenizer);
@@ -87,4 +90,3 @@ export function loadClassifier(dir: string, opts: { dtype?: DType } = {}): Loade
   const extra = raw.extra && typeof raw.extra === 'object' ? (raw.extra as Record<string, unknown>) : {};
   return { model, tokenizer, labels, extra };
 }
-

@@ -61,9 +61,15 @@ export function classificationReport(gold: ArrayLike<number>, predicted: ArrayLi
 export function formatReport(r: ClassificationReport, names: readonly string[]): string {
   const pct = (x: number): string => `${(100 * x).toFixed(2)}`;
   const w = Math.max(5, ...names.map((n) => n.length));
-  const lines = [`accuracy ${pct(r.accuracy)}% (${r.correct}/${r.n})  macro-F1 ${pct(r.macroF1)}%`, '', `${'class'.padEnd(w)}  precision  recall     F1  support`];
+  const lines = [
+    `accuracy ${pct(r.accuracy)}% (${r.correct}/${r.n})  macro-F1 ${pct(r.macroF1)}%`,
+    '',
+    `${'class'.padEnd(w)}  precision  recall     F1  support`,
+  ];
   r.perClass.forEach((m, c) => {
-    lines.push(`${names[c]!.padEnd(w)}  ${pct(m.precision).padStart(9)}  ${pct(m.recall).padStart(6)}  ${pct(m.f1).padStart(5)}  ${String(m.support).padStart(7)}`);
+    lines.push(
+      `${names[c]!.padEnd(w)}  ${pct(m.precision).padStart(9)}  ${pct(m.recall).padStart(6)}  ${pct(m.f1).padStart(5)}  ${String(m.support).padStart(7)}`,
+    );
   });
   const cw = Math.max(w, ...r.confusion.flat().map((v) => String(v).length));
   lines.push('', `confusion (rows gold, columns predicted)`, `${''.padEnd(w)}  ${names.map((n) => n.padStart(cw)).join('  ')}`);

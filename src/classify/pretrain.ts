@@ -27,7 +27,13 @@ export interface LmInitResult {
   recurrent: Tensor[];
 }
 
-export function initFromLanguageModel(clf: RNNClassifier, clfTokenizer: Tokenizer, lm: RNNLM, lmTokenizer: Tokenizer, what = 'the language model'): LmInitResult {
+export function initFromLanguageModel(
+  clf: RNNClassifier,
+  clfTokenizer: Tokenizer,
+  lm: RNNLM,
+  lmTokenizer: Tokenizer,
+  what = 'the language model',
+): LmInitResult {
   const c = clf.config;
   const m = lm.config;
   const mismatch = (why: string): never => {
@@ -36,7 +42,9 @@ export function initFromLanguageModel(clf: RNNClassifier, clfTokenizer: Tokenize
   if (m.cell !== c.cell) mismatch(`it is a ${m.cell} and the classifier a ${c.cell} (use --cell ${m.cell})`);
   if (m.embedSize !== c.embedSize) mismatch(`its embedding size is ${m.embedSize}, the classifier's ${c.embedSize} (use --emb ${m.embedSize})`);
   if (lm.rnn.layout !== 'stacked' || m.hiddenSize !== c.hiddenSize) {
-    mismatch(`its hidden size is ${m.hiddenSizes ? m.hiddenSizes.join('/') : m.hiddenSize}, the classifier's ${c.hiddenSize} in every layer (use --hidden ${m.hiddenSize})`);
+    mismatch(
+      `its hidden size is ${m.hiddenSizes ? m.hiddenSizes.join('/') : m.hiddenSize}, the classifier's ${c.hiddenSize} in every layer (use --hidden ${m.hiddenSize})`,
+    );
   }
   const E = c.embedSize;
   const H = c.hiddenSize;

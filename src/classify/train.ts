@@ -121,7 +121,11 @@ export function predict(model: RNNClassifier, examples: readonly EncodedExample[
 }
 
 /** Loss and metrics of labelled examples. */
-export function evaluateClassifier(model: RNNClassifier, examples: readonly EncodedExample[], batchSize: number): { loss: number; report: ClassificationReport; predictions: Predictions } {
+export function evaluateClassifier(
+  model: RNNClassifier,
+  examples: readonly EncodedExample[],
+  batchSize: number,
+): { loss: number; report: ClassificationReport; predictions: Predictions } {
   const unlabelled = examples.find((e) => e.label < 0);
   if (unlabelled) throw new RnnlmError('invalid_argument', `example ${unlabelled.index + 1} has no label; evaluation needs labelled data`);
   const p = predict(model, examples, batchSize);
@@ -194,7 +198,10 @@ export async function trainClassifier(
         const r = batchLoss(model, b);
         const lv = r.loss.item();
         if (!Number.isFinite(lv)) {
-          throw new RnnlmError('non_finite', `training loss became ${lv} at epoch ${epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`);
+          throw new RnnlmError(
+            'non_finite',
+            `training loss became ${lv} at epoch ${epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`,
+          );
         }
         model.zeroGrad();
         backward(r.loss);

@@ -21,10 +21,22 @@ describe('batchify', () => {
 
   test('needs at least 2·B tokens and a positive integer B', () => {
     assert.equal(batchify(range(6), 3).L, 2);
-    assert.throws(() => batchify(range(5), 3), (e) => isRnnlmError(e, 'invalid_argument') && /need at least 6/.test(e.message));
-    assert.throws(() => batchify(range(5), 0), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => batchify(range(5), 1.5), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => batchify([0, 1, 2] as unknown as Int32Array, 1), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => batchify(range(5), 3),
+      (e) => isRnnlmError(e, 'invalid_argument') && /need at least 6/.test(e.message),
+    );
+    assert.throws(
+      () => batchify(range(5), 0),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => batchify(range(5), 1.5),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => batchify([0, 1, 2] as unknown as Int32Array, 1),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });
 
@@ -49,9 +61,18 @@ describe('getBatch', () => {
   });
 
   test('a row with no target is invalid_argument', () => {
-    assert.throws(() => getBatch(b, 2, 2), (e) => isRnnlmError(e, 'invalid_argument') && /0 <= i <= 1/.test(e.message));
-    assert.throws(() => getBatch(b, -1, 2), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => getBatch(b, 0, 0), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => getBatch(b, 2, 2),
+      (e) => isRnnlmError(e, 'invalid_argument') && /0 <= i <= 1/.test(e.message),
+    );
+    assert.throws(
+      () => getBatch(b, -1, 2),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => getBatch(b, 0, 0),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });
 
@@ -59,7 +80,14 @@ describe('bpttWindows', () => {
   test('walks i = 0, bptt, 2·bptt, … and every target is the next token', () => {
     const b = batchify(range(26), 4); // L = 6, columns start at 0, 6, 12, 18
     const ws = [...bpttWindows(b, 2)];
-    assert.deepEqual(ws.map((w) => [w.i, w.T]), [[0, 2], [2, 2], [4, 1]]);
+    assert.deepEqual(
+      ws.map((w) => [w.i, w.T]),
+      [
+        [0, 2],
+        [2, 2],
+        [4, 1],
+      ],
+    );
     assert.equal(numWindows(b, 2), 3);
     for (const w of ws) {
       for (let k = 0; k < w.T * 4; k++) assert.equal(w.target[k], w.input[k]! + 1);
@@ -67,7 +95,10 @@ describe('bpttWindows', () => {
     // The inputs cover rows 0..L-2 exactly once, in order.
     const rows = ws.flatMap((w) => Array.from(w.input));
     assert.deepEqual(rows, Array.from(b.data.subarray(0, 5 * 4)));
-    assert.deepEqual([...bpttWindows(b, 35)].map((w) => w.T), [5]);
+    assert.deepEqual(
+      [...bpttWindows(b, 35)].map((w) => w.T),
+      [5],
+    );
     assert.equal(numWindows(b, 1), 5);
   });
 });
@@ -94,8 +125,14 @@ describe('padBatch', () => {
     const p = padBatch([Int32Array.of(7), new Int32Array(0)], 0);
     assert.deepEqual(Array.from(p.ids), [7, 0]);
     assert.deepEqual(Array.from(p.mask), [1, 0]);
-    assert.throws(() => padBatch([], 0), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => padBatch([Int32Array.of(1)], 0.5), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => padBatch([], 0),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => padBatch([Int32Array.of(1)], 0.5),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });
 
@@ -116,7 +153,10 @@ describe('shuffleInPlace', () => {
     const a = shuffleInPlace(range(100), new Rng(1));
     const b = shuffleInPlace(range(100), new Rng(1));
     const c = shuffleInPlace(range(100), new Rng(2));
-    assert.deepEqual(Array.from(a).sort((x, y) => x - y), Array.from(range(100)));
+    assert.deepEqual(
+      Array.from(a).sort((x, y) => x - y),
+      Array.from(range(100)),
+    );
     assert.deepEqual(a, b);
     assert.notDeepEqual(a, c);
     assert.notDeepEqual(a, range(100));

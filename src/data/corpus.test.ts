@@ -33,18 +33,31 @@ describe('readCorpusFile', () => {
 
   test('invalid UTF-8 bytes are invalid_utf8, pointing at the bad byte', () => {
     const p = file('bad.txt', new Uint8Array([0x61, 0x62, 0xff, 0x63]));
-    assert.throws(() => readCorpusFile(p), (e) => isRnnlmError(e, 'invalid_utf8') && e.details?.['offset'] === 2 && e.message.includes(p));
+    assert.throws(
+      () => readCorpusFile(p),
+      (e) => isRnnlmError(e, 'invalid_utf8') && e.details?.offset === 2 && e.message.includes(p),
+    );
     // A truncated multi-byte sequence (first 2 bytes of '😀') is also rejected.
-    assert.throws(() => readCorpusFile(file('trunc.txt', new Uint8Array([0x61, 0xf0, 0x9f]))), (e) => isRnnlmError(e, 'invalid_utf8'));
+    assert.throws(
+      () => readCorpusFile(file('trunc.txt', new Uint8Array([0x61, 0xf0, 0x9f]))),
+      (e) => isRnnlmError(e, 'invalid_utf8'),
+    );
   });
 
   test('a missing file is file_not_found', () => {
-    assert.throws(() => readCorpusFile(path.join(dir, 'nope.txt')), (e) => isRnnlmError(e, 'file_not_found'));
+    assert.throws(
+      () => readCorpusFile(path.join(dir, 'nope.txt')),
+      (e) => isRnnlmError(e, 'file_not_found'),
+    );
   });
 
   test("bare '\\r' and '\\r\\n' line breaks are read as lines, for every tokenizer", () => {
     const lf = 'the cat sat\nthe dog ran\na bird\n';
-    for (const [name, text] of [['cr.txt', lf.replaceAll('\n', '\r')], ['crlf.txt', lf.replaceAll('\n', '\r\n')], ['mixed.txt', 'the cat sat\r\nthe dog ran\ra bird\n']] as const) {
+    for (const [name, text] of [
+      ['cr.txt', lf.replaceAll('\n', '\r')],
+      ['crlf.txt', lf.replaceAll('\n', '\r\n')],
+      ['mixed.txt', 'the cat sat\r\nthe dog ran\ra bird\n'],
+    ] as const) {
       const p = file(name, text);
       assert.equal(readCorpusFile(p), lf, name);
       for (const tokenizer of ['char', 'word', 'bpe'] as const) {
@@ -81,7 +94,11 @@ describe('splitText', () => {
 
   test('bad fractions are invalid_argument', () => {
     for (const bad of [[], [0.9], [0.5, 0.6], [1.1, -0.1], [NaN, 1]]) {
-      assert.throws(() => splitText('abc', bad), (e) => isRnnlmError(e, 'invalid_argument'), JSON.stringify(bad));
+      assert.throws(
+        () => splitText('abc', bad),
+        (e) => isRnnlmError(e, 'invalid_argument'),
+        JSON.stringify(bad),
+      );
     }
   });
 });
@@ -90,7 +107,10 @@ describe('encodeSplit', () => {
   test('an empty split is empty_corpus naming it', () => {
     const t = CharTokenizer.fromText('abc');
     assert.deepEqual(Array.from(encodeSplit(t, 'cab', 'valid')), [2, 0, 1]);
-    assert.throws(() => encodeSplit(t, '', 'the valid split'), (e) => isRnnlmError(e, 'empty_corpus') && e.message === 'the valid split has no tokens; give a non-empty file');
+    assert.throws(
+      () => encodeSplit(t, '', 'the valid split'),
+      (e) => isRnnlmError(e, 'empty_corpus') && e.message === 'the valid split has no tokens; give a non-empty file',
+    );
   });
 });
 
@@ -112,10 +132,7 @@ describe('loadTextDataset', () => {
   });
 
   test('word: separate valid and test files; unseen words are <unk>', () => {
-    const ds = loadTextDataset(
-      { train: file('w.train', 'a b\nb c\n'), valid: file('w.valid', 'c d\n'), test: file('w.test', 'a') },
-      { tokenizer: 'word' },
-    );
+    const ds = loadTextDataset({ train: file('w.train', 'a b\nb c\n'), valid: file('w.valid', 'c d\n'), test: file('w.test', 'a') }, { tokenizer: 'word' });
     assert.ok(ds.tokenizer instanceof WordTokenizer);
     assert.deepEqual(ds.tokenizer.vocab.tokens(), ['a', 'b', '<eos>', 'c', '<unk>']);
     assert.deepEqual(Array.from(ds.train), [0, 1, 2, 1, 3, 2]);
@@ -148,13 +165,22 @@ describe('loadTextDataset', () => {
       () => loadTextDataset({ train: file('one.txt', 'a b c\n') }, { tokenizer: 'word', validFraction: 0.1 }),
       (e) => isRnnlmError(e, 'empty_corpus') && /validFraction 0/.test(e.message),
     );
-    assert.throws(() => loadTextDataset({ train: path.join(dir, 'missing.txt') }, { tokenizer: 'word' }), (e) => isRnnlmError(e, 'file_not_found'));
+    assert.throws(
+      () => loadTextDataset({ train: path.join(dir, 'missing.txt') }, { tokenizer: 'word' }),
+      (e) => isRnnlmError(e, 'file_not_found'),
+    );
     assert.throws(
       () => loadTextDataset({ train: file('bad2.txt', new Uint8Array([0xc3, 0x28])) }, { tokenizer: 'char' }),
       (e) => isRnnlmError(e, 'invalid_utf8'),
     );
-    assert.throws(() => loadTextDataset({ train: empty }, { tokenizer: 'char', validFraction: 1 }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => loadTextDataset({ train: empty }, { tokenizer: 'sentencepiece' as 'char' }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => loadTextDataset({ train: empty }, { tokenizer: 'char', validFraction: 1 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => loadTextDataset({ train: empty }, { tokenizer: 'sentencepiece' as 'char' }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });
 
@@ -185,7 +211,9 @@ describe('standard corpora', () => {
     assert.equal(ds.train.filter((id) => id === eos).length, 42_068);
   });
 
-  test('WikiText-2: 2,088,628 / 217,646 / 245,569 ids, vocabulary 33,278', { skip: skipUnless('wikitext-2/train.txt', 'wikitext-2/valid.txt', 'wikitext-2/test.txt') }, () => {
+  test('WikiText-2: 2,088,628 / 217,646 / 245,569 ids, vocabulary 33,278', {
+    skip: skipUnless('wikitext-2/train.txt', 'wikitext-2/valid.txt', 'wikitext-2/test.txt'),
+  }, () => {
     const ds = loadTextDataset(
       { train: path.join(DATA, 'wikitext-2/train.txt'), valid: path.join(DATA, 'wikitext-2/valid.txt'), test: path.join(DATA, 'wikitext-2/test.txt') },
       { tokenizer: 'word' },

@@ -110,7 +110,8 @@ export class BatchGenerator {
     opts: BatchGeneratorOptions = {},
   ) {
     this.rowGroup = opts.rowGroup ?? EXACT_ROW_GROUP;
-    if (!(Number.isInteger(this.rowGroup) && this.rowGroup >= 1)) throw new RnnlmError('invalid_argument', `rowGroup must be an integer ≥ 1, got ${this.rowGroup}`);
+    if (!(Number.isInteger(this.rowGroup) && this.rowGroup >= 1))
+      throw new RnnlmError('invalid_argument', `rowGroup must be an integer ≥ 1, got ${this.rowGroup}`);
     this.prefillBudget = opts.prefillBudget ?? 2048;
     this.layerSizes = model.rnn.hiddenSizes;
     this.layerOffsets = [];
@@ -240,7 +241,8 @@ export class BatchGenerator {
     out.push({ seq, id, logProbs });
     const eos = this.tokenizer.eosId;
     if (o.stopAtEos && eos !== null && id === eos) seq.end = 'eos';
-    else if (seq.produced >= o.maxTokens) seq.end = 'length'; // the last token's successor is never computed
+    else if (seq.produced >= o.maxTokens)
+      seq.end = 'length'; // the last token's successor is never computed
     else seq.next = id;
     if (seq.end) this.drop(seq);
   }

@@ -64,7 +64,11 @@ describe('beamSearch', () => {
           const greedy = [...generateTokens(model, tok, { prompt, maxTokens: 12, temperature: 0, stopAtEos })];
           const [best] = beamSearch(model, tok, { prompt, beamSize: 1, maxTokens: 12, stopAtEos });
           const what = `${tok.kind} ${cell} seed ${seed} stopAtEos ${stopAtEos}`;
-          assert.deepEqual(best!.ids, greedy.map((t) => t.id), what);
+          assert.deepEqual(
+            best!.ids,
+            greedy.map((t) => t.id),
+            what,
+          );
           const lp = greedy.reduce((s, t) => s + t.logProb, 0);
           assert.ok(Math.abs(best!.logProb - lp) < 1e-5, `${what}: ${best!.logProb} vs ${lp}`);
           assert.equal(best!.finished, stopAtEos && greedy[greedy.length - 1]!.id === tok.eosId);
@@ -86,7 +90,11 @@ describe('beamSearch', () => {
         for (const beamSize of [V ** 3, V ** 4]) {
           const hyps = beamSearch(model, tok, { prompt: 'ab', beamSize, maxTokens: 4, nBest: 10 });
           // The 10 best of all 81 sequences, in order, with their exact log-probs.
-          assert.deepEqual(hyps.map((h) => h.ids), exact.slice(0, 10).map((e) => e.s), `${cell} seed ${seed} beam ${beamSize}`);
+          assert.deepEqual(
+            hyps.map((h) => h.ids),
+            exact.slice(0, 10).map((e) => e.s),
+            `${cell} seed ${seed} beam ${beamSize}`,
+          );
           for (const [i, h] of hyps.entries()) assert.ok(Math.abs(h.logProb - exact[i]!.lp) < 1e-5);
         }
       }
@@ -144,7 +152,10 @@ describe('beamSearch', () => {
         const endsEos = h.ids[h.ids.length - 1] === wordTok.eosId;
         assert.equal(h.finished, endsEos);
         if (!h.finished) assert.equal(h.ids.length, 8);
-        assert.ok(h.ids.slice(0, -1).every((v) => v !== wordTok.eosId), 'no <eos> inside a hypothesis');
+        assert.ok(
+          h.ids.slice(0, -1).every((v) => v !== wordTok.eosId),
+          'no <eos> inside a hypothesis',
+        );
         assert.equal(h.text, wordTok.decode(endsEos ? h.ids.slice(0, -1) : h.ids));
       }
     }
@@ -170,7 +181,10 @@ describe('beamSearch', () => {
   });
 
   test('gatherState reorders [L,B,H] rows by parent', () => {
-    const h = Tensor.from(Array.from({ length: 2 * 3 * 2 }, (_, i) => i), [2, 3, 2]); // [L=2,B=3,H=2]
+    const h = Tensor.from(
+      Array.from({ length: 2 * 3 * 2 }, (_, i) => i),
+      [2, 3, 2],
+    ); // [L=2,B=3,H=2]
     const g = gatherState({ h, c: h.clone() }, [2, 2, 0]);
     assert.deepEqual(g.h.shape, [2, 3, 2]);
     assert.deepEqual(g.h.toArray(), [4, 5, 4, 5, 0, 1, 10, 11, 10, 11, 6, 7]);
@@ -181,7 +195,10 @@ describe('beamSearch', () => {
   test('bad options are clear errors', () => {
     const model = modelFor(charTok);
     const bad = (o: object, re: RegExp): void =>
-      assert.throws(() => beamSearch(model, charTok, o), (e) => isRnnlmError(e, 'invalid_argument') && re.test(e.message));
+      assert.throws(
+        () => beamSearch(model, charTok, o),
+        (e) => isRnnlmError(e, 'invalid_argument') && re.test(e.message),
+      );
     bad({ beamSize: 0 }, /beamSize/);
     bad({ maxTokens: -1 }, /maxTokens/);
     bad({ lengthPenalty: -0.5 }, /lengthPenalty/);

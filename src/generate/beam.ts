@@ -55,7 +55,7 @@ export interface BeamHypothesis {
 
 /** GNMT length penalty ((5 + len) / 6)^α. */
 export function lengthPenalty(len: number, alpha: number): number {
-  return alpha === 0 ? 1 : Math.pow((5 + len) / 6, alpha);
+  return alpha === 0 ? 1 : ((5 + len) / 6) ** alpha;
 }
 
 interface Hyp {
@@ -133,7 +133,12 @@ export function beamSearch(model: RNNLM, tokenizer: Tokenizer, opts: BeamSearchO
           if (finished[nBest - 1]!.score >= bestLive) break;
         }
         state = gatherState(state, parents); // [L,B,H] rows reordered by parent
-        const out = model.forward(Int32Array.from(next, (h) => h.ids[h.ids.length - 1]!), 1, next.length, state);
+        const out = model.forward(
+          Int32Array.from(next, (h) => h.ids[h.ids.length - 1]!),
+          1,
+          next.length,
+          state,
+        );
         state = out.state;
         logits = out.logits.data; // [B,V]
         live = next;

@@ -86,7 +86,10 @@ describe('generateTokens', () => {
     const opts = { prompt: 'the', maxTokens: 40, temperature: 1.2, seed: 21 };
     const a = take(model, charTok, opts);
     assert.deepEqual(take(model, charTok, opts), a);
-    assert.notDeepEqual(take(model, charTok, { ...opts, seed: 22 }).map((t) => t.id), a.map((t) => t.id));
+    assert.notDeepEqual(
+      take(model, charTok, { ...opts, seed: 22 }).map((t) => t.id),
+      a.map((t) => t.id),
+    );
     assert.equal(generate(model, charTok, opts), charTok.decode(a.map((t) => t.id)));
   });
 
@@ -109,10 +112,16 @@ describe('generateTokens', () => {
     const eos = wordTok.eosId;
     model.decoder.bias!.data[eos] = 50; // <eos> is by far the most likely next token everywhere
     const stopped = take(model, wordTok, { prompt: 'the dog', maxTokens: 8, seed: 2 });
-    assert.deepEqual(stopped.map((t) => t.id), [eos]);
+    assert.deepEqual(
+      stopped.map((t) => t.id),
+      [eos],
+    );
     assert.ok(stopped[0]!.logProb > -1e-6, 'p(<eos>) ≈ 1');
     const going = take(model, wordTok, { prompt: 'the dog', maxTokens: 8, seed: 2, stopAtEos: false });
-    assert.deepEqual(going.map((t) => t.id), Array<number>(8).fill(eos));
+    assert.deepEqual(
+      going.map((t) => t.id),
+      Array<number>(8).fill(eos),
+    );
   });
 
   test('char model: has no <eos>, so a likely newline does not stop it', () => {
@@ -139,7 +148,7 @@ describe('generateTokens', () => {
     assert.deepEqual(charInputs, [[charTok.vocab.idOf('\n')]]);
   });
 
-  test("each token carries the normalised distribution it was drawn from", () => {
+  test('each token carries the normalised distribution it was drawn from', () => {
     const model = modelFor(charTok);
     const tokens = take(model, charTok, { prompt: 'the ', maxTokens: 12, temperature: 0.8, topK: 5, seed: 3 });
     assert.equal(tokens.length, 12);
@@ -158,6 +167,9 @@ describe('generateTokens', () => {
     const inTraining = take(model, charTok, opts).map((t) => t.id);
     assert.equal(model.training, true, 'still in training mode');
     model.eval();
-    assert.deepEqual(take(model, charTok, opts).map((t) => t.id), inTraining);
+    assert.deepEqual(
+      take(model, charTok, opts).map((t) => t.id),
+      inTraining,
+    );
   });
 });

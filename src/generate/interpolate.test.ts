@@ -27,9 +27,21 @@ let ngram: NgramModel;
 
 before(async () => {
   lm = new RNNLM({ vocabSize: tok.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 1, cell: 'lstm', seed: 3 });
-  await trainLanguageModel(lm, { train: tok.encode(CORPUS) }, {
-    batchSize: 4, bptt: 8, epochs: 2, optimizer: 'adam', lr: 0.03, clip: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 2,
-  });
+  await trainLanguageModel(
+    lm,
+    { train: tok.encode(CORPUS) },
+    {
+      batchSize: 4,
+      bptt: 8,
+      epochs: 2,
+      optimizer: 'adam',
+      lr: 0.03,
+      clip: 1,
+      plateauFactor: 1,
+      plateauPatience: 0,
+      evalBatchSize: 2,
+    },
+  );
   const vocab = NgramVocab.fromTokenizer(tok);
   ngram = estimateKneserNey(vocab, tokenizerSentences(tok, CORPUS, vocab).ids, { order: 3 }).model;
 });
@@ -43,13 +55,18 @@ describe('RNN + n-gram interpolation', () => {
     const ev = evaluate(lm, ids, { batchSize: 2, bptt: 5 });
     let n = 0;
     let s = 0;
-    for (const x of rnn) if (!Number.isNaN(x)) (n++, (s += x));
+    for (const x of rnn) if (!Number.isNaN(x)) n++, (s += x);
     assert.equal(n, ev.tokens);
     close(Math.exp(-s / n), ev.perplexity, 1e-3 * ev.perplexity, 'RNN stream perplexity = evaluate');
     const mix = ngramMix(tok, ngram, 0.5);
     const ng = ngramStreamLogProbs(mix, ids);
     const own = ngram.scoreStream(tokenizerSentences(tok, TEST, ngram.vocab)).reduce((a, x) => a + x.log10Prob, 0);
-    close(ng.reduce((a, x) => a + x, 0), own * Math.LN10, 1e-4, 'n-gram stream = its sentence scores');
+    close(
+      ng.reduce((a, x) => a + x, 0),
+      own * Math.LN10,
+      1e-4,
+      'n-gram stream = its sentence scores',
+    );
   });
 
   test('λ = 0 is the RNN, λ = 1 the n-gram, and EM finds the best λ', () => {
@@ -86,8 +103,12 @@ describe('RNN + n-gram interpolation', () => {
     const ng2 = estimateKneserNey(v, tokenizerSentences(other, 'the cat sat\n', v).ids, { order: 2 }).model;
     assert.throws(
       () => ngramMix(tok, ng2, 0.5, 'other.arpa'),
-      (e) => isRnnlmError(e, 'vocab_mismatch') && /other\.arpa and the RNN predict different vocabularies/.test(e.message) && /--tokenizer-from/.test(e.message),
+      (e) =>
+        isRnnlmError(e, 'vocab_mismatch') && /other\.arpa and the RNN predict different vocabularies/.test(e.message) && /--tokenizer-from/.test(e.message),
     );
-    assert.throws(() => ngramMix(tok, ngram, 1.5), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => ngramMix(tok, ngram, 1.5),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

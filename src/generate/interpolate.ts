@@ -40,10 +40,15 @@ export interface NgramMix {
  * map; a clear `vocab_mismatch` error otherwise. `what` names the n-gram file.
  */
 export function ngramMix(tokenizer: Tokenizer, ngram: NgramModel, weight: number, what = 'the n-gram model'): NgramMix {
-  if (!(typeof weight === 'number' && weight >= 0 && weight <= 1)) throw new RnnlmError('invalid_argument', `the n-gram weight λ must be in [0, 1], got ${weight}`);
+  if (!(typeof weight === 'number' && weight >= 0 && weight <= 1))
+    throw new RnnlmError('invalid_argument', `the n-gram weight λ must be in [0, 1], got ${weight}`);
   const endId = sentenceEndId(tokenizer);
   const fix = `train the n-gram on the RNN's training text with its tokenizer: rnnlm ngram train --tokenizer-from MODEL_DIR --train TRAIN.txt --out FILE.arpa`;
-  if (endId === null) throw new RnnlmError('vocab_mismatch', `the RNN's vocabulary has no sentence end (<eos> or a newline), so its tokens cannot be matched with an n-gram model's </s>`);
+  if (endId === null)
+    throw new RnnlmError(
+      'vocab_mismatch',
+      `the RNN's vocabulary has no sentence end (<eos> or a newline), so its tokens cannot be matched with an n-gram model's </s>`,
+    );
   const want = NgramVocab.fromTokenizer(tokenizer).words; // tokenizer ids, then <s>
   const map = new Int32Array(tokenizer.vocabSize);
   const missing: string[] = [];
@@ -54,7 +59,11 @@ export function ngramMix(tokenizer: Tokenizer, ngram: NgramModel, weight: number
   }
   const extra = ngram.vocab.words.filter((w) => !want.includes(w));
   if (missing.length > 0 || extra.length > 0) {
-    const ex = (a: string[]): string => a.slice(0, 5).map((w) => JSON.stringify(w)).join(', ') + (a.length > 5 ? ', …' : '');
+    const ex = (a: string[]): string =>
+      a
+        .slice(0, 5)
+        .map((w) => JSON.stringify(w))
+        .join(', ') + (a.length > 5 ? ', …' : '');
     throw new RnnlmError(
       'vocab_mismatch',
       `${what} and the RNN predict different vocabularies (${missing.length} RNN tokens missing from the n-gram${missing.length ? `: ${ex(missing)}` : ''}; ${extra.length} n-gram words the RNN lacks${extra.length ? `: ${ex(extra)}` : ''}), so their probabilities cannot be mixed; ${fix}`,
@@ -201,7 +210,13 @@ export function tuneNgramWeight(rnn: Float64Array, ngram: Float64Array, opts: { 
 }
 
 /** Sentence scores (as scoreSentences) of the mixture, token by token; the n-gram history starts at <s>. */
-export function scoreSentencesMixed(model: RNNLM, tokenizer: Tokenizer, sentences: readonly string[], mix: NgramMix, opts: { batchSize?: number } = {}): SentenceScore[] {
+export function scoreSentencesMixed(
+  model: RNNLM,
+  tokenizer: Tokenizer,
+  sentences: readonly string[],
+  mix: NgramMix,
+  opts: { batchSize?: number } = {},
+): SentenceScore[] {
   const per = scoreSentenceTokens(model, tokenizer, sentences, opts.batchSize !== undefined ? { batchSize: opts.batchSize } : {});
   return per.map(({ ids, logProbs }) => {
     // sentenceIds starts with the sentence end as context: the n-gram's <s>.

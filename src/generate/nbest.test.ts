@@ -19,9 +19,21 @@ let lm: RNNLM;
 
 before(async () => {
   lm = new RNNLM({ vocabSize: tok.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 1, cell: 'lstm', seed: 1 });
-  await trainLanguageModel(lm, { train: tok.encode(CORPUS) }, {
-    batchSize: 4, bptt: 8, epochs: 3, optimizer: 'adam', lr: 0.03, clip: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 2,
-  });
+  await trainLanguageModel(
+    lm,
+    { train: tok.encode(CORPUS) },
+    {
+      batchSize: 4,
+      bptt: 8,
+      epochs: 3,
+      optimizer: 'adam',
+      lr: 0.03,
+      clip: 1,
+      plateauFactor: 1,
+      plateauPatience: 0,
+      evalBatchSize: 2,
+    },
+  );
 });
 
 describe('parseNBest', () => {
@@ -37,13 +49,20 @@ describe('parseNBest', () => {
 
   test('bad lines are errors with their line number', () => {
     const bad = (text: string, re: RegExp): void =>
-      assert.throws(() => parseNBest(text, 'x.nbest'), (e) => isRnnlmError(e, 'invalid_argument') && re.test(e.message), text);
+      assert.throws(
+        () => parseNBest(text, 'x.nbest'),
+        (e) => isRnnlmError(e, 'invalid_argument') && re.test(e.message),
+        text,
+      );
     bad('a 1 ok\nb\n', /x\.nbest, line 2: .*id and a score/);
     bad('a 1 ok\n\nb abc the cat\n', /line 3: the score "abc" is not a finite number/);
     bad('a\tNaN\tthe cat\n', /line 1: the score "NaN"/);
     bad('\t1\tthe cat\n', /line 1: the id is empty/);
     bad('a\t\tthe cat\n', /line 1: the score ""/);
-    assert.throws(() => parseNBest('\n \n'), (e) => isRnnlmError(e, 'empty_corpus'));
+    assert.throws(
+      () => parseNBest('\n \n'),
+      (e) => isRnnlmError(e, 'empty_corpus'),
+    );
   });
 });
 
@@ -59,11 +78,21 @@ describe('rescoreNBest', () => {
 
   test('a trained LM flips a first-pass ranking; combined = (1 − λ)·score + λ·lm', () => {
     const entries = parseNBest(NBEST);
-    const lmScores = scoreSentences(lm, tok, entries.map((e) => e.hypothesis)).map((s) => s.logProb);
+    const lmScores = scoreSentences(
+      lm,
+      tok,
+      entries.map((e) => e.hypothesis),
+    ).map((s) => s.logProb);
     assert.ok(lmScores[1]! > lmScores[0]! + 2, `the LM prefers the real sentence by a margin: ${lmScores}`);
 
     const groups = rescoreNBest(lm, tok, entries, { lmWeight: 0.5 });
-    assert.deepEqual(groups.map((g) => g.map((r) => r.line)), [[2, 1, 5], [3, 4]]);
+    assert.deepEqual(
+      groups.map((g) => g.map((r) => r.line)),
+      [
+        [2, 1, 5],
+        [3, 4],
+      ],
+    );
     for (const g of groups) {
       for (const r of g) {
         assert.ok(Math.abs(r.lm - lmScores[r.line - 1]!) < 1e-9);
@@ -71,7 +100,13 @@ describe('rescoreNBest', () => {
       }
     }
     // λ = 0 keeps the first-pass ranking.
-    assert.deepEqual(rescoreNBest(lm, tok, entries, { lmWeight: 0 }).map((g) => g.map((r) => r.line)), [[1, 2, 5], [3, 4]]);
+    assert.deepEqual(
+      rescoreNBest(lm, tok, entries, { lmWeight: 0 }).map((g) => g.map((r) => r.line)),
+      [
+        [1, 2, 5],
+        [3, 4],
+      ],
+    );
   });
 
   test('word penalty and log10', () => {
@@ -87,7 +122,10 @@ describe('rescoreNBest', () => {
     // A large per-word bonus makes the longer hypothesis win.
     assert.equal(rescoreNBest(lm, tok, entries, { lmWeight: 1, wordPenalty: 50 })[0]![0]!.line, 2);
     assert.equal(rescoreNBest(lm, tok, entries, { lmWeight: 1, wordPenalty: -50 })[0]![0]!.line, 1);
-    assert.throws(() => rescoreNBest(lm, tok, entries, { lmWeight: 1.5 }), (e) => isRnnlmError(e, 'invalid_argument') && /lmWeight/.test(e.message));
+    assert.throws(
+      () => rescoreNBest(lm, tok, entries, { lmWeight: 1.5 }),
+      (e) => isRnnlmError(e, 'invalid_argument') && /lmWeight/.test(e.message),
+    );
   });
 
   test('output lines: id, combined, score, lm, hypothesis; best first per id', () => {
@@ -95,8 +133,14 @@ describe('rescoreNBest', () => {
     const lines = formatRescored(groups).trimEnd().split('\n');
     assert.equal(lines.length, 5);
     const fields = lines.map((l) => l.split('\t'));
-    assert.deepEqual(fields.map((f) => f[0]), ['utt1', 'utt1', 'utt1', 'utt2', 'utt2']);
-    assert.deepEqual(fields.map((f) => f[4]), ['the cat sat on the mat', 'mat the on sat cat the', 'cat cat cat cat cat cat', 'the dog sat on the rug', 'rug the dog on sat the']);
+    assert.deepEqual(
+      fields.map((f) => f[0]),
+      ['utt1', 'utt1', 'utt1', 'utt2', 'utt2'],
+    );
+    assert.deepEqual(
+      fields.map((f) => f[4]),
+      ['the cat sat on the mat', 'mat the on sat cat the', 'cat cat cat cat cat cat', 'the dog sat on the rug', 'rug the dog on sat the'],
+    );
     for (const [i, f] of fields.entries()) {
       assert.equal(f.length, 5);
       const [combined, score, lmv] = f.slice(1, 4).map(Number) as [number, number, number];

@@ -47,8 +47,14 @@ describe('greedy', () => {
   });
 
   test('rejects empty rows and NaN', () => {
-    assert.throws(() => greedy(new Float32Array(0)), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => greedy(Float32Array.from([1, NaN, 0])), (e) => isRnnlmError(e, 'non_finite'));
+    assert.throws(
+      () => greedy(new Float32Array(0)),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => greedy(Float32Array.from([1, NaN, 0])),
+      (e) => isRnnlmError(e, 'non_finite'),
+    );
   });
 });
 
@@ -68,8 +74,14 @@ describe('softmaxInto / logSoftmaxRow', () => {
     const expected = normalise([1, Math.exp(0.5), Math.exp(1)]);
     for (let v = 0; v < 3; v++) assert.ok(Math.abs(t2[v]! - expected[v]!) < 1e-15);
     assert.deepEqual(Array.from(softmaxInto(Float32Array.from([0, 2, 2]), new Float32Array(3), 0)), [0, 1, 0]);
-    assert.throws(() => softmaxInto(logits, new Float64Array(3), -1), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => softmaxInto(logits, new Float64Array(2)), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => softmaxInto(logits, new Float64Array(3), -1),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => softmaxInto(logits, new Float64Array(2)),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 
   test('logSoftmaxRow equals log of softmax, works in place, stays finite for large logits', () => {
@@ -84,8 +96,15 @@ describe('softmaxInto / logSoftmaxRow', () => {
   });
 
   test('rows of NaN, +Infinity or all -Infinity are non_finite errors', () => {
-    for (const row of [[1, NaN], [Infinity, 0], [-Infinity, -Infinity]]) {
-      assert.throws(() => logSoftmaxRow(Float64Array.from(row), new Float64Array(2)), (e) => isRnnlmError(e, 'non_finite'));
+    for (const row of [
+      [1, NaN],
+      [Infinity, 0],
+      [-Infinity, -Infinity],
+    ]) {
+      assert.throws(
+        () => logSoftmaxRow(Float64Array.from(row), new Float64Array(2)),
+        (e) => isRnnlmError(e, 'non_finite'),
+      );
       assert.throws(
         () => sampleToken(Float64Array.from(row), { rng: new Rng(1) }),
         (e) => isRnnlmError(e, 'non_finite'),
@@ -197,10 +216,20 @@ describe('sampleToken', () => {
       { topK: 2.5 },
     ];
     for (const o of bad) {
-      assert.throws(() => sampleToken(logits, { rng, ...o }), (e) => isRnnlmError(e, 'invalid_argument'), JSON.stringify(o));
+      assert.throws(
+        () => sampleToken(logits, { rng, ...o }),
+        (e) => isRnnlmError(e, 'invalid_argument'),
+        JSON.stringify(o),
+      );
     }
-    assert.throws(() => sampleToken(logits, {} as SampleOptions), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => sampleToken(new Float32Array(0), { rng }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => sampleToken(logits, {} as SampleOptions),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => sampleToken(new Float32Array(0), { rng }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });
 
@@ -213,7 +242,11 @@ describe('topCandidates', () => {
       const row = Float64Array.from({ length: V }, () => Math.floor(rng.uniform() * 4) - 5);
       for (const k of [0, 1, 3, V, V + 2]) {
         const expected = [...row.keys()].sort((a, b) => row[b]! - row[a]! || a - b).slice(0, k);
-        assert.deepEqual(topCandidates(row, k).map((c) => c.id), expected, `V ${V} k ${k}`);
+        assert.deepEqual(
+          topCandidates(row, k).map((c) => c.id),
+          expected,
+          `V ${V} k ${k}`,
+        );
         for (const c of topCandidates(row, k)) assert.equal(c.logProb, row[c.id]);
       }
     }

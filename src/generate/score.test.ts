@@ -59,9 +59,17 @@ describe('scoreSentences', () => {
     for (const cell of ['lstm', 'gru'] as const) {
       const model = modelFor(tok, cell);
       const single = SENTENCES.map((s) => scoreSentences(model, tok, [s])[0]!.logProb);
-      for (const opts of [{ batchSize: 1 }, { batchSize: 2 }, { batchSize: 4 }, { batchSize: 100 }, { batchSize: 3, maxElements: 1 }, { maxElements: 3 * tok.vocabSize * 4 }]) {
+      for (const opts of [
+        { batchSize: 1 },
+        { batchSize: 2 },
+        { batchSize: 4 },
+        { batchSize: 100 },
+        { batchSize: 3, maxElements: 1 },
+        { maxElements: 3 * tok.vocabSize * 4 },
+      ]) {
         const batched = scoreSentences(model, tok, SENTENCES, opts).map((r) => r.logProb);
-        for (let i = 0; i < SENTENCES.length; i++) assert.ok(close(batched[i]!, single[i]!, 1e-5), `${cell} ${JSON.stringify(opts)} sentence ${i}: ${batched[i]} vs ${single[i]}`);
+        for (let i = 0; i < SENTENCES.length; i++)
+          assert.ok(close(batched[i]!, single[i]!, 1e-5), `${cell} ${JSON.stringify(opts)} sentence ${i}: ${batched[i]} vs ${single[i]}`);
       }
     }
   });
@@ -71,14 +79,20 @@ describe('scoreSentences', () => {
     const model = modelFor(tok);
     const nl = tok.vocab.idOf('\n')!;
     const scores = scoreSentences(model, tok, ['the cat', 'x', '']);
-    assert.deepEqual(scores.map((s) => s.tokens), [8, 2, 1]);
+    assert.deepEqual(
+      scores.map((s) => s.tokens),
+      [8, 2, 1],
+    );
     assert.ok(close(scores[0]!.logProb, directLogProb(model, [nl, ...tok.encode('the cat'), nl])));
     assert.ok(close(scores[2]!.logProb, directLogProb(model, [nl, nl])));
     // Without '\n' in the vocabulary the first character is context only.
     const noNl = CharTokenizer.fromText('abc', { unk: false });
     assert.deepEqual(Array.from(sentenceIds(noNl, 'cab')), Array.from(noNl.encode('cab')));
     const r = scoreSentences(modelFor(noNl), noNl, ['cab', 'a']);
-    assert.deepEqual(r.map((s) => s.tokens), [2, 0]);
+    assert.deepEqual(
+      r.map((s) => s.tokens),
+      [2, 0],
+    );
     assert.equal(r[1]!.logProb, 0);
     assert.ok(Number.isNaN(r[1]!.perplexity));
   });
@@ -111,10 +125,19 @@ describe('scoreSentences', () => {
   test('errors name the sentence; bad options are clear', () => {
     const tok = CharTokenizer.fromText('abc\n', { unk: false });
     const model = modelFor(tok);
-    assert.throws(() => scoreSentences(model, tok, ['abc', 'abz']), (e) => isRnnlmError(e, 'unknown_token') && /^sentence 2:/.test(e.message));
-    assert.throws(() => scoreSentences(model, tok, ['a'], { batchSize: 0 }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => scoreSentences(model, tok, ['abc', 'abz']),
+      (e) => isRnnlmError(e, 'unknown_token') && /^sentence 2:/.test(e.message),
+    );
+    assert.throws(
+      () => scoreSentences(model, tok, ['a'], { batchSize: 0 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
     const other = WordTokenizer.fromText(TEXT);
-    assert.throws(() => scoreSentences(model, other, ['a']), (e) => isRnnlmError(e, 'checkpoint_mismatch'));
+    assert.throws(
+      () => scoreSentences(model, other, ['a']),
+      (e) => isRnnlmError(e, 'checkpoint_mismatch'),
+    );
     assert.deepEqual(scoreSentences(model, tok, []), []);
   });
 });

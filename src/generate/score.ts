@@ -122,7 +122,12 @@ function scoreAll(
     noGrad(() => {
       for (let start = 0; start < order.length; start += batchSize) {
         const idx = order.slice(start, start + batchSize);
-        const sums = scoreBatch(model, idx.map((i) => seqs[i]!), maxElements, tokenLps ? idx.map((i) => tokenLps[i]!) : null);
+        const sums = scoreBatch(
+          model,
+          idx.map((i) => seqs[i]!),
+          maxElements,
+          tokenLps ? idx.map((i) => tokenLps[i]!) : null,
+        );
         idx.forEach((i, b) => (logProb[i] = sums[b]!));
       }
     });
@@ -147,7 +152,8 @@ export function scoreContinuations(model: RNNLM, seqs: readonly Int32Array[], fr
   const maxElements = opts.maxElements ?? 1 << 22;
   if (from.length !== seqs.length) throw new RnnlmError('invalid_argument', `${from.length} start positions for ${seqs.length} sequences`);
   seqs.forEach((s, i) => {
-    if (!(Number.isInteger(from[i]) && from[i]! >= 1 && from[i]! <= s.length)) throw new RnnlmError('invalid_argument', `sequence ${i}: the scored part must start at a position in 1..${s.length}, got ${from[i]}`);
+    if (!(Number.isInteger(from[i]) && from[i]! >= 1 && from[i]! <= s.length))
+      throw new RnnlmError('invalid_argument', `sequence ${i}: the scored part must start at a position in 1..${s.length}, got ${from[i]}`);
   });
   const order = seqs.map((_, i) => i).sort((a, b) => seqs[b]!.length - seqs[a]!.length || a - b);
   const out = new Float64Array(seqs.length);
@@ -157,7 +163,13 @@ export function scoreContinuations(model: RNNLM, seqs: readonly Int32Array[], fr
     noGrad(() => {
       for (let start = 0; start < order.length; start += batchSize) {
         const idx = order.slice(start, start + batchSize);
-        const sums = scoreBatch(model, idx.map((i) => seqs[i]!), maxElements, null, idx.map((i) => from[i]!));
+        const sums = scoreBatch(
+          model,
+          idx.map((i) => seqs[i]!),
+          maxElements,
+          null,
+          idx.map((i) => from[i]!),
+        );
         idx.forEach((i, b) => (out[i] = sums[b]!));
       }
     });

@@ -84,7 +84,10 @@ const versionOf = (dir: string): number => {
 const leftovers = (dir: string): string[] => fs.readdirSync(dir).filter((f) => f.startsWith('.') || f.includes('.tmp-'));
 
 describe('a save killed at any point', () => {
-  for (const [oldTraining, newTraining] of [[true, false], [false, true]] as const) {
+  for (const [oldTraining, newTraining] of [
+    [true, false],
+    [false, true],
+  ] as const) {
     test(`old ${oldTraining ? 'with' : 'without'} training state → new ${newTraining ? 'with' : 'without'}: old or new, never a mix; recovery cleans up`, () => {
       let completed = false;
       for (let n = 0; !completed; n++) {

@@ -156,7 +156,11 @@ describe('checkpoint save/load', () => {
 describe('checkpoint errors', () => {
   test('missing directory or files → file_not_found naming them', () => {
     const nowhere = fresh();
-    throwsCode(() => loadCheckpoint(nowhere), 'file_not_found', /does not exist; a checkpoint directory needs model\.safetensors \+ config\.json \+ tokenizer\.json/);
+    throwsCode(
+      () => loadCheckpoint(nowhere),
+      'file_not_found',
+      /does not exist; a checkpoint directory needs model\.safetensors \+ config\.json \+ tokenizer\.json/,
+    );
     assert.equal(isCheckpointDir(nowhere), false);
 
     const dir = fresh();
@@ -258,7 +262,7 @@ describe('checkpoint writes are atomic', () => {
   });
 
   test('a checkpoint directory that cannot be created → io_error, nothing written', () => {
-    const file = path.join(fresh() + '.txt');
+    const file = path.join(`${fresh()}.txt`);
     fs.writeFileSync(file, 'not a directory');
     throwsCode(() => saveCheckpoint(path.join(file, 'ck'), sample(false)), 'io_error', /cannot create checkpoint directory/);
   });

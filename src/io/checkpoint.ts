@@ -21,7 +21,7 @@
  */
 import { RnnlmError, isRnnlmError } from '../errors.js';
 import { decodeUtf8, platform } from '../platform/platform.js';
-import { type DType, Tensor } from '../tensor/tensor.js';
+import type { DType, Tensor } from '../tensor/tensor.js';
 import { crc32Hex } from './crc32.js';
 import { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
@@ -198,7 +198,7 @@ function toJson(value: unknown, what: string, indent = 2): string {
     throw new RnnlmError('invalid_argument', `checkpoint ${what} is not JSON-serializable: ${(e as Error).message}`);
   }
   if (text === undefined) throw new RnnlmError('invalid_argument', `checkpoint ${what} is not JSON-serializable (got ${typeof value})`);
-  return text + '\n';
+  return `${text}\n`;
 }
 
 function utf8(s: string): Uint8Array {
@@ -351,7 +351,10 @@ function readJson(path: string, bytes: Uint8Array = platform().readFile(path)): 
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new RnnlmError('corrupt_checkpoint', `${path} is not valid JSON (${(e as Error).message}); the checkpoint is damaged or was edited by hand, fix or re-save it`);
+    throw new RnnlmError(
+      'corrupt_checkpoint',
+      `${path} is not valid JSON (${(e as Error).message}); the checkpoint is damaged or was edited by hand, fix or re-save it`,
+    );
   }
 }
 

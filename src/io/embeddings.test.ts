@@ -26,10 +26,18 @@ const file = (name: string, text: string): string => {
 
 const CORPUS = 'the cat sat on the mat\nthe dog sat on the rug\n'.repeat(10);
 const tok = WordTokenizer.fromText(CORPUS); // the cat sat on mat <eos> dog rug <unk>
-const GLOVE = ['the 0.1 0.2 0.3 0.4', 'cat -1 -2 -3 -4', 'Dog 5 6 7 8', 'zebra 9 9 9 9', 'the 7 7 7 7', 'sat 1e-1 2E-1 0 -0.5 '].join('\n') + '\n';
+const GLOVE = `${['the 0.1 0.2 0.3 0.4', 'cat -1 -2 -3 -4', 'Dog 5 6 7 8', 'zebra 9 9 9 9', 'the 7 7 7 7', 'sat 1e-1 2E-1 0 -0.5 '].join('\n')}\n`;
 
 const model = (over: { embedSize?: number; tied?: boolean } = {}): RNNLM =>
-  new RNNLM({ vocabSize: tok.vocabSize, embedSize: over.embedSize ?? 4, hiddenSize: over.tied ? 4 : 6, numLayers: 1, cell: 'lstm', seed: 2, tieWeights: over.tied ?? false });
+  new RNNLM({
+    vocabSize: tok.vocabSize,
+    embedSize: over.embedSize ?? 4,
+    hiddenSize: over.tied ? 4 : 6,
+    numLayers: 1,
+    cell: 'lstm',
+    seed: 2,
+    tieWeights: over.tied ?? false,
+  });
 
 const row = (m: RNNLM, word: string): number[] => {
   const id = tok.vocab.idOf(word)!;
@@ -43,8 +51,14 @@ describe('parseEmbeddings', () => {
     assert.equal(t.dim, 4);
     assert.equal(t.total, 6);
     assert.deepEqual(t.words, ['the', 'cat', 'Dog', 'zebra', 'sat']);
-    assert.deepEqual(Array.from(t.vectors.subarray(0, 4), (x) => Number(x.toFixed(6))), [0.1, 0.2, 0.3, 0.4]);
-    assert.deepEqual(Array.from(t.vectors.subarray(16, 20), (x) => Number(x.toFixed(6))), [0.1, 0.2, 0, -0.5]);
+    assert.deepEqual(
+      Array.from(t.vectors.subarray(0, 4), (x) => Number(x.toFixed(6))),
+      [0.1, 0.2, 0.3, 0.4],
+    );
+    assert.deepEqual(
+      Array.from(t.vectors.subarray(16, 20), (x) => Number(x.toFixed(6))),
+      [0.1, 0.2, 0, -0.5],
+    );
     assert.deepEqual(parseEmbeddings(GLOVE, { keep: (w) => w === 'cat' }).words, ['cat']);
   });
 
@@ -58,7 +72,11 @@ describe('parseEmbeddings', () => {
 
   test('bad files are errors that name the line', () => {
     const bad = (text: string, re: RegExp, code = 'invalid_argument'): void =>
-      assert.throws(() => parseEmbeddings(text, { what: 'v.txt' }), (e) => isRnnlmError(e, code as 'invalid_argument') && re.test(e.message), text);
+      assert.throws(
+        () => parseEmbeddings(text, { what: 'v.txt' }),
+        (e) => isRnnlmError(e, code as 'invalid_argument') && re.test(e.message),
+        text,
+      );
     bad('a 1 2 3\nb 1 2\n', /v\.txt, line 2: word "b" has 2 values but line 1 gives dimension 3/);
     bad('2 3\na 1 2 3\nb 1 2 3 4\n', /line 3: word "b" has 4 values but the header gives dimension 3/);
     bad('a 1 2\nb 1 x\n', /line 2: value 2 of word "b" is "x", not a finite number/);
@@ -101,7 +119,10 @@ describe('loadPretrainedEmbeddings', () => {
     const m = new RNNLM({ vocabSize: bpe.vocabSize, embedSize: 4, hiddenSize: 4, numLayers: 1, cell: 'lstm' });
     const r = loadPretrainedEmbeddings(m, bpe, file('glove-bpe.txt', GLOVE));
     const id = bpe.vocab.idOf('the</w>')!;
-    assert.deepEqual(Array.from(m.encoder.weight.data.subarray(id * 4, id * 4 + 4), (x) => Number(x.toFixed(6))), [0.1, 0.2, 0.3, 0.4]);
+    assert.deepEqual(
+      Array.from(m.encoder.weight.data.subarray(id * 4, id * 4 + 4), (x) => Number(x.toFixed(6))),
+      [0.1, 0.2, 0.3, 0.4],
+    );
     assert.ok(r.found >= 3);
   });
 
@@ -111,7 +132,10 @@ describe('loadPretrainedEmbeddings', () => {
       () => loadPretrainedEmbeddings(model(), tok, p),
       (e) => isRnnlmError(e, 'invalid_argument') && /3-dimensional vectors but the model's embedding size is 4; .*--emb 3/.test(e.message),
     );
-    assert.throws(() => loadPretrainedEmbeddings(model(), tok, path.join(dir, 'nope.txt')), (e) => isRnnlmError(e, 'file_not_found'));
+    assert.throws(
+      () => loadPretrainedEmbeddings(model(), tok, path.join(dir, 'nope.txt')),
+      (e) => isRnnlmError(e, 'file_not_found'),
+    );
     assert.throws(
       () => loadPretrainedEmbeddings(model(), tok, file('other.txt', 'zebra 1 2 3 4\n')),
       (e) => isRnnlmError(e, 'invalid_argument') && /none of the/.test(e.message),
@@ -127,7 +151,19 @@ describe('loadPretrainedEmbeddings', () => {
     assert.deepEqual(r.warnings, []);
     const enc = m.encoder.weight.data.slice();
     const dec = m.decoder.weight.data.slice();
-    const cfg = { batchSize: 2, bptt: 5, epochs: 1, optimizer: 'adamw' as const, lr: 0.05, optimizerOptions: { weightDecay: 0.1 }, clip: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 2, maxSteps: 5 };
+    const cfg = {
+      batchSize: 2,
+      bptt: 5,
+      epochs: 1,
+      optimizer: 'adamw' as const,
+      lr: 0.05,
+      optimizerOptions: { weightDecay: 0.1 },
+      clip: 1,
+      plateauFactor: 1,
+      plateauPatience: 0,
+      evalBatchSize: 2,
+      maxSteps: 5,
+    };
     await trainLanguageModel(m, { train: tok.encode(CORPUS) }, cfg);
     assert.deepEqual(m.encoder.weight.data, enc, 'encoder.weight is frozen');
     assert.notDeepEqual(m.decoder.weight.data, dec, 'the decoder trains');
@@ -147,7 +183,11 @@ describe('loadPretrainedEmbeddings', () => {
     assert.match(r.warnings[0]!, /also freezes the decoder/);
     const enc = m.encoder.weight.data.slice();
     const rnn = m.rnn.parameters()[0]!.data.slice();
-    await trainLanguageModel(m, { train: tok.encode(CORPUS) }, { batchSize: 2, bptt: 5, epochs: 1, optimizer: 'adam', lr: 0.05, clip: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 2, maxSteps: 3 });
+    await trainLanguageModel(
+      m,
+      { train: tok.encode(CORPUS) },
+      { batchSize: 2, bptt: 5, epochs: 1, optimizer: 'adam', lr: 0.05, clip: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 2, maxSteps: 3 },
+    );
     assert.equal(m.decoder.weight, m.encoder.weight);
     assert.deepEqual(m.encoder.weight.data, enc);
     assert.notDeepEqual(m.rnn.parameters()[0]!.data, rnn);

@@ -99,7 +99,10 @@ export function parseEmbeddings(text: string, opts: ParseEmbeddingsOptions = {})
     words.push(word);
   }
   if (format === 'word2vec' && total !== declared) {
-    throw new RnnlmError('invalid_argument', `${what}: the word2vec header declares ${declared} vectors but the file has ${total}; the file is truncated or the header is wrong`);
+    throw new RnnlmError(
+      'invalid_argument',
+      `${what}: the word2vec header declares ${declared} vectors but the file has ${total}; the file is truncated or the header is wrong`,
+    );
   }
   if (total === 0) throw new RnnlmError('empty_corpus', `${what} holds no vectors`);
   return { format, dim, words, vectors: data.slice(0, words.length * dim), total };
@@ -146,7 +149,13 @@ function keysOf(token: string): string[] {
 }
 
 /** Copies vectors of `table` into model.encoder.weight for the tokenizer's vocabulary. */
-export function applyPretrainedEmbeddings(model: EmbeddingOwner, tokenizer: Tokenizer, table: EmbeddingTable, opts: PretrainedOptions = {}, what = 'the embeddings file'): PretrainedResult {
+export function applyPretrainedEmbeddings(
+  model: EmbeddingOwner,
+  tokenizer: Tokenizer,
+  table: EmbeddingTable,
+  opts: PretrainedOptions = {},
+  what = 'the embeddings file',
+): PretrainedResult {
   const E = model.config.embedSize;
   const V = model.config.vocabSize;
   if (tokenizer.vocabSize !== V) {
@@ -165,7 +174,9 @@ export function applyPretrainedEmbeddings(model: EmbeddingOwner, tokenizer: Toke
   const missingTokens: string[] = [];
   for (let id = 0; id < V; id++) {
     const token = tokenizer.vocab.tokenOf(id);
-    const row = keysOf(token).map((k) => rowOf.get(k)).find((r) => r !== undefined);
+    const row = keysOf(token)
+      .map((k) => rowOf.get(k))
+      .find((r) => r !== undefined);
     if (row === undefined) {
       if (missingTokens.length < 20) missingTokens.push(token);
       continue;

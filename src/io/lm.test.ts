@@ -229,7 +229,11 @@ describe('loadLanguageModel errors', () => {
     throwsCode(() => loadLanguageModel(dir), 'corrupt_checkpoint', /tokenizer\.json does not match config\.json/);
     // With a matching record the vocabulary sizes are compared.
     replaceRecorded(dir, 'tokenizer.json', bytes);
-    throwsCode(() => loadLanguageModel(dir), 'checkpoint_mismatch', new RegExp(`tokenizer has ${other.vocabSize} tokens but the model expects ${charTok.vocabSize}`));
+    throwsCode(
+      () => loadLanguageModel(dir),
+      'checkpoint_mismatch',
+      new RegExp(`tokenizer has ${other.vocabSize} tokens but the model expects ${charTok.vocabSize}`),
+    );
   });
 
   test('config vocabSize that disagrees with the tokenizer → checkpoint_mismatch', () => {
@@ -296,7 +300,10 @@ describe('one validation for building and loading (training never writes what lo
         (e) => isRnnlmError(e, 'invalid_argument') && message.test(e.message),
       );
       const dir = withConfig((m) => Object.assign(m, cfg));
-      assert.throws(() => loadLanguageModel(dir), (e) => isRnnlmError(e, 'corrupt_checkpoint') && message.test(e.message) && e.message.includes('config.json'));
+      assert.throws(
+        () => loadLanguageModel(dir),
+        (e) => isRnnlmError(e, 'corrupt_checkpoint') && message.test(e.message) && e.message.includes('config.json'),
+      );
     });
   }
 });
@@ -312,7 +319,10 @@ test('NaN or Inf weights are refused on load, naming the tensor (non_finite)', (
     assert.throws(
       () => loadLanguageModel(dir),
       (e: unknown) =>
-        isRnnlmError(e, 'non_finite') && /tensor "rnn\.weight_hh_l0"/.test(e.message) && /first at index 5/.test(e.message) && /earlier checkpoint/.test(e.message),
+        isRnnlmError(e, 'non_finite') &&
+        /tensor "rnn\.weight_hh_l0"/.test(e.message) &&
+        /first at index 5/.test(e.message) &&
+        /earlier checkpoint/.test(e.message),
     );
   }
 });

@@ -45,8 +45,7 @@ const corrupt = (fn: () => unknown, msg?: RegExp) => throwsCode(fn, 'corrupt_che
 describe('safetensors round trip', () => {
   test('F32 keeps exact bits: -0, NaN payloads, ±Inf, subnormals, extremes', () => {
     const data = f32Bits([
-      0x00000000, 0x80000000, 0x7fc00000, 0x7fc00001, 0xffa00000, 0x7f800000, 0xff800000, 0x00000001, 0x807fffff,
-      0x7f7fffff, 0x3f800000, 0xbeaaaaab,
+      0x00000000, 0x80000000, 0x7fc00000, 0x7fc00001, 0xffa00000, 0x7f800000, 0xff800000, 0x00000001, 0x807fffff, 0x7f7fffff, 0x3f800000, 0xbeaaaaab,
     ]);
     const t = new Tensor(data, [3, 4]);
     const back = decodeSafetensors(encodeSafetensors({ w: t })).tensors.w!;
@@ -57,8 +56,15 @@ describe('safetensors round trip', () => {
 
   test('F64 keeps exact bits', () => {
     const bits = new BigUint64Array([
-      0n, 0x8000000000000000n, 0x7ff8000000000000n, 0x7ff0000000000001n, 0x7ff0000000000000n, 0xfff0000000000000n,
-      1n, 0x000fffffffffffffn, 0x3fb999999999999an,
+      0n,
+      0x8000000000000000n,
+      0x7ff8000000000000n,
+      0x7ff0000000000001n,
+      0x7ff0000000000000n,
+      0xfff0000000000000n,
+      1n,
+      0x000fffffffffffffn,
+      0x3fb999999999999an,
     ]);
     const data = new Float64Array(bits.buffer);
     const back = decodeSafetensors(encodeSafetensors({ x: new Tensor(data, [9]) })).tensors.x!;
@@ -71,7 +77,7 @@ describe('safetensors round trip', () => {
       'rnn.weight_ih_l0': Tensor.from([1, 2, 3, 4, 5, 6], [2, 3]),
       'rnn.bias_ih_l0': Tensor.from([0.25, -0.5], [2], 'float64'),
       'embedding.weight': Tensor.from([7], [1, 1]),
-      'é名': Tensor.from([8, 9], [2]),
+      é名: Tensor.from([8, 9], [2]),
     };
     const meta = { format: 'rnnlm', note: 'héllo "quoted" \n 名前' };
     const { tensors: got, metadata } = decodeSafetensors(encodeSafetensors(tensors, meta));
@@ -172,9 +178,7 @@ describe('safetensors compatibility with the Python/Rust layout', () => {
 
   test('encoder output is byte-identical: F64 first, then by name, metadata first, space padding', () => {
     const header =
-      '{"__metadata__":{"format":"pt"},' +
-      '"b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]},' +
-      '"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}';
+      '{"__metadata__":{"format":"pt"},' + '"b":{"dtype":"F64","shape":[1],"data_offsets":[0,8]},' + '"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}}';
     const expected = buildFile(header, [...HALF_F64, ...ONE, ...MINUS_2_5]);
     const got = encodeSafetensors({ a: Tensor.from([1, -2.5], [2]), b: Tensor.from([0.5], [1], 'float64') }, { format: 'pt' });
     assert.deepEqual(got, expected);
@@ -261,10 +265,7 @@ describe('safetensors compatibility with the Python/Rust layout', () => {
 // ---------- corruption ----------
 
 describe('safetensors rejects corrupt files with corrupt_checkpoint', () => {
-  const good = encodeSafetensors(
-    { a: Tensor.from([1, 2, 3], [3]), b: Tensor.from([4, 5], [1, 2], 'float64'), c: Tensor.zeros([0]) },
-    { k: 'v' },
-  );
+  const good = encodeSafetensors({ a: Tensor.from([1, 2, 3], [3]), b: Tensor.from([4, 5], [1, 2], 'float64'), c: Tensor.zeros([0]) }, { k: 'v' });
   const headerLen = Number(new DataView(good.buffer).getBigUint64(0, true));
   const T = (info: string, data: number[] = [0, 0, 0, 0]) => buildFile(`{"t":${info}}`, data);
 

@@ -26,10 +26,23 @@ const MAX_HEADER_BYTES = 100_000_000;
 
 /** Bytes per element of every byte-sized dtype the format defines (unknown names are corruption). */
 const DTYPE_SIZE: ReadonlyMap<string, number> = new Map([
-  ['BOOL', 1], ['U8', 1], ['I8', 1], ['F8_E5M2', 1], ['F8_E4M3', 1], ['F8_E8M0', 1],
-  ['I16', 2], ['U16', 2], ['F16', 2], ['BF16', 2],
-  ['I32', 4], ['U32', 4], ['F32', 4],
-  ['F64', 8], ['I64', 8], ['U64', 8], ['C64', 8],
+  ['BOOL', 1],
+  ['U8', 1],
+  ['I8', 1],
+  ['F8_E5M2', 1],
+  ['F8_E4M3', 1],
+  ['F8_E8M0', 1],
+  ['I16', 2],
+  ['U16', 2],
+  ['F16', 2],
+  ['BF16', 2],
+  ['I32', 4],
+  ['U32', 4],
+  ['F32', 4],
+  ['F64', 8],
+  ['I64', 8],
+  ['U64', 8],
+  ['C64', 8],
 ]);
 /** Packed sub-byte dtypes of newer safetensors versions: valid, but not readable here. */
 const SUB_BYTE = new Set(['F4', 'F6_E2M3', 'F6_E3M2']);

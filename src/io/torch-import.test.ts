@@ -14,7 +14,10 @@ test('the configuration is read off a word_language_model state dict, tying dete
   assert.deepEqual(torchLMConfig(tied.stateDict()), { vocabSize: V, embedSize: 6, hiddenSize: 6, numLayers: 2, cell: 'gru', tieWeights: true });
   const untied = new RNNLM({ vocabSize: V, embedSize: 4, hiddenSize: 5, numLayers: 3, cell: 'lstm' });
   const m = languageModelFromTorch(untied.stateDict(), tokenizer);
-  assert.deepEqual({ ...m.config, seed: 0 }, { ...m.config, vocabSize: V, embedSize: 4, hiddenSize: 5, numLayers: 3, cell: 'lstm', tieWeights: false, seed: 0 });
+  assert.deepEqual(
+    { ...m.config, seed: 0 },
+    { ...m.config, vocabSize: V, embedSize: 4, hiddenSize: 5, numLayers: 3, cell: 'lstm', tieWeights: false, seed: 0 },
+  );
   assert.deepEqual([...m.decoder.weight.data], [...untied.decoder.weight.data]);
 });
 

@@ -22,7 +22,11 @@ const CELL_OF_GATES: Record<number, RecurrentMode> = { 4: 'lstm', 3: 'gru' };
 
 function need(sd: Record<string, Tensor>, name: string, ndim: number): Tensor {
   const t = sd[name];
-  if (!t) throw new RnnlmError('checkpoint_mismatch', `the state dict has no ${name}; expected PyTorch word_language_model names (encoder.weight, rnn.weight_ih_l0, …, decoder.weight, decoder.bias)`);
+  if (!t)
+    throw new RnnlmError(
+      'checkpoint_mismatch',
+      `the state dict has no ${name}; expected PyTorch word_language_model names (encoder.weight, rnn.weight_ih_l0, …, decoder.weight, decoder.bias)`,
+    );
   if (t.ndim !== ndim) throw new RnnlmError('checkpoint_mismatch', `${name} has ${t.ndim} dimensions, expected ${ndim}`);
   return t;
 }
@@ -36,8 +40,11 @@ export function torchLMConfig(sd: Record<string, Tensor>, opts: TorchImportOptio
   while (sd[`rnn.weight_ih_l${L}`]) L++;
   let cell = CELL_OF_GATES[G];
   if (G === 1) {
-    if (!opts.cell || !opts.cell.startsWith('rnn_')) {
-      throw new RnnlmError('invalid_argument', 'the weights are a plain RNN (one gate block), whose nonlinearity they do not record: give the cell (rnn_tanh, rnn_relu or rnn_sigmoid)');
+    if (!opts.cell?.startsWith('rnn_')) {
+      throw new RnnlmError(
+        'invalid_argument',
+        'the weights are a plain RNN (one gate block), whose nonlinearity they do not record: give the cell (rnn_tanh, rnn_relu or rnn_sigmoid)',
+      );
     }
     cell = opts.cell;
   }
@@ -53,7 +60,10 @@ export function torchLMConfig(sd: Record<string, Tensor>, opts: TorchImportOptio
 export function languageModelFromTorch(sd: Record<string, Tensor>, tokenizer: Tokenizer, opts: TorchImportOptions = {}): RNNLM {
   const cfg = torchLMConfig(sd, opts);
   if (tokenizer.vocabSize !== cfg.vocabSize) {
-    throw new RnnlmError('checkpoint_mismatch', `the vocabulary has ${tokenizer.vocabSize} tokens but encoder.weight has ${cfg.vocabSize} rows; give the vocabulary the model was trained with`);
+    throw new RnnlmError(
+      'checkpoint_mismatch',
+      `the vocabulary has ${tokenizer.vocabSize} tokens but encoder.weight has ${cfg.vocabSize} rows; give the vocabulary the model was trained with`,
+    );
   }
   const model = new RNNLM(cfg);
   const full = { ...sd };

@@ -87,4 +87,3 @@ export class LuongAttention extends Module {
     return reshape(this.v!.forward(e), [B, T, S]);
   }
 }
-

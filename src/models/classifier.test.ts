@@ -82,7 +82,10 @@ describe('RNNClassifier', () => {
         const h = lm.forward(seq, seq.length, 1).state.h.toArray(); // [L,1,H]: the last layer's is h[4..8)
         const y = clf.rnn.forward(reshape(clf.encoder.forward(seq), [seq.length, 1, 3]), Int32Array.from([seq.length])).finals[1]!.toArray();
         const fwd = y.slice(0, 4); // forward half of [fwd; bwd]
-        assert.ok(fwd.every((x, i) => Math.abs(x - h[4 + i]!) < 1e-12), `bidirectional=${bidirectional}: ${fwd} vs ${h.slice(4)}`);
+        assert.ok(
+          fwd.every((x, i) => Math.abs(x - h[4 + i]!) < 1e-12),
+          `bidirectional=${bidirectional}: ${fwd} vs ${h.slice(4)}`,
+        );
       });
     }
   });
@@ -91,14 +94,29 @@ describe('RNNClassifier', () => {
     const tok = WordTokenizer.fromText('a b\n');
     const lm = new RNNLM({ vocabSize: tok.vocabSize, embedSize: 3, hiddenSize: 5, numLayers: 1, cell: 'lstm', seed: 1 });
     const clf = new RNNClassifier({ ...base, vocabSize: tok.vocabSize, dtype: 'float32' });
-    assert.throws(() => initFromLanguageModel(clf, tok, lm, tok), (e) => isRnnlmError(e, 'checkpoint_mismatch') && /--hidden 5/.test(e.message));
+    assert.throws(
+      () => initFromLanguageModel(clf, tok, lm, tok),
+      (e) => isRnnlmError(e, 'checkpoint_mismatch') && /--hidden 5/.test(e.message),
+    );
   });
 
   test('bad input is a clear error', () => {
     const m = new RNNClassifier(base);
-    assert.throws(() => m.forward(ids, T, B, Int32Array.from([5, 2])), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => m.forward(ids, 3, B, lengths), (e) => isRnnlmError(e, 'shape_mismatch'));
-    assert.throws(() => new RNNClassifier({ ...base, numClasses: 1 }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => new RNNClassifier({ ...base, pooling: 'sum' as never }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => m.forward(ids, T, B, Int32Array.from([5, 2])),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => m.forward(ids, 3, B, lengths),
+      (e) => isRnnlmError(e, 'shape_mismatch'),
+    );
+    assert.throws(
+      () => new RNNClassifier({ ...base, numClasses: 1 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => new RNNClassifier({ ...base, pooling: 'sum' as never }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

@@ -143,7 +143,8 @@ export class RNNClassifier extends Module {
     const { y, finals } = this.rnn.forward(reshape(emb, [T, B, E]), lengths); // y [T,B,Dm]
     let pooled: Tensor;
     let attention: Tensor | null = null;
-    if (pooling === 'last') pooled = finals[finals.length - 1]!; // [B,Dm]
+    if (pooling === 'last')
+      pooled = finals[finals.length - 1]!; // [B,Dm]
     else if (pooling === 'mean') pooled = maskedMeanPool(y, lengths);
     else if (pooling === 'max') pooled = maskedMaxPool(y, lengths);
     else {

@@ -40,7 +40,10 @@ describe('RNNLM with AWD-LSTM options', () => {
   test('options default off: the same parameters and logits as before, options absent or undefined', () => {
     const a = model();
     const b = model({ hiddenSizes: undefined, dropoutInput: undefined, weightDrop: 0, dropoutEmbedding: 0 });
-    assert.deepEqual(b.namedParameters().map(([n]) => n), a.namedParameters().map(([n]) => n));
+    assert.deepEqual(
+      b.namedParameters().map(([n]) => n),
+      a.namedParameters().map(([n]) => n),
+    );
     assert.equal(b.config.weightDrop, 0);
     assert.equal(b.config.hiddenSizes, null);
     const x = ids(6, 1);
@@ -52,14 +55,28 @@ describe('RNNLM with AWD-LSTM options', () => {
     const names = m.namedParameterSlots().map(([n, p]) => `${n}:${p.shape.join('x')}`);
     assert.deepEqual(names, [
       'encoder.weight:9x4',
-      'rnns.0.weight_ih_l0:24x4', 'rnns.0.weight_hh_l0:24x6', 'rnns.0.bias_ih_l0:24', 'rnns.0.bias_hh_l0:24',
-      'rnns.1.weight_ih_l0:24x6', 'rnns.1.weight_hh_l0:24x6', 'rnns.1.bias_ih_l0:24', 'rnns.1.bias_hh_l0:24',
-      'rnns.2.weight_ih_l0:16x6', 'rnns.2.weight_hh_l0:16x4', 'rnns.2.bias_ih_l0:16', 'rnns.2.bias_hh_l0:16',
-      'decoder.weight:9x4', 'decoder.bias:9',
+      'rnns.0.weight_ih_l0:24x4',
+      'rnns.0.weight_hh_l0:24x6',
+      'rnns.0.bias_ih_l0:24',
+      'rnns.0.bias_hh_l0:24',
+      'rnns.1.weight_ih_l0:24x6',
+      'rnns.1.weight_hh_l0:24x6',
+      'rnns.1.bias_ih_l0:24',
+      'rnns.1.bias_hh_l0:24',
+      'rnns.2.weight_ih_l0:16x6',
+      'rnns.2.weight_hh_l0:16x4',
+      'rnns.2.bias_ih_l0:16',
+      'rnns.2.bias_hh_l0:16',
+      'decoder.weight:9x4',
+      'decoder.bias:9',
     ]);
     assert.equal(m.decoder.weight, m.encoder.weight);
     // A uniform stack keeps PyTorch's nn.LSTM names.
-    assert.ok(model().namedParameters().some(([n]) => n === 'rnn.weight_hh_l1'));
+    assert.ok(
+      model()
+        .namedParameters()
+        .some(([n]) => n === 'rnn.weight_hh_l1'),
+    );
   });
 
   test('eval mode ignores every dropout; training draws new masks each forward', () => {
@@ -122,7 +139,10 @@ describe('RNNLM with AWD-LSTM options', () => {
     const bad = (e: unknown) => isRnnlmError(e, 'invalid_argument');
     assert.throws(() => model({ dropoutInput: 1 }), bad);
     assert.throws(() => model({ weightDrop: -0.5 }), bad);
-    assert.throws(() => model({ ...AWD, embedSize: 6 }), (e: unknown) => bad(e) && /last layer/.test((e as Error).message));
+    assert.throws(
+      () => model({ ...AWD, embedSize: 6 }),
+      (e: unknown) => bad(e) && /last layer/.test((e as Error).message),
+    );
     assert.throws(() => model({ hiddenSizes: [6, 6, 4], numLayers: 3 }), bad); // hiddenSize 5 ≠ 4
   });
 });
@@ -144,7 +164,10 @@ describe('parseRNNLMConfig', () => {
     assert.equal(cfg.hiddenSizes, null);
     const corrupt = (e: unknown) => isRnnlmError(e, 'corrupt_checkpoint');
     const base = { vocabSize: 5, embedSize: 3, hiddenSize: 3, numLayers: 1, cell: 'gru' };
-    assert.throws(() => parseRNNLMConfig({ ...base, dropoutHidden: 2 }, 'x/config.json'), (e: unknown) => corrupt(e) && /x\/config\.json: dropoutHidden/.test((e as Error).message));
+    assert.throws(
+      () => parseRNNLMConfig({ ...base, dropoutHidden: 2 }, 'x/config.json'),
+      (e: unknown) => corrupt(e) && /x\/config\.json: dropoutHidden/.test((e as Error).message),
+    );
     assert.throws(() => parseRNNLMConfig({ ...base, hiddenSizes: [3, 'a'] }), corrupt);
     assert.throws(() => parseRNNLMConfig({ ...base, cell: 'transformer' }), corrupt);
   });

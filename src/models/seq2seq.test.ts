@@ -57,7 +57,7 @@ describe('Seq2Seq', () => {
     });
   }
 
-  test('decodeLoss equals crossEntropy of decode()\'s logits: loss and every gradient, dropout on, two batches', () => {
+  test("decodeLoss equals crossEntropy of decode()'s logits: loss and every gradient, dropout on, two batches", () => {
     const [a, b] = [new Seq2Seq({ ...base, dropout: 0.3 }), new Seq2Seq({ ...base, dropout: 0.3 })];
     for (let step = 0; step < 2; step++) {
       a.zeroGrad();
@@ -68,7 +68,11 @@ describe('Seq2Seq', () => {
       assert.equal(lb.item(), la.item(), `step ${step}: loss`);
       backward(la);
       backward(lb);
-      assert.deepEqual(b.parameters().map((p) => Array.from(p.grad!.data)), a.parameters().map((p) => Array.from(p.grad!.data)), `step ${step}`);
+      assert.deepEqual(
+        b.parameters().map((p) => Array.from(p.grad!.data)),
+        a.parameters().map((p) => Array.from(p.grad!.data)),
+        `step ${step}`,
+      );
     }
   });
 
@@ -121,10 +125,22 @@ describe('Seq2Seq', () => {
   });
 
   test('bad configurations and inputs are clear errors', () => {
-    assert.throws(() => new Seq2Seq({ ...base, attention: 'dot', bidirectional: true }), (e) => isRnnlmError(e, 'invalid_argument') && /general/.test(e.message));
-    assert.throws(() => new Seq2Seq({ ...base, hiddenSize: 0 }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => new Seq2Seq({ ...base, attention: 'dot', bidirectional: true }),
+      (e) => isRnnlmError(e, 'invalid_argument') && /general/.test(e.message),
+    );
+    assert.throws(
+      () => new Seq2Seq({ ...base, hiddenSize: 0 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
     const m = new Seq2Seq(base);
-    assert.throws(() => m.encode(src, S, B, Int32Array.from([4, 0])), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => m.encode(src, 3, B, lengths), (e) => isRnnlmError(e, 'shape_mismatch'));
+    assert.throws(
+      () => m.encode(src, S, B, Int32Array.from([4, 0])),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => m.encode(src, 3, B, lengths),
+      (e) => isRnnlmError(e, 'shape_mismatch'),
+    );
   });
 });

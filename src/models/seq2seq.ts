@@ -99,7 +99,8 @@ export function checkSeq2SeqConfig(cfg: Seq2SeqConfig, code: ErrorCode = 'invali
     if (!(Number.isInteger(c[k]) && c[k] > 0)) throw new RnnlmError(code, `${where}: ${k} must be a positive integer, got ${c[k]}`);
   }
   if (!RECURRENT_MODES.includes(c.cell)) throw new RnnlmError(code, `${where}: cell must be one of ${RECURRENT_MODES.join(', ')}, got ${String(c.cell)}`);
-  if (!ATTENTION_KINDS.includes(c.attention)) throw new RnnlmError(code, `${where}: attention must be one of ${ATTENTION_KINDS.join(', ')}, got ${String(c.attention)}`);
+  if (!ATTENTION_KINDS.includes(c.attention))
+    throw new RnnlmError(code, `${where}: attention must be one of ${ATTENTION_KINDS.join(', ')}, got ${String(c.attention)}`);
   if (!(typeof c.dropout === 'number' && c.dropout >= 0 && c.dropout < 1)) throw new RnnlmError(code, `${where}: dropout must be in [0, 1), got ${c.dropout}`);
   if (!PRECISIONS.includes(c.precision)) throw new RnnlmError(code, `${where}: precision must be one of ${PRECISIONS.join(', ')}, got ${String(c.precision)}`);
   const { srcVocabSize: Vs, tgtVocabSize: Vt, embedSize: E, hiddenSize: H, numLayers: L } = c;
@@ -124,7 +125,8 @@ export function parseSeq2SeqConfig(raw: Record<string, unknown>, where = 'config
   const cell = raw.cell;
   if (typeof cell !== 'string' || !(RECURRENT_MODES as readonly string[]).includes(cell)) bad(`cell must be one of ${RECURRENT_MODES.join(', ')}`);
   const attention = raw.attention;
-  if (typeof attention !== 'string' || !(ATTENTION_KINDS as readonly string[]).includes(attention)) bad(`attention must be one of ${ATTENTION_KINDS.join(', ')}`);
+  if (typeof attention !== 'string' || !(ATTENTION_KINDS as readonly string[]).includes(attention))
+    bad(`attention must be one of ${ATTENTION_KINDS.join(', ')}`);
   const cfg: Seq2SeqConfig = {
     srcVocabSize: int('srcVocabSize'),
     tgtVocabSize: int('tgtVocabSize'),
@@ -321,7 +323,14 @@ export class Seq2Seq extends Module {
    * The summed cross-entropy of targets [B·T] batch-major (IGNORE rows skipped) after decode(),
    * with the generator fused into the loss: no [B·T, Vt] logits tensor (see linearCrossEntropy).
    */
-  decodeLoss(enc: Encoded, ids: Int32Array, targets: Int32Array, T: number, state: RNNState, ignoreIndex: number): Omit<DecodeResult, 'logits'> & { loss: Tensor } {
+  decodeLoss(
+    enc: Encoded,
+    ids: Int32Array,
+    targets: Int32Array,
+    T: number,
+    state: RNNState,
+    ignoreIndex: number,
+  ): Omit<DecodeResult, 'logits'> & { loss: Tensor } {
     return withMatmulPrecision(this.config.precision, () => {
       const { features, ...rest } = this.decodeFeatures(enc, ids, T, state);
       const g = this.generator;

@@ -106,10 +106,11 @@ function referenceKn(sentences: string[][], vocab: string[], N: number): (h: str
   const raw: Map<string, number>[] = Array.from({ length: N + 1 }, () => new Map());
   for (const s of sentences) {
     const t = ['<s>', ...s, '</s>'];
-    for (let k = 1; k <= N; k++) for (let i = 0; i + k <= t.length; i++) {
-      const g = t.slice(i, i + k).join(' ');
-      raw[k]!.set(g, (raw[k]!.get(g) ?? 0) + 1);
-    }
+    for (let k = 1; k <= N; k++)
+      for (let i = 0; i + k <= t.length; i++) {
+        const g = t.slice(i, i + k).join(' ');
+        raw[k]!.set(g, (raw[k]!.get(g) ?? 0) + 1);
+      }
   }
   const used: Map<string, number>[] = raw.map((m) => new Map(m));
   for (let k = 1; k < N; k++) {
@@ -164,7 +165,10 @@ describe('Kneser–Ney against a direct reference implementation', () => {
     test(`order ${N}: every p(w | h) of sampled histories agrees`, () => {
       const text = randomCorpus(7 + N, 60, 12);
       const { model, vocab } = train(text, N);
-      const sentences = text.trim().split('\n').map((l) => l.split(' '));
+      const sentences = text
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' '));
       const ref = referenceKn(sentences, [...vocab.words], N);
       const rng = new Rng(N);
       const hist: string[][] = [[], ['<s>'], ['w1'], ['<s>', 'w0'], ['w0', 'w1', 'w2'], ['w3', 'w0']];
@@ -246,7 +250,10 @@ describe('ARPA files', () => {
 
   test('bad files are clear errors', () => {
     const bad = (t: string, re: RegExp): void =>
-      assert.throws(() => parseArpa(t, 'm.arpa'), (e) => isRnnlmError(e, 'invalid_argument') && re.test(e.message));
+      assert.throws(
+        () => parseArpa(t, 'm.arpa'),
+        (e) => isRnnlmError(e, 'invalid_argument') && re.test(e.message),
+      );
     bad('hello', /no \\data\\ line/);
     bad('\\data\\\nngram 1=2\n\n\\1-grams:\n-1 <s>\n', /ends inside the 1-grams/);
     bad('\\data\\\nngram 1=2\nngram 2=1\n\n\\1-grams:\n-1 <s>\n-1 </s>\n\\2-grams:\n-1 a </s>\n\\end\\\n', /"a" is not among the 1-grams/);
@@ -275,18 +282,29 @@ describe('tokenizers as n-gram vocabularies', () => {
 
   test('bad input is a clear error', () => {
     const vocab = NgramVocab.fromTokenizer(WordTokenizer.fromText('a b\n'));
-    assert.throws(() => wordSentences(vocab, 'a </s> b\n'), (e) => isRnnlmError(e, 'invalid_argument') && /marks sentences/.test(e.message));
-    assert.throws(() => estimateKneserNey(vocab, new Int32Array([4, 0, 9, 2]), { order: 2 }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => estimateKneserNey(vocab, new Int32Array(0), { order: 2 }), (e) => isRnnlmError(e, 'empty_corpus'));
-    assert.throws(() => estimateKneserNey(vocab, new Int32Array([4, 0, 2]), { order: 0 }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => wordSentences(vocab, 'a </s> b\n'),
+      (e) => isRnnlmError(e, 'invalid_argument') && /marks sentences/.test(e.message),
+    );
+    assert.throws(
+      () => estimateKneserNey(vocab, new Int32Array([4, 0, 9, 2]), { order: 2 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => estimateKneserNey(vocab, new Int32Array(0), { order: 2 }),
+      (e) => isRnnlmError(e, 'empty_corpus'),
+    );
+    assert.throws(
+      () => estimateKneserNey(vocab, new Int32Array([4, 0, 2]), { order: 0 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });
 
 // The shared data sit beside the checkout (../shared/data) or inside it (shared/data).
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const PTB = [path.join(ROOT, '../shared/data'), path.join(ROOT, 'shared/data')]
-  .map((d) => path.join(d, 'ptb/ptb.valid.txt'))
-  .find((f) => fs.existsSync(f)) ?? '';
+const PTB =
+  [path.join(ROOT, '../shared/data'), path.join(ROOT, 'shared/data')].map((d) => path.join(d, 'ptb/ptb.valid.txt')).find((f) => fs.existsSync(f)) ?? '';
 describe('PTB (skipped without ../shared/data)', { skip: PTB === '' }, () => {
   test('a KN3 model of part of the PTB validation text: trained and read back in seconds, perplexity of its own text', () => {
     const text = fs.readFileSync(PTB, 'utf8').slice(0, 150_000); // ~1/3 of the file keeps it fast

@@ -48,7 +48,10 @@ export function wordSentences(vocab: NgramVocab, text: string): SentenceStream {
     for (const w of ws) {
       let id = vocab.idOf(w);
       if (id === vocab.bos || id === vocab.eos) {
-        throw new RnnlmError('invalid_argument', `the text holds the word ${JSON.stringify(w)}, which marks sentences in an n-gram model; remove it (each line is one sentence)`);
+        throw new RnnlmError(
+          'invalid_argument',
+          `the text holds the word ${JSON.stringify(w)}, which marks sentences in an n-gram model; remove it (each line is one sentence)`,
+        );
       }
       if (id === undefined) id = vocab.unk;
       if (id < 0) oovs++;

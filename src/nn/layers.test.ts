@@ -85,17 +85,32 @@ describe('PyTorch default initialisation', () => {
     assert.deepEqual(
       lstm.namedParameters().map(([n, p]) => [n, p.shape]),
       [
-        ['weight_ih_l0', [20, 3]], ['weight_hh_l0', [20, 5]], ['bias_ih_l0', [20]], ['bias_hh_l0', [20]],
-        ['weight_ih_l1', [20, 5]], ['weight_hh_l1', [20, 5]], ['bias_ih_l1', [20]], ['bias_hh_l1', [20]],
+        ['weight_ih_l0', [20, 3]],
+        ['weight_hh_l0', [20, 5]],
+        ['bias_ih_l0', [20]],
+        ['bias_hh_l0', [20]],
+        ['weight_ih_l1', [20, 5]],
+        ['weight_hh_l1', [20, 5]],
+        ['bias_ih_l1', [20]],
+        ['bias_hh_l1', [20]],
       ],
     );
     const gru = new RNN({ mode: 'gru', inputSize: 3, hiddenSize: 5, bias: false, rng: new Rng(0) });
-    assert.deepEqual(gru.namedParameters().map(([n, p]) => [n, p.shape]), [['weight_ih_l0', [15, 3]], ['weight_hh_l0', [15, 5]]]);
+    assert.deepEqual(
+      gru.namedParameters().map(([n, p]) => [n, p.shape]),
+      [
+        ['weight_ih_l0', [15, 3]],
+        ['weight_hh_l0', [15, 5]],
+      ],
+    );
   });
 
   test('inter-layer dropout is active only in training mode and never after the last layer', () => {
     const rnn = new RNN({ mode: 'gru', inputSize: 2, hiddenSize: 3, numLayers: 2, dropout: 0.5, rng: new Rng(9) });
-    const x = Tensor.from(Array.from({ length: 12 }, (_, i) => Math.sin(i)), [2, 3, 2]);
+    const x = Tensor.from(
+      Array.from({ length: 12 }, (_, i) => Math.sin(i)),
+      [2, 3, 2],
+    );
     const a = rnn.eval().forward(x).y.toArray();
     const b = rnn.eval().forward(x).y.toArray();
     assert.deepEqual(a, b);

@@ -4,7 +4,7 @@
  */
 import { RnnlmError } from '../errors.js';
 import { fmtShape } from '../tensor/shape.js';
-import { type DType, Tensor } from '../tensor/tensor.js';
+import type { DType, Tensor } from '../tensor/tensor.js';
 
 export class Module {
   private readonly params = new Map<string, Tensor>();

@@ -28,9 +28,18 @@ describe('per-layer hidden sizes', () => {
     assert.deepEqual(
       rnn.namedParameters().map(([n, p]) => [n, p.shape]),
       [
-        ['0.weight_ih_l0', [20, 3]], ['0.weight_hh_l0', [20, 5]], ['0.bias_ih_l0', [20]], ['0.bias_hh_l0', [20]],
-        ['1.weight_ih_l0', [16, 5]], ['1.weight_hh_l0', [16, 4]], ['1.bias_ih_l0', [16]], ['1.bias_hh_l0', [16]],
-        ['2.weight_ih_l0', [8, 4]], ['2.weight_hh_l0', [8, 2]], ['2.bias_ih_l0', [8]], ['2.bias_hh_l0', [8]],
+        ['0.weight_ih_l0', [20, 3]],
+        ['0.weight_hh_l0', [20, 5]],
+        ['0.bias_ih_l0', [20]],
+        ['0.bias_hh_l0', [20]],
+        ['1.weight_ih_l0', [16, 5]],
+        ['1.weight_hh_l0', [16, 4]],
+        ['1.bias_ih_l0', [16]],
+        ['1.bias_hh_l0', [16]],
+        ['2.weight_ih_l0', [8, 4]],
+        ['2.weight_hh_l0', [8, 2]],
+        ['2.bias_ih_l0', [8]],
+        ['2.bias_hh_l0', [8]],
       ],
     );
     // Each layer keeps PyTorch's init range for its own size, U(±1/√H_k).
@@ -49,7 +58,10 @@ describe('per-layer hidden sizes', () => {
     const a = new RNN({ mode: 'gru', inputSize: 3, hiddenSize: 4, numLayers: 2, rng: new Rng(1) });
     const b = new RNN({ mode: 'gru', inputSize: 3, hiddenSize: 4, hiddenSizes: [4, 4], rng: new Rng(1) });
     assert.equal(b.layout, 'stacked');
-    assert.deepEqual(b.namedParameters().map(([n]) => n), a.namedParameters().map(([n]) => n));
+    assert.deepEqual(
+      b.namedParameters().map(([n]) => n),
+      a.namedParameters().map(([n]) => n),
+    );
     const x = Tensor.fill([2, 2, 3], 0.3);
     assert.deepEqual(Array.from(b.forward(x).y.data), Array.from(a.forward(x).y.data));
   });
@@ -81,7 +93,10 @@ describe('per-layer hidden sizes', () => {
 
   test('a state of the wrong layout is a shape error', () => {
     const rnn = new RNN({ mode: 'gru', inputSize: 2, hiddenSize: 3, hiddenSizes: [4, 3], rng: new Rng(0) });
-    assert.throws(() => rnn.forward(Tensor.zeros([2, 2, 2]), { h: Tensor.zeros([2, 2, 3]), c: null }), (e: unknown) => isRnnlmError(e, 'shape_mismatch'));
+    assert.throws(
+      () => rnn.forward(Tensor.zeros([2, 2, 2]), { h: Tensor.zeros([2, 2, 3]), c: null }),
+      (e: unknown) => isRnnlmError(e, 'shape_mismatch'),
+    );
   });
 });
 
@@ -96,17 +111,26 @@ describe('weight-drop (DropConnect on weight_hh) and locked dropout between laye
     const yTrain = rnn.forward(x).y;
     rng.seed(9);
     const mask = dropoutMask(p.weightHh.size, 0.5, rng, 'float64');
-    const masked = new Tensor(p.weightHh.data.map((w, i) => w * mask[i]!), p.weightHh.shape);
+    const masked = new Tensor(
+      p.weightHh.data.map((w, i) => w * mask[i]!),
+      p.weightHh.shape,
+    );
     const ref = recurrent('lstm', x, { ...p, weightHh: masked }, zero, zero).y;
     assert.deepEqual(Array.from(yTrain.data), Array.from(ref.data));
-    assert.ok(mask.some((m) => m === 0), 'the mask drops something');
+    assert.ok(
+      mask.some((m) => m === 0),
+      'the mask drops something',
+    );
     const yEval = rnn.eval().forward(x).y;
     const raw = recurrent('lstm', x, p, zero, zero).y;
     assert.deepEqual(Array.from(yEval.data), Array.from(raw.data));
     assert.notDeepEqual(Array.from(yEval.data), Array.from(yTrain.data));
   });
 
-  for (const [mode, sizes] of [['lstm', [4, 3]], ['gru', [3, 3]]] as const) {
+  for (const [mode, sizes] of [
+    ['lstm', [4, 3]],
+    ['gru', [3, 3]],
+  ] as const) {
     test(`gradcheck ${mode} ${sizes.join('/')} with weight-drop 0.4 and locked dropout 0.3 (masks fixed)`, () => {
       const rng = new Rng(4);
       const rnn = new RNN({ mode, inputSize: 2, hiddenSize: 3, hiddenSizes: sizes, weightDrop: 0.4, dropoutHidden: 0.3, dtype: 'float64', rng });
@@ -143,7 +167,11 @@ describe('layer workspaces', () => {
       const first = lossOf(rnn, x1);
       const second = lossOf(rnn, x2); // built while the first graph still holds the workspaces
       backward(first);
-      assert.deepEqual(rnn.parameters().map((p) => Array.from(p.grad!.data)), want, `step ${step}`);
+      assert.deepEqual(
+        rnn.parameters().map((p) => Array.from(p.grad!.data)),
+        want,
+        `step ${step}`,
+      );
       backward(second);
     }
   });

@@ -5,7 +5,7 @@ import '../../test/helpers/backend.js';
 import { gradcheck } from '../autograd/gradcheck.js';
 import { isRnnlmError } from '../errors.js';
 import { Rng } from '../tensor/random.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { bmm, maskedSoftmax } from './attention.js';
 import { randTensor } from '../../test/helpers/tensors.js';
 
@@ -40,8 +40,14 @@ describe('bmm', () => {
     }
   });
   test('rejects mismatched shapes', () => {
-    assert.throws(() => bmm(rand([2, 3, 4]), rand([2, 5, 6])), (e) => isRnnlmError(e, 'shape_mismatch'));
-    assert.throws(() => bmm(rand([2, 3, 4]), rand([3, 4, 6])), (e) => isRnnlmError(e, 'shape_mismatch'));
+    assert.throws(
+      () => bmm(rand([2, 3, 4]), rand([2, 5, 6])),
+      (e) => isRnnlmError(e, 'shape_mismatch'),
+    );
+    assert.throws(
+      () => bmm(rand([2, 3, 4]), rand([3, 4, 6])),
+      (e) => isRnnlmError(e, 'shape_mismatch'),
+    );
   });
 });
 
@@ -76,8 +82,14 @@ describe('maskedSoftmax', () => {
     }
   });
   test('a fully masked row and a mask of the wrong size are errors', () => {
-    assert.throws(() => maskedSoftmax(rand([2, 1, 2]), Uint8Array.from([1, 0, 0, 0])), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => maskedSoftmax(rand([2, 1, 2]), Uint8Array.from([1, 1, 1])), (e) => isRnnlmError(e, 'shape_mismatch'));
+    assert.throws(
+      () => maskedSoftmax(rand([2, 1, 2]), Uint8Array.from([1, 0, 0, 0])),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => maskedSoftmax(rand([2, 1, 2]), Uint8Array.from([1, 1, 1])),
+      (e) => isRnnlmError(e, 'shape_mismatch'),
+    );
   });
   test('float32 agrees with float64', () => {
     const x = rand([B, T, S], -3, 3);

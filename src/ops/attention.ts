@@ -51,14 +51,16 @@ export function bmm(a: Tensor, b: Tensor, opts: BmmOptions = {}): Tensor {
       accumulateGrad(a, (buf) => {
         for (let i = 0; i < Bt; i++) {
           const dst = buf.subarray(i * sa, (i + 1) * sa);
-          if (!transA) k.gemm(false, !transB, M, K, N, 1, G(i), Bm(i), 0, dst, p); // dA = g·op(B)ᵀ
+          if (!transA)
+            k.gemm(false, !transB, M, K, N, 1, G(i), Bm(i), 0, dst, p); // dA = g·op(B)ᵀ
           else k.gemm(transB, true, K, M, N, 1, Bm(i), G(i), 0, dst, p); // dA = op(B)·gᵀ
         }
       });
       accumulateGrad(b, (buf) => {
         for (let i = 0; i < Bt; i++) {
           const dst = buf.subarray(i * sb, (i + 1) * sb);
-          if (!transB) k.gemm(!transA, false, K, N, M, 1, A(i), G(i), 0, dst, p); // dB = op(A)ᵀ·g
+          if (!transB)
+            k.gemm(!transA, false, K, N, M, 1, A(i), G(i), 0, dst, p); // dB = op(A)ᵀ·g
           else k.gemm(true, transA, N, K, M, 1, G(i), A(i), 0, dst, p); // dB = gᵀ·op(A)
         }
       });

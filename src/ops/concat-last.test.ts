@@ -29,7 +29,13 @@ describe('concatLast', () => {
     assert.ok(r2.maxRelError < 1e-6, String(r2.maxRelError));
   });
   test('leading axes must agree', () => {
-    assert.throws(() => concatLast([rand([2, 3]), rand([3, 3])]), (e) => isRnnlmError(e, 'shape_mismatch'));
-    assert.throws(() => concatLast([]), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => concatLast([rand([2, 3]), rand([3, 3])]),
+      (e) => isRnnlmError(e, 'shape_mismatch'),
+    );
+    assert.throws(
+      () => concatLast([]),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

@@ -45,16 +45,25 @@ describe('lockedDropout', () => {
   });
 
   test('bad input: not [T,B,F], or p outside [0, 1)', () => {
-    assert.throws(() => lockedDropout(Tensor.zeros([4, 3]), 0.5, new Rng(0)), (e: unknown) => isRnnlmError(e, 'shape_mismatch'));
-    assert.throws(() => lockedDropout(Tensor.zeros([2, 4, 3]), 1, new Rng(0)), (e: unknown) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => lockedDropout(Tensor.zeros([4, 3]), 0.5, new Rng(0)),
+      (e: unknown) => isRnnlmError(e, 'shape_mismatch'),
+    );
+    assert.throws(
+      () => lockedDropout(Tensor.zeros([2, 4, 3]), 1, new Rng(0)),
+      (e: unknown) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 
   test('gradcheck (float64, mask fixed)', () => {
     const rng = new Rng(0);
-    const r = gradcheck((x) => {
-      rng.seed(11);
-      return lockedDropout(x!, 0.4, rng);
-    }, [rand([3, 2, 4], 4)]);
+    const r = gradcheck(
+      (x) => {
+        rng.seed(11);
+        return lockedDropout(x!, 0.4, rng);
+      },
+      [rand([3, 2, 4], 4)],
+    );
     assert.ok(r.maxRelError < 1e-6, `relative error ${r.maxRelError}`);
   });
 });
@@ -93,15 +102,21 @@ describe('embeddingDropout', () => {
   });
 
   test('a row mask of the wrong length is a shape error', () => {
-    assert.throws(() => maskedEmbedding(rand([6, 4], 1), ids, new Float64Array(5)), (e: unknown) => isRnnlmError(e, 'shape_mismatch'));
+    assert.throws(
+      () => maskedEmbedding(rand([6, 4], 1), ids, new Float64Array(5)),
+      (e: unknown) => isRnnlmError(e, 'shape_mismatch'),
+    );
   });
 
   test('gradcheck (float64, mask fixed): repeated ids accumulate through the mask', () => {
     const rng = new Rng(0);
-    const r = gradcheck((w) => {
-      rng.seed(5);
-      return embeddingDropout(w!, ids, 0.3, rng);
-    }, [rand([6, 3], 7)]);
+    const r = gradcheck(
+      (w) => {
+        rng.seed(5);
+        return embeddingDropout(w!, ids, 0.3, rng);
+      },
+      [rand([6, 3], 7)],
+    );
     assert.ok(r.maxRelError < 1e-6, `relative error ${r.maxRelError}`);
     // The mask is not trivial for this seed: some type is dropped, so its rows get zero gradient.
     const mask = Float64Array.from({ length: 6 }, () => 0);

@@ -24,8 +24,14 @@ describe('gatherRows', () => {
     assert.ok(r.maxRelError < 1e-6, String(r.maxRelError));
   });
   test('out-of-range indices are errors', () => {
-    assert.throws(() => gatherRows(rand([2, 2]), Int32Array.from([2])), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => gatherRows(rand([2, 2]), Int32Array.from([-1])), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => gatherRows(rand([2, 2]), Int32Array.from([2])),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => gatherRows(rand([2, 2]), Int32Array.from([-1])),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
   test('transposeIndex swaps the first two axes', () => {
     // [A=2, C=3] → [3, 2]
@@ -39,6 +45,9 @@ describe('gatherRows', () => {
     const y = gatherRows(x, idx);
     assert.deepEqual(y.toArray(), [3, 5, 2, 4, 1, 0]);
     assert.deepEqual(gatherRows(y, idx).toArray(), x.toArray());
-    assert.throws(() => reverseWithinLengthIndex(2, Int32Array.from([3])), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => reverseWithinLengthIndex(2, Int32Array.from([3])),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

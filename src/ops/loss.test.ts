@@ -20,8 +20,14 @@ const ignored = Int32Array.from([0, -100, 3, -100, 1, 5]);
 const TOL = 1e-6;
 
 type Loss = (x: Tensor, w: Tensor, b: Tensor) => Tensor;
-const fused = (tg: Int32Array, o: CrossEntropyOptions & { scratch?: ScratchBuffer } = {}): Loss => (x, w, b) => linearCrossEntropy(x, w, b, tg, o);
-const twoOps = (tg: Int32Array, o: CrossEntropyOptions = {}): Loss => (x, w, b) => crossEntropy(linear(x, w, b), tg, o);
+const fused =
+  (tg: Int32Array, o: CrossEntropyOptions & { scratch?: ScratchBuffer } = {}): Loss =>
+  (x, w, b) =>
+    linearCrossEntropy(x, w, b, tg, o);
+const twoOps =
+  (tg: Int32Array, o: CrossEntropyOptions = {}): Loss =>
+  (x, w, b) =>
+    crossEntropy(linear(x, w, b), tg, o);
 
 /** The loss values and the gradients of x, w and b, from fresh gradients. */
 function run(f: Loss, x: Tensor, w: Tensor, b: Tensor): number[][] {

@@ -22,7 +22,10 @@ describe('masked pooling over time', () => {
   });
   test('gradients match finite differences, padding gets none', () => {
     const lens = Int32Array.from([4, 1, 3]);
-    for (const [name, f] of [['mean', maskedMeanPool], ['max', maskedMaxPool]] as const) {
+    for (const [name, f] of [
+      ['mean', maskedMeanPool],
+      ['max', maskedMaxPool],
+    ] as const) {
       const input = randTensor(rng, [4, 3, 5]);
       const r = gradcheck((a) => tanh(f(a!, lens)), [input]);
       assert.ok(r.maxRelError < 1e-6, `${name}: ${r.maxRelError}`);
@@ -31,8 +34,17 @@ describe('masked pooling over time', () => {
     }
   });
   test('bad lengths are errors', () => {
-    assert.throws(() => maskedMeanPool(x, Int32Array.from([3])), (e) => isRnnlmError(e, 'shape_mismatch'));
-    assert.throws(() => maskedMaxPool(x, Int32Array.from([0, 2])), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => maskedMaxPool(x, Int32Array.from([4, 2])), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => maskedMeanPool(x, Int32Array.from([3])),
+      (e) => isRnnlmError(e, 'shape_mismatch'),
+    );
+    assert.throws(
+      () => maskedMaxPool(x, Int32Array.from([0, 2])),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => maskedMaxPool(x, Int32Array.from([4, 2])),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

@@ -92,7 +92,7 @@ export function recurrent(mode: RecurrentMode, x: Tensor, p: RecurrentParams, h0
       };
       const dx = x.requiresGrad ? allocArray(dt, x.size) : null;
       const dh0 = h0.requiresGrad ? allocArray(dt, h0.size) : null;
-      const dc0 = c0 && c0.requiresGrad ? allocArray(dt, c0.size) : null;
+      const dc0 = c0?.requiresGrad ? allocArray(dt, c0.size) : null;
       try {
         k.recurrentBackward({ desc, w, x: x.data, h0: h0.data, c0: c0?.data ?? null, y: y.data, workspace: workspace!, dy, dhT, dcT, dx, dh0, dc0, grads });
       } finally {

@@ -38,9 +38,18 @@ describe('meanSquare and timeDiff', () => {
   });
 
   test('bad input: one time step, an empty tensor, a 2-D tensor', () => {
-    assert.throws(() => timeDiff(Tensor.zeros([1, 2, 3])), (e: unknown) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => timeDiff(Tensor.zeros([4, 3])), (e: unknown) => isRnnlmError(e, 'shape_mismatch'));
-    assert.throws(() => meanSquare(Tensor.zeros([0])), (e: unknown) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => timeDiff(Tensor.zeros([1, 2, 3])),
+      (e: unknown) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => timeDiff(Tensor.zeros([4, 3])),
+      (e: unknown) => isRnnlmError(e, 'shape_mismatch'),
+    );
+    assert.throws(
+      () => meanSquare(Tensor.zeros([0])),
+      (e: unknown) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });
 
@@ -51,7 +60,10 @@ describe('concatFlat and splitFlat', () => {
     const flat = concatFlat([a, b]);
     assert.deepEqual(flat.shape, [7]);
     assert.deepEqual(Array.from(flat.data), [1, 2, 3, 4, 5, 6, 7]);
-    const [a2, b2] = splitFlat(flat, [[2, 2], [1, 3]]);
+    const [a2, b2] = splitFlat(flat, [
+      [2, 2],
+      [1, 3],
+    ]);
     assert.deepEqual(a2!.shape, [2, 2]);
     assert.deepEqual(Array.from(b2!.data), [5, 6, 7]);
     b2!.data[0] = 99;
@@ -66,6 +78,9 @@ describe('concatFlat and splitFlat', () => {
   });
 
   test('sizes that do not add up are a shape error', () => {
-    assert.throws(() => splitFlat(Tensor.zeros([5]), [[2, 2]]), (e: unknown) => isRnnlmError(e, 'shape_mismatch'));
+    assert.throws(
+      () => splitFlat(Tensor.zeros([5]), [[2, 2]]),
+      (e: unknown) => isRnnlmError(e, 'shape_mismatch'),
+    );
   });
 });

@@ -20,5 +20,8 @@ export function stack(ts: readonly Tensor[]): Tensor {
 export function unstack(t: Tensor): Tensor[] {
   if (t.ndim < 1) throw new RnnlmError('shape_mismatch', 'unstack: needs at least one dimension');
   const inner = t.shape.slice(1);
-  return splitFlat(t, Array.from({ length: t.shape[0]! }, () => inner));
+  return splitFlat(
+    t,
+    Array.from({ length: t.shape[0]! }, () => inner),
+  );
 }

@@ -15,7 +15,10 @@ describe('NT-ASGD trigger', () => {
   test('fires only when the loss is worse than the best of all checks but the last nonmono', () => {
     const a = new NTASGD(params(), { nonmono: 2 });
     // Too few checks to compare: even a much worse loss does not fire.
-    assert.deepEqual([5, 4, 9].map((l) => a.observe(l)), [false, false, false]);
+    assert.deepEqual(
+      [5, 4, 9].map((l) => a.observe(l)),
+      [false, false, false],
+    );
     // history [5,4,9]: min of all but the last 2 = 5; 4.5 < 5 → no.
     assert.equal(a.observe(4.5), false);
     // history [5,4,9,4.5]: min([5,4]) = 4; 4.2 > 4 → fires.
@@ -33,8 +36,14 @@ describe('NT-ASGD trigger', () => {
   });
 
   test('bad arguments', () => {
-    assert.throws(() => new NTASGD(params(), { nonmono: -1 }), (e: unknown) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => new NTASGD(params()).observe(Number.NaN), (e: unknown) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => new NTASGD(params(), { nonmono: -1 }),
+      (e: unknown) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => new NTASGD(params()).observe(Number.NaN),
+      (e: unknown) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });
 
@@ -58,10 +67,18 @@ describe('NT-ASGD averaging', () => {
     assert.ok(a.swapIn());
     const mean = seen[0]!.map((_, i) => (seen[0]![i]! + seen[1]![i]! + seen[2]![i]!) / 3);
     Array.from(ps[0]!.data).forEach((v, i) => assert.ok(Math.abs(v - mean[i]!) < 1e-5, `${v} vs ${mean[i]}`));
-    assert.throws(() => a.update(), (e: unknown) => isRnnlmError(e, 'invalid_argument'), 'no updates while swapped');
+    assert.throws(
+      () => a.update(),
+      (e: unknown) => isRnnlmError(e, 'invalid_argument'),
+      'no updates while swapped',
+    );
     a.swapOut();
     assert.deepEqual(Array.from(ps[0]!.data), raw, 'swapOut restores the raw weights exactly');
-    assert.equal(a.withAveraged(() => ps[1]!.data[0]), 10, 'untouched parameters average to themselves');
+    assert.equal(
+      a.withAveraged(() => ps[1]!.data[0]),
+      10,
+      'untouched parameters average to themselves',
+    );
     assert.deepEqual(Array.from(ps[0]!.data), raw);
     assert.ok(a.adoptAverages());
     Array.from(ps[0]!.data).forEach((v, i) => assert.ok(Math.abs(v - mean[i]!) < 1e-5));
@@ -91,8 +108,17 @@ describe('NT-ASGD averaging', () => {
     run(b, p2, 3);
     assert.deepEqual(b.stateDict().tensors['1.ax']!.toArray(), a.stateDict().tensors['1.ax']!.toArray());
 
-    assert.throws(() => new NTASGD(params(), { nonmono: 3 }).loadStateDict(saved), (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch'));
-    assert.throws(() => new NTASGD([Tensor.zeros([3]), Tensor.zeros([2, 1])], { nonmono: 0 }).loadStateDict(saved), (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch'));
-    assert.throws(() => b.loadStateDict({ json: { ...saved.json, format: 9 }, tensors: {} }), (e: unknown) => isRnnlmError(e, 'corrupt_checkpoint'));
+    assert.throws(
+      () => new NTASGD(params(), { nonmono: 3 }).loadStateDict(saved),
+      (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch'),
+    );
+    assert.throws(
+      () => new NTASGD([Tensor.zeros([3]), Tensor.zeros([2, 1])], { nonmono: 0 }).loadStateDict(saved),
+      (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch'),
+    );
+    assert.throws(
+      () => b.loadStateDict({ json: { ...saved.json, format: 9 }, tensors: {} }),
+      (e: unknown) => isRnnlmError(e, 'corrupt_checkpoint'),
+    );
   });
 });

@@ -67,7 +67,11 @@ describe('clipGradNorm', () => {
 
   test('maxNorm must be a finite number > 0', () => {
     for (const m of [0, -1, NaN, Infinity]) {
-      assert.throws(() => clipGradNorm([withGrad([1])], m), (e) => isRnnlmError(e, 'invalid_argument'), String(m));
+      assert.throws(
+        () => clipGradNorm([withGrad([1])], m),
+        (e) => isRnnlmError(e, 'invalid_argument'),
+        String(m),
+      );
     }
   });
 });

@@ -21,10 +21,7 @@ export function globalGradNorm(params: readonly Tensor[]): number {
  * Throws `non_finite` (and changes nothing) when the norm is NaN or infinite.
  */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): number {
-  check(
-    typeof maxNorm === 'number' && Number.isFinite(maxNorm) && maxNorm > 0,
-    `maxNorm must be a finite number > 0 (e.g. 0.25 or 5), got ${String(maxNorm)}`,
-  );
+  check(typeof maxNorm === 'number' && Number.isFinite(maxNorm) && maxNorm > 0, `maxNorm must be a finite number > 0 (e.g. 0.25 or 5), got ${String(maxNorm)}`);
   const norm = globalGradNorm(params);
   if (!Number.isFinite(norm)) {
     throw new RnnlmError(

@@ -36,9 +36,7 @@ interface Fixture {
   steplr: Array<{ stepSize: number; gamma: number; lr: number; lrs: number[] }>;
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL('../../test/golden/fixtures/optim.json', import.meta.url), 'utf8'),
-) as Fixture;
+const fixture = JSON.parse(readFileSync(new URL('../../test/golden/fixtures/optim.json', import.meta.url), 'utf8')) as Fixture;
 
 function tensorOf(values: number[], shape: readonly number[], dtype: DType): Tensor {
   const data = allocArray(dtype, values.length);

@@ -51,17 +51,11 @@ const ACCEPTS: Record<OptimizerName, readonly (keyof OptimizerOptions)[]> = {
 
 /** Builds an optimizer by name; an option the optimizer does not take is an error, not ignored. */
 export function createOptimizer(name: OptimizerName, params: Tensor[], opts: OptimizerOptions = {}): Optimizer {
-  check(
-    (OPTIMIZER_NAMES as readonly string[]).includes(name),
-    `unknown optimizer "${String(name)}"; choose one of ${OPTIMIZER_NAMES.join(', ')}`,
-  );
+  check((OPTIMIZER_NAMES as readonly string[]).includes(name), `unknown optimizer "${String(name)}"; choose one of ${OPTIMIZER_NAMES.join(', ')}`);
   const accepted = ACCEPTS[name];
   for (const [k, v] of Object.entries(opts)) {
     if (v === undefined) continue;
-    check(
-      (accepted as readonly string[]).includes(k),
-      `optimizer "${name}" does not take option "${k}" (it takes: ${accepted.join(', ')})`,
-    );
+    check((accepted as readonly string[]).includes(k), `optimizer "${name}" does not take option "${k}" (it takes: ${accepted.join(', ')})`);
   }
   switch (name) {
     case 'sgd':

@@ -21,11 +21,7 @@ const CONFIGS: Array<[OptimizerName, OptimizerOptions]> = [
 
 function makeParams(dtype: DType, seed = 1): Tensor[] {
   const rng = new Rng(seed);
-  return [
-    [3, 4],
-    [4],
-    [2, 2],
-  ].map((shape) => {
+  return [[3, 4], [4], [2, 2]].map((shape) => {
     const t = Tensor.zeros(shape, dtype, true);
     for (let j = 0; j < t.size; j++) t.data[j] = rng.normal();
     return t;
@@ -123,7 +119,11 @@ describe('state dict', () => {
       ['missing hyper', { ...good, json: { ...good.json, hyper: { beta1: 0.9 } } }, 'checkpoint_mismatch'],
     ];
     for (const [what, s, code] of cases) {
-      assert.throws(() => other.loadStateDict(s), (e) => isRnnlmError(e, code as never), what);
+      assert.throws(
+        () => other.loadStateDict(s),
+        (e) => isRnnlmError(e, code as never),
+        what,
+      );
     }
     assert.deepEqual(other.stateDict(), before);
     assert.throws(() => new SGD(makeParams('float32'), { lr: 1 }).loadStateDict(good), /--optimizer adam/);
@@ -208,9 +208,15 @@ describe('step semantics', () => {
     const p = Tensor.zeros([2, 3], 'float32', true);
     const opt: Optimizer = new SGD([p], { lr: 1 });
     p.grad = Tensor.zeros([3, 2]);
-    assert.throws(() => opt.step(), (e) => isRnnlmError(e, 'shape_mismatch'));
+    assert.throws(
+      () => opt.step(),
+      (e) => isRnnlmError(e, 'shape_mismatch'),
+    );
     p.grad = Tensor.zeros([2, 3], 'float64');
-    assert.throws(() => opt.step(), (e) => isRnnlmError(e, 'dtype_mismatch'));
+    assert.throws(
+      () => opt.step(),
+      (e) => isRnnlmError(e, 'dtype_mismatch'),
+    );
   });
 });
 

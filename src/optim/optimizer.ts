@@ -76,10 +76,7 @@ export abstract class Optimizer {
         throw new RnnlmError('dtype_mismatch', `parameter ${i} is ${p.dtype} but its gradient is ${g.dtype}`);
       }
       if (!shapeEquals(g.shape, p.shape)) {
-        throw new RnnlmError(
-          'shape_mismatch',
-          `parameter ${i} has shape ${fmtShape(p.shape)} but its gradient has ${fmtShape(g.shape)}`,
-        );
+        throw new RnnlmError('shape_mismatch', `parameter ${i} has shape ${fmtShape(p.shape)} but its gradient has ${fmtShape(g.shape)}`);
       }
       this.steps[i]! += 1;
       this.update(i, p, g, this.steps[i]!);
@@ -142,9 +139,7 @@ export abstract class Optimizer {
     }
     const steps = j.steps;
     if (!Array.isArray(steps) || steps.length !== this.params.length) {
-      throw bad(
-        `it has ${Array.isArray(steps) ? steps.length : 'no'} parameter step counts but the model has ${this.params.length} parameters`,
-      );
+      throw bad(`it has ${Array.isArray(steps) ? steps.length : 'no'} parameter step counts but the model has ${this.params.length} parameters`);
     }
     if (!steps.every((n) => Number.isInteger(n) && n >= 0)) throw bad('step counts must be integers ≥ 0');
     const lr = j.lr;

@@ -61,7 +61,10 @@ describe('ReduceLROnPlateau', () => {
 
     c.loadStateDict(fresh);
     assert.equal(c.best, Infinity);
-    assert.throws(() => c.loadStateDict(new StepDecay({ lr: 1 }, { stepSize: 1 }).stateDict()), (e) => isRnnlmError(e, 'checkpoint_mismatch'));
+    assert.throws(
+      () => c.loadStateDict(new StepDecay({ lr: 1 }, { stepSize: 1 }).stateDict()),
+      (e) => isRnnlmError(e, 'checkpoint_mismatch'),
+    );
   });
 
   test('validates options', () => {

@@ -8,12 +8,20 @@ describe('Rng', () => {
     const r = new Rng();
     r.setState([1, 2, 3, 4]);
     // From a straight Python transcription of Blackman & Vigna's xoshiro128starstar.c.
-    assert.deepEqual(Array.from({ length: 6 }, () => r.nextU32()), [11520, 0, 5927040, 70819200, 2031721883, 1637235492]);
+    assert.deepEqual(
+      Array.from({ length: 6 }, () => r.nextU32()),
+      [11520, 0, 5927040, 70819200, 2031721883, 1637235492],
+    );
     assert.deepEqual(r.getState().slice(0, 4), [1110993931, 286554632, 2431677446, 2165318166]);
   });
 
   test('fillKeepMask draws what uniform() would, element by element, and leaves the same state', () => {
-    for (const [seed, p, n] of [[1, 0.5, 1000], [7, 0.1, 333], [9, 0, 50], [3, 0.999, 200]] as const) {
+    for (const [seed, p, n] of [
+      [1, 0.5, 1000],
+      [7, 0.1, 333],
+      [9, 0, 50],
+      [3, 0.999, 200],
+    ] as const) {
       const a = new Rng(seed);
       const b = new Rng(seed);
       const keep = 1 / (1 - p);

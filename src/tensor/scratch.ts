@@ -16,7 +16,7 @@ export class ScratchBuffer {
   take(dtype: DType, n: number): FloatArray | null {
     if (this.held) return null;
     const b = this.buf;
-    this.buf = b && b.length === n && (b instanceof Float64Array) === (dtype === 'float64') ? b : allocArray(dtype, n);
+    this.buf = b && b.length === n && b instanceof Float64Array === (dtype === 'float64') ? b : allocArray(dtype, n);
     this.held = true;
     return this.buf;
   }

@@ -38,10 +38,7 @@ export class Tensor {
   constructor(data: FloatArray, shape: Shape, requiresGrad = false) {
     checkShape(shape);
     if (data.length !== numel(shape)) {
-      throw new RnnlmError(
-        'shape_mismatch',
-        `tensor data has ${data.length} elements but shape ${fmtShape(shape)} needs ${numel(shape)}`,
-      );
+      throw new RnnlmError('shape_mismatch', `tensor data has ${data.length} elements but shape ${fmtShape(shape)} needs ${numel(shape)}`);
     }
     this.shape = [...shape];
     this.dtype = dtypeOf(data);

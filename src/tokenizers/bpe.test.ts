@@ -13,7 +13,7 @@ import { tokenizerFromJSON } from './index.js';
 const ENGLISH = 'the cat sat on the mat\nthe dog ran to the cat\na bird sat on a tree\nthe lower the newest\n';
 
 /** Sennrich et al.'s example: low ×5, lower ×2, newest ×6, widest ×3. */
-const SENNRICH = [...Array(5).fill('low'), ...Array(2).fill('lower'), ...Array(6).fill('newest'), ...Array(3).fill('widest')].join(' ') + '\n';
+const SENNRICH = `${[...Array(5).fill('low'), ...Array(2).fill('lower'), ...Array(6).fill('newest'), ...Array(3).fill('widest')].join(' ')}\n`;
 
 /**
  * Reference trainer that recounts every pair of every word before each merge (the slow,
@@ -92,8 +92,14 @@ describe('BpeTokenizer', () => {
       ['low', 'er</w>'],
     ]);
     // The classic segmentation of an unseen word.
-    assert.deepEqual(Array.from(t.encodeWord('lowest'), (id) => t.vocab.tokenOf(id)), ['low', 'est</w>']);
-    assert.deepEqual(Array.from(t.encode('newest lower\n'), (id) => t.vocab.tokenOf(id)), ['newest</w>', 'lower</w>', '<eos>']);
+    assert.deepEqual(
+      Array.from(t.encodeWord('lowest'), (id) => t.vocab.tokenOf(id)),
+      ['low', 'est</w>'],
+    );
+    assert.deepEqual(
+      Array.from(t.encode('newest lower\n'), (id) => t.vocab.tokenOf(id)),
+      ['newest</w>', 'lower</w>', '<eos>'],
+    );
     // minFrequency 3 stops before the pairs seen only twice (the "lower" merges).
     assert.equal(BpeTokenizer.train(SENNRICH, { merges: 100, minFrequency: 3 }).numMerges, 10);
     assert.equal(BpeTokenizer.train(SENNRICH, { merges: 4 }).numMerges, 4);
@@ -111,7 +117,7 @@ describe('BpeTokenizer', () => {
   });
 
   test('round-trips any text exactly: emoji, CJK, combining marks, odd spacing, CRLF, unseen characters', () => {
-    const t = BpeTokenizer.train(ENGLISH + 'naïve 😀 日本語 テキスト\n', { merges: 60 });
+    const t = BpeTokenizer.train(`${ENGLISH}naïve 😀 日本語 テキスト\n`, { merges: 60 });
     const texts = [
       'the cat sat on the mat\n',
       'the  cat\tsat   \n\n  on the mat  ',
@@ -135,7 +141,7 @@ describe('BpeTokenizer', () => {
     // Random texts over an alphabet partly unseen by the tokenizer.
     const other = BpeTokenizer.train(randomText(9, 2000), { merges: 80 });
     for (const seed of [10, 11, 12]) {
-      const s = randomText(seed, 500) + ' ñ 🎉\t';
+      const s = `${randomText(seed, 500)} ñ 🎉\t`;
       assert.equal(other.decode(other.encode(s, { addEos: false })), s);
     }
   });
@@ -149,7 +155,10 @@ describe('BpeTokenizer', () => {
     const crab = Array.from(t.encode('🦀b', { addEos: false }), (id) => t.vocab.tokenOf(id));
     assert.deepEqual(crab, ['<0xF0>', '<0x9F>', '<0xA6>', '<0x80>', 'b</w>']);
     assert.equal(t.decode(t.encode('🦀b é\n')), '🦀b é\n');
-    assert.throws(() => t.encode('a\uD800b'), (e) => isRnnlmError(e, 'invalid_argument') && /surrogate/.test(e.message));
+    assert.throws(
+      () => t.encode('a\uD800b'),
+      (e) => isRnnlmError(e, 'invalid_argument') && /surrogate/.test(e.message),
+    );
   });
 
   test('word-level <eos> per line, like the word tokenizer', () => {
@@ -162,7 +171,10 @@ describe('BpeTokenizer', () => {
     assert.deepEqual(Array.from(t.encode('\n\n')), [t.eosId, t.eosId]);
     assert.equal(t.tokenText(t.eosId), '\n');
     // Frequent words become single word-final tokens.
-    assert.deepEqual(Array.from(t.encode('the cat', { addEos: false }), (id) => t.tokenText(id)), ['the ', 'cat ']);
+    assert.deepEqual(
+      Array.from(t.encode('the cat', { addEos: false }), (id) => t.tokenText(id)),
+      ['the ', 'cat '],
+    );
   });
 
   test('encoding a training word gives the segmentation training ended with', () => {
@@ -171,7 +183,11 @@ describe('BpeTokenizer', () => {
     const { segments } = naiveTrain(text, 120, 2);
     assert.ok(segments.size > 20);
     for (const [word, seg] of segments) {
-      assert.deepEqual(Array.from(t.encodeWord(word), (id) => t.vocab.tokenOf(id)), seg, JSON.stringify(word));
+      assert.deepEqual(
+        Array.from(t.encodeWord(word), (id) => t.vocab.tokenOf(id)),
+        seg,
+        JSON.stringify(word),
+      );
     }
     // And encoding is much shorter than one token per character.
     assert.ok(t.encode(text).length < 0.8 * [...text].length);
@@ -181,12 +197,12 @@ describe('BpeTokenizer', () => {
     const a = BpeTokenizer.train(ENGLISH, { merges: 30 });
     const b = BpeTokenizer.train(ENGLISH, { merges: 30 });
     assert.deepEqual(a.toJSON(), b.toJSON());
-    const shuffled = ENGLISH.trim().split('\n').reverse().join('\n') + '\n';
+    const shuffled = `${ENGLISH.trim().split('\n').reverse().join('\n')}\n`;
     assert.deepEqual(BpeTokenizer.train(shuffled, { merges: 30 }).toJSON(), a.toJSON());
   });
 
   test('save/load through tokenizerFromJSON gives the same ids', () => {
-    const t = BpeTokenizer.train(ENGLISH + 'naïve 😀 日本語\n', { merges: 40 });
+    const t = BpeTokenizer.train(`${ENGLISH}naïve 😀 日本語\n`, { merges: 40 });
     const text = 'the naïve cat 😀 sat on 日本語 🦀\n';
     for (const saved of [t.toJSON(), JSON.stringify(t.toJSON())]) {
       const back = tokenizerFromJSON(saved);
@@ -205,21 +221,37 @@ describe('BpeTokenizer', () => {
     const bad = (edit: (j: Record<string, unknown>) => void): void => {
       const j = JSON.parse(JSON.stringify(json)) as Record<string, unknown>;
       edit(j);
-      assert.throws(() => tokenizerFromJSON(j), (e) => isRnnlmError(e, 'corrupt_checkpoint'), JSON.stringify(j).slice(0, 80));
+      assert.throws(
+        () => tokenizerFromJSON(j),
+        (e) => isRnnlmError(e, 'corrupt_checkpoint'),
+        JSON.stringify(j).slice(0, 80),
+      );
     };
-    bad((j) => delete j['merges']);
-    bad((j) => ((j['merges'] as unknown[]).push(['zz', 'qq'])));
-    bad((j) => ((j['merges'] as unknown[])[0] = 'th'));
-    bad((j) => (j['tokens'] = (j['tokens'] as string[]).filter((t) => t !== '<0x41>')));
-    bad((j) => (j['tokens'] = (j['tokens'] as string[]).filter((t) => t !== EOW)));
-    bad((j) => (j['minFrequency'] = 0));
+    bad((j) => delete j.merges);
+    bad((j) => (j.merges as unknown[]).push(['zz', 'qq']));
+    bad((j) => ((j.merges as unknown[])[0] = 'th'));
+    bad((j) => (j.tokens = (j.tokens as string[]).filter((t) => t !== '<0x41>')));
+    bad((j) => (j.tokens = (j.tokens as string[]).filter((t) => t !== EOW)));
+    bad((j) => (j.minFrequency = 0));
   });
 
   test('bad options are clear errors', () => {
-    assert.throws(() => BpeTokenizer.train('a b', { merges: -1 }), (e) => isRnnlmError(e, 'invalid_argument') && /merges/.test(e.message));
-    assert.throws(() => BpeTokenizer.train('a b', { minFrequency: 0 }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => BpeTokenizer.train(42 as unknown as string), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => BpeTokenizer.train('a b', { merges: -1 }),
+      (e) => isRnnlmError(e, 'invalid_argument') && /merges/.test(e.message),
+    );
+    assert.throws(
+      () => BpeTokenizer.train('a b', { minFrequency: 0 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => BpeTokenizer.train(42 as unknown as string),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
     const t = BpeTokenizer.train('a b\n', { merges: 0 });
-    assert.throws(() => t.decode([t.vocabSize]), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => t.decode([t.vocabSize]),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

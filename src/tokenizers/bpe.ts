@@ -129,7 +129,8 @@ export class BpeTokenizer implements Tokenizer {
         this.finals[id] = id === this.eowId;
         continue;
       }
-      if (BYTE_RE.test(t)) throw new RnnlmError('invalid_argument', `BPE token ${id} ${JSON.stringify(t)} spells a byte token but is not one of <0x00>..<0xFF> in order`);
+      if (BYTE_RE.test(t))
+        throw new RnnlmError('invalid_argument', `BPE token ${id} ${JSON.stringify(t)} spells a byte token but is not one of <0x00>..<0xFF> in order`);
       const final = t.endsWith(EOW);
       const piece = final ? t.slice(0, -EOW.length) : t;
       if (piece.length === 0) throw new RnnlmError('invalid_argument', `BPE token ${id} is empty`);
@@ -148,7 +149,10 @@ export class BpeTokenizer implements Tokenizer {
       const b = this.vocab.idOf(m[1]);
       const c = this.vocab.idOf(m[0] + m[1]);
       if (a === undefined || b === undefined || c === undefined) {
-        throw new RnnlmError('invalid_argument', `BPE merge ${r} (${JSON.stringify(m[0])}, ${JSON.stringify(m[1])}) uses or makes a token that is not in the vocabulary`);
+        throw new RnnlmError(
+          'invalid_argument',
+          `BPE merge ${r} (${JSON.stringify(m[0])}, ${JSON.stringify(m[1])}) uses or makes a token that is not in the vocabulary`,
+        );
       }
       if (this.kinds[a] !== Kind.Piece || this.finals[a] || this.kinds[b] !== Kind.Piece || this.kinds[c] !== Kind.Piece) {
         throw new RnnlmError('invalid_argument', `BPE merge ${r} (${JSON.stringify(m[0])}, ${JSON.stringify(m[1])}) must join a non-final piece to a piece`);
@@ -175,9 +179,9 @@ export class BpeTokenizer implements Tokenizer {
 
   static fromJSON(json: unknown): BpeTokenizer {
     const { obj, tokens } = checkTokenizerJSON(json, 'bpe');
-    const merges = obj['merges'];
+    const merges = obj.merges;
     if (!Array.isArray(merges)) throw corruptTokenizer('bpe tokenizer "merges" is not an array');
-    const minFrequency = obj['minFrequency'] ?? 2;
+    const minFrequency = obj.minFrequency ?? 2;
     if (typeof minFrequency !== 'number' || !Number.isInteger(minFrequency) || minFrequency < 1) {
       throw corruptTokenizer('bpe tokenizer "minFrequency" is not an integer >= 1');
     }
@@ -220,7 +224,10 @@ export class BpeTokenizer implements Tokenizer {
       }
       // Unseen character: its UTF-8 bytes, then the bare marker if it ends the word.
       if (cp >= 0xd800 && cp <= 0xdfff) {
-        throw new RnnlmError('invalid_argument', `the text holds a lone UTF-16 surrogate (U+${cp.toString(16).toUpperCase()}), which is not Unicode text; fix the string`);
+        throw new RnnlmError(
+          'invalid_argument',
+          `the text holds a lone UTF-16 surrogate (U+${cp.toString(16).toUpperCase()}), which is not Unicode text; fix the string`,
+        );
       }
       for (const b of utf8Bytes(cp)) sym.push(this.byteBase + b);
       if (last) sym.push(this.eowId);
@@ -258,9 +265,16 @@ export class BpeTokenizer implements Tokenizer {
     const lines = text.split('\n');
     const terminated = lines[lines.length - 1] === '';
     if (terminated) lines.pop();
-    return encodeLines(lines, terminated, addEos, this.eosId, (line, push) => {
-      for (const w of lineWords(line)) for (const id of this.encodeWord(w)) push(id);
-    }, text.length >> 1);
+    return encodeLines(
+      lines,
+      terminated,
+      addEos,
+      this.eosId,
+      (line, push) => {
+        for (const w of lineWords(line)) for (const id of this.encodeWord(w)) push(id);
+      },
+      text.length >> 1,
+    );
   }
 
   decode(ids: ArrayLike<number>): string {
@@ -432,7 +446,10 @@ function learnMerges(text: string, numMerges: number, minFrequency: number): [st
     for (let i = 0; i < w.length; ) {
       const cp = w.codePointAt(i)!;
       if (cp >= 0xd800 && cp <= 0xdfff) {
-        throw new RnnlmError('invalid_argument', `the training text holds a lone UTF-16 surrogate (U+${cp.toString(16).toUpperCase()}), which is not Unicode text`);
+        throw new RnnlmError(
+          'invalid_argument',
+          `the training text holds a lone UTF-16 surrogate (U+${cp.toString(16).toUpperCase()}), which is not Unicode text`,
+        );
       }
       codes.add(cp);
       i += cp > 0xffff ? 2 : 1;

@@ -31,9 +31,17 @@ describe('CharTokenizer', () => {
     assert.equal(t.unkId, null);
     assert.throws(
       () => t.encode('hez'),
-      (e) => isRnnlmError(e, 'unknown_token') && e.message.includes('"z"') && e.message.includes('U+007A') && e.message.includes('unk: true') && e.details?.['index'] === 2,
+      (e) =>
+        isRnnlmError(e, 'unknown_token') &&
+        e.message.includes('"z"') &&
+        e.message.includes('U+007A') &&
+        e.message.includes('unk: true') &&
+        e.details?.index === 2,
     );
-    assert.throws(() => t.encode('h🙂'), (e) => isRnnlmError(e, 'unknown_token') && e.message.includes('U+1F642'));
+    assert.throws(
+      () => t.encode('h🙂'),
+      (e) => isRnnlmError(e, 'unknown_token') && e.message.includes('U+1F642'),
+    );
   });
 
   test('code points, not UTF-16 units: emoji, CJK, precomposed and combining marks', () => {
@@ -65,8 +73,14 @@ describe('CharTokenizer', () => {
 
   test('decode rejects ids out of range', () => {
     const t = CharTokenizer.fromText('ab');
-    assert.throws(() => t.decode([0, 3]), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => t.tokenText(-1), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => t.decode([0, 3]),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => t.tokenText(-1),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 
   test('JSON round-trip keeps ids and the unk setting', () => {
@@ -91,6 +105,11 @@ describe('CharTokenizer', () => {
       { ...good, counts: [1] },
     ];
     assert.equal(CharTokenizer.fromJSON(good).unkId, 1);
-    for (const bad of bads) assert.throws(() => CharTokenizer.fromJSON(bad), (e) => isRnnlmError(e, 'corrupt_checkpoint'), JSON.stringify(bad));
+    for (const bad of bads)
+      assert.throws(
+        () => CharTokenizer.fromJSON(bad),
+        (e) => isRnnlmError(e, 'corrupt_checkpoint'),
+        JSON.stringify(bad),
+      );
   });
 });

@@ -43,7 +43,7 @@ export class CharTokenizer implements Tokenizer {
   constructor(tokens: readonly string[], options: { unk: boolean; counts?: ArrayLike<number> }) {
     const specials: Record<string, string> = options.unk ? { unk: CHAR_UNK } : {};
     this.vocab = new Vocab(tokens, { specials, ...(options.counts !== undefined ? { counts: options.counts } : {}) });
-    this.unkId = options.unk ? this.vocab.idOf(CHAR_UNK) ?? null : null;
+    this.unkId = options.unk ? (this.vocab.idOf(CHAR_UNK) ?? null) : null;
     if (options.unk && this.unkId === null) {
       throw new RnnlmError('invalid_argument', `a char tokenizer with unk needs the token ${CHAR_UNK} in its vocabulary`);
     }
@@ -85,10 +85,10 @@ export class CharTokenizer implements Tokenizer {
 
   static fromJSON(json: unknown): CharTokenizer {
     const { obj, tokens } = checkTokenizerJSON(json, 'char');
-    if (typeof obj['unk'] !== 'boolean') throw corruptTokenizer('char tokenizer "unk" is not a boolean');
-    const counts = obj['counts'] as number[] | undefined;
+    if (typeof obj.unk !== 'boolean') throw corruptTokenizer('char tokenizer "unk" is not a boolean');
+    const counts = obj.counts as number[] | undefined;
     try {
-      return new CharTokenizer(tokens, { unk: obj['unk'], ...(counts !== undefined ? { counts } : {}) });
+      return new CharTokenizer(tokens, { unk: obj.unk, ...(counts !== undefined ? { counts } : {}) });
     } catch (e) {
       if (e instanceof RnnlmError) throw corruptTokenizer(e.message);
       throw e;

@@ -25,17 +25,32 @@ describe('tokenizerFromJSON', () => {
   });
 
   test('bad JSON is corrupt_checkpoint with a clear message', () => {
-    assert.throws(() => tokenizerFromJSON('{"kind": "char", '), (e) => isRnnlmError(e, 'corrupt_checkpoint') && /not valid JSON/.test(e.message));
-    assert.throws(() => tokenizerFromJSON('[1,2]'), (e) => isRnnlmError(e, 'corrupt_checkpoint') && /not an object/.test(e.message));
-    assert.throws(() => tokenizerFromJSON(null), (e) => isRnnlmError(e, 'corrupt_checkpoint'));
+    assert.throws(
+      () => tokenizerFromJSON('{"kind": "char", '),
+      (e) => isRnnlmError(e, 'corrupt_checkpoint') && /not valid JSON/.test(e.message),
+    );
+    assert.throws(
+      () => tokenizerFromJSON('[1,2]'),
+      (e) => isRnnlmError(e, 'corrupt_checkpoint') && /not an object/.test(e.message),
+    );
+    assert.throws(
+      () => tokenizerFromJSON(null),
+      (e) => isRnnlmError(e, 'corrupt_checkpoint'),
+    );
     assert.throws(
       () => tokenizerFromJSON({ kind: 'sentencepiece', version: 1, tokens: [] }),
       (e) => isRnnlmError(e, 'corrupt_checkpoint') && /unknown kind "sentencepiece"/.test(e.message),
     );
-    assert.throws(() => tokenizerFromJSON({ kind: 'char', version: 1, unk: true }), (e) => isRnnlmError(e, 'corrupt_checkpoint') && /tokens/.test(e.message));
+    assert.throws(
+      () => tokenizerFromJSON({ kind: 'char', version: 1, unk: true }),
+      (e) => isRnnlmError(e, 'corrupt_checkpoint') && /tokens/.test(e.message),
+    );
   });
 
   test('a bpe tokenizer JSON without its merges is corrupt', () => {
-    assert.throws(() => tokenizerFromJSON({ kind: 'bpe', version: 1, tokens: ['a'] }), (e) => isRnnlmError(e, 'corrupt_checkpoint'));
+    assert.throws(
+      () => tokenizerFromJSON({ kind: 'bpe', version: 1, tokens: ['a'] }),
+      (e) => isRnnlmError(e, 'corrupt_checkpoint'),
+    );
   });
 });

@@ -33,7 +33,7 @@ export function tokenizerFromJSON(json: unknown): Tokenizer {
     }
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw corruptTokenizer('not an object');
-  const kind = (obj as Record<string, unknown>)['kind'];
+  const kind = (obj as Record<string, unknown>).kind;
   switch (kind) {
     case 'char':
       return CharTokenizer.fromJSON(obj);

@@ -51,16 +51,16 @@ export function corruptTokenizer(what: string): RnnlmError {
 export function checkTokenizerJSON(json: unknown, kind: TokenizerKind): { obj: Record<string, unknown>; tokens: string[] } {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw corruptTokenizer('not an object');
   const obj = json as Record<string, unknown>;
-  if (obj['kind'] !== kind) throw corruptTokenizer(`kind is ${JSON.stringify(obj['kind'])}, expected "${kind}"`);
-  if (obj['version'] !== TOKENIZER_JSON_VERSION) {
-    throw corruptTokenizer(`version ${JSON.stringify(obj['version'])} is not supported (this build reads version ${TOKENIZER_JSON_VERSION})`);
+  if (obj.kind !== kind) throw corruptTokenizer(`kind is ${JSON.stringify(obj.kind)}, expected "${kind}"`);
+  if (obj.version !== TOKENIZER_JSON_VERSION) {
+    throw corruptTokenizer(`version ${JSON.stringify(obj.version)} is not supported (this build reads version ${TOKENIZER_JSON_VERSION})`);
   }
-  const tokens = obj['tokens'];
+  const tokens = obj.tokens;
   if (!Array.isArray(tokens)) throw corruptTokenizer('"tokens" is not an array');
   for (let i = 0; i < tokens.length; i++) {
     if (typeof tokens[i] !== 'string') throw corruptTokenizer(`token ${i} is not a string`);
   }
-  const counts = obj['counts'];
+  const counts = obj.counts;
   if (counts !== undefined) {
     if (!Array.isArray(counts) || counts.length !== tokens.length) {
       throw corruptTokenizer('"counts" is not an array with one entry per token');

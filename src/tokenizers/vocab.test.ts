@@ -36,15 +36,30 @@ describe('Vocab', () => {
 
   test('out-of-range ids are invalid_argument', () => {
     for (const bad of [-1, 4, 1.5, NaN]) {
-      assert.throws(() => v.tokenOf(bad), (e) => isRnnlmError(e, 'invalid_argument') && /out of range/.test(e.message));
+      assert.throws(
+        () => v.tokenOf(bad),
+        (e) => isRnnlmError(e, 'invalid_argument') && /out of range/.test(e.message),
+      );
     }
   });
 
   test('rejects duplicate tokens, unknown specials and mismatched counts', () => {
-    assert.throws(() => new Vocab(['a', 'b', 'a']), (e) => isRnnlmError(e, 'invalid_argument') && /twice/.test(e.message));
-    assert.throws(() => new Vocab(['a'], { specials: { eos: '<eos>' } }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => new Vocab(['a', 'b'], { counts: [1] }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => new Vocab(['a'], { counts: [-1] }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => new Vocab(['a', 'b', 'a']),
+      (e) => isRnnlmError(e, 'invalid_argument') && /twice/.test(e.message),
+    );
+    assert.throws(
+      () => new Vocab(['a'], { specials: { eos: '<eos>' } }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => new Vocab(['a', 'b'], { counts: [1] }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => new Vocab(['a'], { counts: [-1] }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 
   test('JSON round-trip keeps ids, specials and counts', () => {
@@ -57,7 +72,11 @@ describe('Vocab', () => {
 
   test('malformed JSON is corrupt_checkpoint', () => {
     for (const bad of [null, 7, {}, { tokens: 'ab' }, { tokens: ['a', 'a'] }, { tokens: ['a'], specials: { eos: 3 } }, { tokens: ['a'], counts: [1, 2] }]) {
-      assert.throws(() => Vocab.fromJSON(bad), (e) => isRnnlmError(e, 'corrupt_checkpoint'), JSON.stringify(bad));
+      assert.throws(
+        () => Vocab.fromJSON(bad),
+        (e) => isRnnlmError(e, 'corrupt_checkpoint'),
+        JSON.stringify(bad),
+      );
     }
   });
 });

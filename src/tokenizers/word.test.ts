@@ -99,7 +99,10 @@ describe('WordTokenizer', () => {
     assert.equal(t.decode(new Int32Array([])), '');
     assert.equal(t.tokenText(2), '\n');
     assert.equal(t.tokenText(1), 'cat');
-    assert.throws(() => t.decode([5]), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => t.decode([5]),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
     // Whitespace is normalised, words survive.
     assert.equal(t.decode(t.encode('  the   cat \n\tdog ')), 'the cat\ndog\n');
   });
@@ -112,9 +115,18 @@ describe('WordTokenizer', () => {
   });
 
   test('bad options are invalid_argument', () => {
-    assert.throws(() => WordTokenizer.fromText('a', { minCount: 0 }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => WordTokenizer.fromText('a', { minCount: 1.5 }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => WordTokenizer.fromText('a', { maxSize: 1 }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => WordTokenizer.fromText('a', { minCount: 0 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => WordTokenizer.fromText('a', { minCount: 1.5 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => WordTokenizer.fromText('a', { maxSize: 1 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 
   test('JSON round-trip keeps ids and options', () => {
@@ -148,6 +160,11 @@ describe('WordTokenizer', () => {
       { ...good, version: '1' },
       { ...good, tokens: [1, '<eos>', '<unk>'] },
     ];
-    for (const bad of bads) assert.throws(() => WordTokenizer.fromJSON(bad), (e) => isRnnlmError(e, 'corrupt_checkpoint'), JSON.stringify(bad));
+    for (const bad of bads)
+      assert.throws(
+        () => WordTokenizer.fromJSON(bad),
+        (e) => isRnnlmError(e, 'corrupt_checkpoint'),
+        JSON.stringify(bad),
+      );
   });
 });

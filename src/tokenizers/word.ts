@@ -83,10 +83,7 @@ export class WordTokenizer implements Tokenizer {
    * `tokens` must contain `<eos>` and `<unk>`; ids are the indices. Most callers want
    * `WordTokenizer.fromText` instead.
    */
-  constructor(
-    tokens: readonly string[],
-    options: { lowercase?: boolean; minCount?: number; maxSize?: number | null; counts?: ArrayLike<number> } = {},
-  ) {
+  constructor(tokens: readonly string[], options: { lowercase?: boolean; minCount?: number; maxSize?: number | null; counts?: ArrayLike<number> } = {}) {
     this.vocab = new Vocab(tokens, {
       specials: { eos: EOS, unk: UNK },
       ...(options.counts !== undefined ? { counts: options.counts } : {}),
@@ -178,9 +175,9 @@ export class WordTokenizer implements Tokenizer {
 
   static fromJSON(json: unknown): WordTokenizer {
     const { obj, tokens } = checkTokenizerJSON(json, 'word');
-    const lowercase = obj['lowercase'] ?? false;
-    const minCount = obj['minCount'] ?? 1;
-    const maxSize = obj['maxSize'] ?? null;
+    const lowercase = obj.lowercase ?? false;
+    const minCount = obj.minCount ?? 1;
+    const maxSize = obj.maxSize ?? null;
     if (typeof lowercase !== 'boolean') throw corruptTokenizer('word tokenizer "lowercase" is not a boolean');
     if (typeof minCount !== 'number' || !Number.isInteger(minCount) || minCount < 1) {
       throw corruptTokenizer('word tokenizer "minCount" is not an integer >= 1');
@@ -191,7 +188,7 @@ export class WordTokenizer implements Tokenizer {
     for (const special of [EOS, UNK]) {
       if (!tokens.includes(special)) throw corruptTokenizer(`word tokenizer has no ${special} token`);
     }
-    const counts = obj['counts'] as number[] | undefined;
+    const counts = obj.counts as number[] | undefined;
     try {
       return new WordTokenizer(tokens, { lowercase, minCount, maxSize, ...(counts !== undefined ? { counts } : {}) });
     } catch (e) {
@@ -225,9 +222,16 @@ export class WordTokenizer implements Tokenizer {
     if (typeof text !== 'string') throw new RnnlmError('invalid_argument', 'encode needs a string');
     const addEos = options.addEos ?? true;
     const { lines, terminated } = splitLines(text);
-    return encodeLines(lines, terminated, addEos, this.eosId, (line, push) => {
-      for (const w of splitWords(line)) push(this.wordId(w));
-    }, (text.length >> 2) + lines.length);
+    return encodeLines(
+      lines,
+      terminated,
+      addEos,
+      this.eosId,
+      (line, push) => {
+        for (const w of splitWords(line)) push(this.wordId(w));
+      },
+      (text.length >> 2) + lines.length,
+    );
   }
 
   /** Words joined by single spaces; `<eos>` becomes '\n'. */

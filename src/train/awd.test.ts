@@ -19,9 +19,19 @@ const PATTERN = [0, 1, 2, 0, 1, 3, 4, 2];
 const stream = (n: number, offset = 0): Int32Array => Int32Array.from({ length: n }, (_, i) => PATTERN[(i + offset) % PATTERN.length]!);
 const TRAIN = stream(800);
 const VALID = stream(120, 3);
-const tiny = (over: Partial<RNNLMConfig> = {}): RNNLM => new RNNLM({ vocabSize: 5, embedSize: 6, hiddenSize: 10, numLayers: 1, cell: 'lstm', seed: 2, ...over });
+const tiny = (over: Partial<RNNLMConfig> = {}): RNNLM =>
+  new RNNLM({ vocabSize: 5, embedSize: 6, hiddenSize: 10, numLayers: 1, cell: 'lstm', seed: 2, ...over });
 const cfg = (over: Partial<TrainConfig> = {}): TrainConfig => ({
-  batchSize: 4, bptt: 10, epochs: 1, optimizer: 'sgd', lr: 1, clip: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 2, ...over,
+  batchSize: 4,
+  bptt: 10,
+  epochs: 1,
+  optimizer: 'sgd',
+  lr: 1,
+  clip: 1,
+  plateauFactor: 1,
+  plateauPatience: 0,
+  evalBatchSize: 2,
+  ...over,
 });
 
 /** Records the lr of every optimizer update (a spy on the real optimizer, restored after). */
@@ -70,7 +80,10 @@ describe('variable-length BPTT', () => {
     let k = 0;
     while (sum < L - 1) sum += Ts[k++]!;
     assert.equal(sum, L - 1);
-    assert.equal(Ts.slice(k).reduce((a, b) => a + b, 0), L - 1);
+    assert.equal(
+      Ts.slice(k).reduce((a, b) => a + b, 0),
+      L - 1,
+    );
     assert.ok(new Set(Ts).size > 3, `window lengths vary: ${Ts.join(',')}`);
     Ts.forEach((T, i) => assert.equal(lrs[i], (0.5 * T) / 10));
   });
@@ -85,21 +98,30 @@ describe('learning-rate schedules', () => {
         seen.get(s.epoch)!.add(s.lr);
       },
     });
-    assert.deepEqual([...seen.values()].map((s) => [...s]), [[1], [1], [0.5], [0.25], [0.125]]);
-    assert.deepEqual(r.epochs.map((e) => e.lr), [1, 0.5, 0.25, 0.125, 0.0625], 'lr after each epoch end');
+    assert.deepEqual(
+      [...seen.values()].map((s) => [...s]),
+      [[1], [1], [0.5], [0.25], [0.125]],
+    );
+    assert.deepEqual(
+      r.epochs.map((e) => e.lr),
+      [1, 0.5, 0.25, 0.125, 0.0625],
+      'lr after each epoch end',
+    );
   });
 
   test('a bad lrDecay is an error', async () => {
-    await assert.rejects(
-      trainLanguageModel(tiny(), { train: TRAIN }, cfg({ lrDecay: { kind: 'after', startEpoch: 1, factor: 2 } })),
-      (e: unknown) => isRnnlmError(e, 'invalid_argument'),
+    await assert.rejects(trainLanguageModel(tiny(), { train: TRAIN }, cfg({ lrDecay: { kind: 'after', startEpoch: 1, factor: 2 } })), (e: unknown) =>
+      isRnnlmError(e, 'invalid_argument'),
     );
   });
 });
 
 describe('NT-ASGD in the loop', () => {
   test('needs validation data', async () => {
-    await assert.rejects(trainLanguageModel(tiny(), { train: TRAIN }, cfg({ optimizer: 'ntasgd' })), (e: unknown) => isRnnlmError(e, 'invalid_argument') && /validation/.test((e as Error).message));
+    await assert.rejects(
+      trainLanguageModel(tiny(), { train: TRAIN }, cfg({ optimizer: 'ntasgd' })),
+      (e: unknown) => isRnnlmError(e, 'invalid_argument') && /validation/.test((e as Error).message),
+    );
   });
 
   test('after the trigger, onEpoch sees the averaged weights and the model ends holding them', async () => {

@@ -111,14 +111,18 @@ describe('evaluate', () => {
     const m = model();
     assert.throws(
       () => evaluate(m, randomIds(9, 1), { batchSize: 5 }),
-      (e: unknown) => isRnnlmError(e, 'empty_corpus') && /at least 10 tokens \(got 9\) for batchSize 5/.test(e.message) && /smaller batchSize \(at most 4\)/.test(e.message),
+      (e: unknown) =>
+        isRnnlmError(e, 'empty_corpus') && /at least 10 tokens \(got 9\) for batchSize 5/.test(e.message) && /smaller batchSize \(at most 4\)/.test(e.message),
     );
     // The message names the flag the caller used (rnnlm train: --eval-batch-size).
     assert.throws(
       () => evaluate(m, randomIds(9, 1), { batchSize: 5, batchSizeName: '--eval-batch-size' }),
       (e: unknown) => isRnnlmError(e, 'empty_corpus') && /use a smaller --eval-batch-size \(at most 4\)/.test(e.message),
     );
-    assert.throws(() => evaluate(m, new Int32Array(0), { batchSize: 1 }), (e: unknown) => isRnnlmError(e, 'empty_corpus'));
+    assert.throws(
+      () => evaluate(m, new Int32Array(0), { batchSize: 1 }),
+      (e: unknown) => isRnnlmError(e, 'empty_corpus'),
+    );
     // The smallest split that fits: 2 tokens per stream, one prediction each.
     assert.equal(evaluate(m, randomIds(10, 1), { batchSize: 5 }).tokens, 5);
   });

@@ -40,7 +40,11 @@ export function evaluate(model: RNNLM, ids: Int32Array, opts: EvalOptions = {}):
   const B = opts.batchSize ?? 10;
   const bptt = opts.bptt ?? 35;
   if (ids.length < 2 * B) {
-    throw new RnnlmError('empty_corpus', `evaluation needs at least ${2 * B} tokens (got ${ids.length}) for ${opts.batchSizeName ?? 'batchSize'} ${B}; use a smaller ${opts.batchSizeName ?? 'batchSize'} (at most ${Math.max(1, Math.floor(ids.length / 2))}) or more text`, { need: 2 * B, got: ids.length });
+    throw new RnnlmError(
+      'empty_corpus',
+      `evaluation needs at least ${2 * B} tokens (got ${ids.length}) for ${opts.batchSizeName ?? 'batchSize'} ${B}; use a smaller ${opts.batchSizeName ?? 'batchSize'} (at most ${Math.max(1, Math.floor(ids.length / 2))}) or more text`,
+      { need: 2 * B, got: ids.length },
+    );
   }
   const wasTraining = model.training;
   model.eval();

@@ -68,7 +68,10 @@ describe('trainLanguageModel', () => {
     assert.equal(r.stoppedBy, 'epochs');
     assert.equal(r.steps, 2 * windows);
     assert.equal(steps.length, 2 * windows);
-    assert.deepEqual(steps.map((s) => s.step), Array.from({ length: 2 * windows }, (_, i) => i + 1));
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      Array.from({ length: 2 * windows }, (_, i) => i + 1),
+    );
     assert.ok(steps.every((s) => s.batches === windows));
     // Rows per stream L = 1200/4 = 300; each epoch predicts L − 1 rows of B tokens.
     assert.equal(r.tokens, 2 * (1200 / cfg.batchSize - 1) * cfg.batchSize);

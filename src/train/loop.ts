@@ -240,9 +240,15 @@ export async function trainLanguageModel(
     }
     if (snap.hidden) {
       const want = model.initState(B);
-      const ok = shapeEquals(snap.hidden.h.shape, want.h.shape) && (snap.hidden.c === null) === (want.c === null) && (!want.c || shapeEquals(snap.hidden.c!.shape, want.c.shape));
+      const ok =
+        shapeEquals(snap.hidden.h.shape, want.h.shape) &&
+        (snap.hidden.c === null) === (want.c === null) &&
+        (!want.c || shapeEquals(snap.hidden.c!.shape, want.c.shape));
       if (!ok) {
-        throw new RnnlmError('checkpoint_mismatch', `the saved hidden state ${fmtShape(snap.hidden.h.shape)} does not fit this model and batch size (${fmtShape(want.h.shape)})`);
+        throw new RnnlmError(
+          'checkpoint_mismatch',
+          `the saved hidden state ${fmtShape(snap.hidden.h.shape)} does not fit this model and batch size (${fmtShape(want.h.shape)})`,
+        );
       }
       state = { h: snap.hidden.h.to(want.h.dtype), c: snap.hidden.c ? snap.hidden.c.to(want.h.dtype) : null };
     }
@@ -304,7 +310,10 @@ export async function trainLanguageModel(
       const xent = out.loss;
       const lv = xent.item();
       if (!Number.isFinite(lv)) {
-        throw new RnnlmError('non_finite', `training loss became ${lv} at epoch ${pos.epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`);
+        throw new RnnlmError(
+          'non_finite',
+          `training loss became ${lv} at epoch ${pos.epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`,
+        );
       }
       const penalty = activationPenalty(out, alpha, beta);
       model.zeroGrad();

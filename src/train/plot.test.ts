@@ -12,7 +12,14 @@ function makeLog(epochs: number, batches: number, every = 1): TrainLogRecord[] {
       step++;
       if (step % every === 0) out.push({ kind: 'step', epoch: e, batch: b, batches, step, loss: 5 / Math.sqrt(step), lr: 1e-3, gradNorm: 0.5 });
     }
-    out.push({ kind: 'epoch', epoch: e, trainLoss: 5 / Math.sqrt(step) + 0.1, valid: { loss: 5 / Math.sqrt(step) + 0.2, perplexity: 0 }, lr: 1e-3, seconds: 1 });
+    out.push({
+      kind: 'epoch',
+      epoch: e,
+      trainLoss: 5 / Math.sqrt(step) + 0.1,
+      valid: { loss: 5 / Math.sqrt(step) + 0.2, perplexity: 0 },
+      lr: 1e-3,
+      seconds: 1,
+    });
   }
   return out;
 }
@@ -117,7 +124,10 @@ describe('renderTrainingCurves', () => {
     }
     const losses = log.flatMap((r) => [r.loss, r.trainLoss, (r.valid as { loss: number } | undefined)?.loss]).filter((v): v is number => typeof v === 'number');
     const yt = ticks(svg, 'loss', 'y');
-    assert.ok(Math.min(...yt) <= Math.min(...losses) && Math.max(...yt) >= Math.max(...losses), `loss ticks ${yt} cover [${Math.min(...losses)}, ${Math.max(...losses)}]`);
+    assert.ok(
+      Math.min(...yt) <= Math.min(...losses) && Math.max(...yt) >= Math.max(...losses),
+      `loss ticks ${yt} cover [${Math.min(...losses)}, ${Math.max(...losses)}]`,
+    );
     const pt = ticks(svg, 'perplexity', 'y');
     assert.ok(Math.min(...pt) <= Math.exp(Math.min(...losses)) && Math.max(...pt) >= Math.exp(Math.max(...losses)), `perplexity ticks ${pt}`);
     const xt = ticks(svg, 'loss', 'x');
@@ -144,12 +154,18 @@ describe('renderTrainingCurves', () => {
     const log = makeLog(2, 5);
     assert.equal(chooseXAxis(log), 'epoch');
     const byEpoch = trainingSeries(log, 'epoch');
-    assert.deepEqual(byEpoch.find((s) => s.name === 'validation')!.points.map((p) => p[0]), [1, 2]);
+    assert.deepEqual(
+      byEpoch.find((s) => s.name === 'validation')!.points.map((p) => p[0]),
+      [1, 2],
+    );
     assert.deepEqual(byEpoch[0]!.points.map((p) => p[0]).slice(0, 2), [0.2, 0.4]);
     const bare = log.map((r) => (r.kind === 'step' ? { kind: 'step', step: r.step, epoch: r.epoch, loss: r.loss } : r));
     assert.equal(chooseXAxis(bare), 'step');
     const bySteps = trainingSeries(bare, 'step');
-    assert.deepEqual(bySteps.find((s) => s.name === 'validation')!.points.map((p) => p[0]), [5, 10]);
+    assert.deepEqual(
+      bySteps.find((s) => s.name === 'validation')!.points.map((p) => p[0]),
+      [5, 10],
+    );
     assert.match(renderTrainingCurves(bare), />step<\/text>/);
   });
 
@@ -187,7 +203,11 @@ describe('renderTrainingCurves', () => {
     const svg = renderTrainingCurves(log);
     assertWellFormed(svg);
     assert.ok(!/NaN|Infinity/.test(svg), 'no NaN or Infinity in the SVG');
-    const counts = Object.fromEntries(seriesPaths(svg).filter((p) => p.panel === 'loss').map((p) => [p.series, p.points.length]));
+    const counts = Object.fromEntries(
+      seriesPaths(svg)
+        .filter((p) => p.panel === 'loss')
+        .map((p) => [p.series, p.points.length]),
+    );
     assert.deepEqual(counts, { 'train (logged steps)': 2, 'train (epoch mean)': 1, validation: 1 });
     assert.ok(Math.max(...ticks(svg, 'loss', 'y')) < 10, 'the ignored record (loss 100) does not stretch the axis');
   });
@@ -210,8 +230,14 @@ describe('renderTrainingCurves', () => {
     assertWellFormed(svg);
     assert.match(svg, /no finite loss values/);
     assert.equal(seriesPaths(svg).length, 0);
-    assert.throws(() => renderTrainingCurves(makeLog(1, 2), { width: 10 }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => renderTrainingCurves(makeLog(1, 2), { x: 'time' as 'step' }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => renderTrainingCurves(makeLog(1, 2), { width: 10 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => renderTrainingCurves(makeLog(1, 2), { x: 'time' as 'step' }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 
   test('the title is escaped', () => {
@@ -234,6 +260,9 @@ describe('parseTrainLog', () => {
       () => parseTrainLog('{"kind":"step"}\n{"kind":\n', 'runs/x/train-log.jsonl'),
       (e) => isRnnlmError(e, 'invalid_argument') && /runs\/x\/train-log.jsonl, line 2/.test(e.message),
     );
-    assert.throws(() => parseTrainLog('[1,2]\n'), (e) => isRnnlmError(e, 'invalid_argument') && /line 1: expected a JSON object/.test(e.message));
+    assert.throws(
+      () => parseTrainLog('[1,2]\n'),
+      (e) => isRnnlmError(e, 'invalid_argument') && /line 1: expected a JSON object/.test(e.message),
+    );
   });
 });

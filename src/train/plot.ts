@@ -56,7 +56,10 @@ export function parseTrainLog(text: string, what = 'training log'): TrainLogReco
     try {
       rec = JSON.parse(line);
     } catch (e) {
-      throw new RnnlmError('invalid_argument', `${what}, line ${i + 1}: not valid JSON (${(e as Error).message}); give a train-log.jsonl written by rnnlm train`);
+      throw new RnnlmError(
+        'invalid_argument',
+        `${what}, line ${i + 1}: not valid JSON (${(e as Error).message}); give a train-log.jsonl written by rnnlm train`,
+      );
     }
     if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) {
       throw new RnnlmError('invalid_argument', `${what}, line ${i + 1}: expected a JSON object per line; give a train-log.jsonl written by rnnlm train`);
@@ -238,14 +241,18 @@ export function panel(
   }
   out.push('</g>');
   const cy = box.y + box.h / 2;
-  out.push(`<text x="${r2(box.x - 46)}" y="${r2(cy)}" transform="rotate(-90 ${r2(box.x - 46)} ${r2(cy)})" text-anchor="middle" fill="#24292f">${esc(yTitle)}</text>`);
+  out.push(
+    `<text x="${r2(box.x - 46)}" y="${r2(cy)}" transform="rotate(-90 ${r2(box.x - 46)} ${r2(cy)})" text-anchor="middle" fill="#24292f">${esc(yTitle)}</text>`,
+  );
   if (xTitle) out.push(`<text x="${r2(box.x + box.w / 2)}" y="${r2(box.y + box.h + 34)}" text-anchor="middle" fill="#24292f">${esc(xTitle)}</text>`);
   // One path per series: "M x,y L x,y …", one command per record.
   for (const s of series) {
     const d = s.points.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${r2(X(px))},${r2(Y(map(py)))}`).join(' ');
     const width = s.markers ? 2 : 1.5;
     const dash = s.dashed ? ' stroke-dasharray="6 4"' : '';
-    out.push(`<path class="series" data-series="${esc(s.name)}" data-points="${s.points.length}" d="${d}" fill="none" stroke="${s.color}" stroke-width="${width}" stroke-linejoin="round"${dash}/>`);
+    out.push(
+      `<path class="series" data-series="${esc(s.name)}" data-points="${s.points.length}" d="${d}" fill="none" stroke="${s.color}" stroke-width="${width}" stroke-linejoin="round"${dash}/>`,
+    );
     // A lone point draws no line: give it a dot whatever the series.
     if (s.markers || s.points.length === 1) {
       out.push(`<g class="markers" fill="${s.color}">`);
@@ -277,7 +284,9 @@ export function legend(out: string[], series: readonly CurveSeries[], y: number,
       lx = 70;
       y += 18;
     }
-    out.push(`<line x1="${lx}" x2="${lx + 22}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="${s.markers ? 2 : 1.5}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(
+      `<line x1="${lx}" x2="${lx + 22}" y1="${y}" y2="${y}" stroke="${s.color}" stroke-width="${s.markers ? 2 : 1.5}"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     if (s.markers) out.push(`<circle cx="${lx + 11}" cy="${y}" r="3" fill="${s.color}"/>`);
     out.push(`<text x="${lx + 28}" y="${y + 4}" fill="#24292f">${esc(s.name)}</text>`);
     lx += w;
@@ -297,8 +306,12 @@ export function renderTrainingCurves(records: readonly TrainLogRecord[], opts: P
   const withGrad = opts.gradNorm ?? false;
   const nPanels = 1 + (withPpl ? 1 : 0) + (withGrad ? 1 : 0);
   const H = opts.height ?? [340, 560, 780][nPanels - 1]!;
-  for (const [k, v] of [['width', W], ['height', H]] as const) {
-    if (!(Number.isFinite(v) && v >= 200 && v <= 10000)) throw new RnnlmError('invalid_argument', `plot ${k} must be a number of pixels in [200, 10000], got ${v}`);
+  for (const [k, v] of [
+    ['width', W],
+    ['height', H],
+  ] as const) {
+    if (!(Number.isFinite(v) && v >= 200 && v <= 10000))
+      throw new RnnlmError('invalid_argument', `plot ${k} must be a number of pixels in [200, 10000], got ${v}`);
   }
   const xKind = !opts.x || opts.x === 'auto' ? chooseXAxis(records) : opts.x;
   if (xKind !== 'epoch' && xKind !== 'step') throw new RnnlmError('invalid_argument', `plot x axis must be epoch, step or auto, got ${String(opts.x)}`);
@@ -306,7 +319,9 @@ export function renderTrainingCurves(records: readonly TrainLogRecord[], opts: P
   const title = opts.title ?? 'Training curves';
   const out = svgOpen(W, H, title);
   if (series.length === 0) {
-    out.push(`<text x="${W / 2}" y="${H / 2}" text-anchor="middle" fill="#57606a">no finite loss values to plot (the log has no step or epoch records with a loss)</text>`);
+    out.push(
+      `<text x="${W / 2}" y="${H / 2}" text-anchor="middle" fill="#57606a">no finite loss values to plot (the log has no step or epoch records with a loss)</text>`,
+    );
     out.push('</svg>');
     return out.join('\n');
   }
@@ -327,9 +342,7 @@ export function renderTrainingCurves(records: readonly TrainLogRecord[], opts: P
   panel(out, lossBox, series, xAxis, linearAxis(lMin, lMax, 5), (l) => l, 'loss', 'loss (nats/token)', nPanels > 1 ? '' : xTitle);
   if (withPpl) {
     // exp() of a finite loss can overflow: those points stay in the loss panel only.
-    const pplSeries = series
-      .map((s) => ({ ...s, points: s.points.filter(([, l]) => Number.isFinite(Math.exp(l))) }))
-      .filter((s) => s.points.length > 0);
+    const pplSeries = series.map((s) => ({ ...s, points: s.points.filter(([, l]) => Number.isFinite(Math.exp(l))) })).filter((s) => s.points.length > 0);
     if (pplSeries.length > 0) {
       const [pMin, pMax] = extent(pplSeries, (p) => Math.exp(p[1]));
       const pplBox: Box = { x: left, y: top + plotH + gap, w: lossBox.w, h: plotH };
@@ -343,7 +356,9 @@ export function renderTrainingCurves(records: readonly TrainLogRecord[], opts: P
       const [gMin, gMax] = extent([g], (p) => p[1]);
       panel(out, gradBox, [g], xAxis, logAxis(gMin, gMax), (v) => v, 'grad-norm', 'gradient norm (log)', xTitle);
     } else {
-      out.push(`<text x="${r2(gradBox.x + gradBox.w / 2)}" y="${r2(gradBox.y + gradBox.h / 2)}" text-anchor="middle" fill="#57606a">no gradient norms in this log</text>`);
+      out.push(
+        `<text x="${r2(gradBox.x + gradBox.w / 2)}" y="${r2(gradBox.y + gradBox.h / 2)}" text-anchor="middle" fill="#57606a">no gradient norms in this log</text>`,
+      );
     }
   }
   out.push('</svg>');

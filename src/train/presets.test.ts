@@ -42,10 +42,16 @@ describe('presets', () => {
   });
 
   test('ptb-awd / wt2-awd are AWD-LSTM', () => {
-    for (const [name, di, epochs] of [['ptb-awd', 0.4, 500], ['wt2-awd', 0.65, 750]] as const) {
+    for (const [name, di, epochs] of [
+      ['ptb-awd', 0.4, 500],
+      ['wt2-awd', 0.65, 750],
+    ] as const) {
       const { model: m, train: t } = getPreset(name);
       assert.deepEqual(m.hiddenSizes, [1150, 1150, 400]);
-      assert.deepEqual([m.embedSize, m.hiddenSize, m.tieWeights, m.dropoutInput, m.dropoutOutput, m.dropoutEmbedding, m.weightDrop], [400, 400, true, di, 0.4, 0.1, 0.5]);
+      assert.deepEqual(
+        [m.embedSize, m.hiddenSize, m.tieWeights, m.dropoutInput, m.dropoutOutput, m.dropoutEmbedding, m.weightDrop],
+        [400, 400, true, di, 0.4, 0.1, 0.5],
+      );
       assert.deepEqual([t.optimizer, t.lr, t.bptt, t.variableBptt, t.clip, t.ar, t.tar, t.nonmono, t.epochs], ['ntasgd', 30, 70, true, 0.25, 2, 1, 5, epochs]);
       assert.equal(t.optimizerOptions?.weightDecay, 1.2e-6);
     }
@@ -63,7 +69,10 @@ describe('presets', () => {
       assert.ok(full.numParameters() > 5e5, `${full.numParameters()} parameters`);
       // One update of a scaled-down model under the preset's exact training config.
       const small = new RNNLM({
-        ...p.model, vocabSize: 7, embedSize: 4, hiddenSize: 4,
+        ...p.model,
+        vocabSize: 7,
+        embedSize: 4,
+        hiddenSize: 4,
         ...(p.model.hiddenSizes ? { hiddenSizes: p.model.hiddenSizes.map((_, i, a) => (i === a.length - 1 ? 4 : 6)) } : {}),
       });
       const { batchSize: B, bptt } = p.train;
@@ -83,7 +92,13 @@ describe('presets', () => {
   });
 
   test('an unknown name lists the known ones', () => {
-    assert.throws(() => getPreset('ptb-large'), (e: unknown) => isRnnlmError(e, 'invalid_argument') && /ptb-small/.test((e as Error).message));
-    assert.throws(() => getPreset('toString'), (e: unknown) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => getPreset('ptb-large'),
+      (e: unknown) => isRnnlmError(e, 'invalid_argument') && /ptb-small/.test((e as Error).message),
+    );
+    assert.throws(
+      () => getPreset('toString'),
+      (e: unknown) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

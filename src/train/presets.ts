@@ -39,22 +39,57 @@ const medium = (data: PresetData): Pick<TrainPreset, 'model' | 'train' | 'data'>
   data,
   model: { embedSize: 650, hiddenSize: 650, numLayers: 2, cell: 'lstm', dropout: 0.5, tieWeights: true, init: 0.1, seed: 1111 },
   train: {
-    batchSize: 20, bptt: 35, epochs: 40, optimizer: 'sgd', lr: 20, clip: 0.25,
+    batchSize: 20,
+    bptt: 35,
+    epochs: 40,
+    optimizer: 'sgd',
+    lr: 20,
+    clip: 0.25,
     // The example divides lr by 4 whenever validation loss does not improve.
-    plateauFactor: 0.25, plateauPatience: 0, evalBatchSize: 10, checkpointEvery: 1000,
+    plateauFactor: 0.25,
+    plateauPatience: 0,
+    evalBatchSize: 10,
+    checkpointEvery: 1000,
   },
 });
 
 /** Merity et al. 2017 (AWD-LSTM), 3-layer LSTM 1150/1150/400, tied, NT-ASGD. */
-const awd = (data: PresetData, o: { dropoutInput: number; dropoutHidden: number; batchSize: number; epochs: number; seed: number }): Pick<TrainPreset, 'model' | 'train' | 'data'> => ({
+const awd = (
+  data: PresetData,
+  o: { dropoutInput: number; dropoutHidden: number; batchSize: number; epochs: number; seed: number },
+): Pick<TrainPreset, 'model' | 'train' | 'data'> => ({
   data,
   model: {
-    embedSize: 400, hiddenSize: 400, hiddenSizes: [1150, 1150, 400], numLayers: 3, cell: 'lstm', tieWeights: true, init: 0.1, seed: o.seed,
-    dropoutOutput: 0.4, dropoutHidden: o.dropoutHidden, dropoutInput: o.dropoutInput, dropoutEmbedding: 0.1, weightDrop: 0.5,
+    embedSize: 400,
+    hiddenSize: 400,
+    hiddenSizes: [1150, 1150, 400],
+    numLayers: 3,
+    cell: 'lstm',
+    tieWeights: true,
+    init: 0.1,
+    seed: o.seed,
+    dropoutOutput: 0.4,
+    dropoutHidden: o.dropoutHidden,
+    dropoutInput: o.dropoutInput,
+    dropoutEmbedding: 0.1,
+    weightDrop: 0.5,
   },
   train: {
-    batchSize: o.batchSize, bptt: 70, variableBptt: true, epochs: o.epochs, optimizer: 'ntasgd', nonmono: 5, lr: 30, clip: 0.25,
-    optimizerOptions: { weightDecay: 1.2e-6 }, ar: 2, tar: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 10, checkpointEvery: 1000,
+    batchSize: o.batchSize,
+    bptt: 70,
+    variableBptt: true,
+    epochs: o.epochs,
+    optimizer: 'ntasgd',
+    nonmono: 5,
+    lr: 30,
+    clip: 0.25,
+    optimizerOptions: { weightDecay: 1.2e-6 },
+    ar: 2,
+    tar: 1,
+    plateauFactor: 1,
+    plateauPatience: 0,
+    evalBatchSize: 10,
+    checkpointEvery: 1000,
   },
 });
 
@@ -72,8 +107,17 @@ export const PRESETS: Readonly<Record<string, TrainPreset>> = {
     data: PTB,
     model: { embedSize: 200, hiddenSize: 200, numLayers: 2, cell: 'lstm', dropout: 0, tieWeights: false, init: 0.1, seed: 1 },
     train: {
-      batchSize: 20, bptt: 20, epochs: 13, optimizer: 'sgd', lr: 20, clip: 0.25, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 20,
-      lrDecay: { kind: 'after', startEpoch: 4, factor: 0.5 }, checkpointEvery: 2000,
+      batchSize: 20,
+      bptt: 20,
+      epochs: 13,
+      optimizer: 'sgd',
+      lr: 20,
+      clip: 0.25,
+      plateauFactor: 1,
+      plateauPatience: 0,
+      evalBatchSize: 20,
+      lrDecay: { kind: 'after', startEpoch: 4, factor: 0.5 },
+      checkpointEvery: 2000,
     },
   },
   'ptb-medium': {
@@ -88,7 +132,7 @@ export const PRESETS: Readonly<Record<string, TrainPreset>> = {
   'wt2-medium': {
     name: 'wt2-medium',
     summary: 'the same medium tied LSTM on WikiText-2',
-    source: 'pytorch/examples word_language_model medium setting (as ptb-medium) on WikiText-2, the example\'s current default corpus.',
+    source: "pytorch/examples word_language_model medium setting (as ptb-medium) on WikiText-2, the example's current default corpus.",
     expected: 'test perplexity ≈ 87–95 (Inan et al. 2017, medium tied LSTM on WikiText-2: 91.5 valid / 87.0 test)',
     ...medium(WT2),
   },
@@ -103,7 +147,15 @@ export const PRESETS: Readonly<Record<string, TrainPreset>> = {
     data: { train: 'tinyshakespeare/input.txt', tokenizer: 'char', validFraction: 0.1 },
     model: { embedSize: 128, hiddenSize: 512, numLayers: 2, cell: 'lstm', dropout: 0.25, tieWeights: false, seed: 1 },
     train: {
-      batchSize: 64, bptt: 100, epochs: 30, optimizer: 'adam', lr: 2e-3, clip: 5, plateauFactor: 0.5, plateauPatience: 0, evalBatchSize: 16,
+      batchSize: 64,
+      bptt: 100,
+      epochs: 30,
+      optimizer: 'adam',
+      lr: 2e-3,
+      clip: 5,
+      plateauFactor: 0.5,
+      plateauPatience: 0,
+      evalBatchSize: 16,
       checkpointEvery: 500,
     },
   },
@@ -114,7 +166,7 @@ export const PRESETS: Readonly<Record<string, TrainPreset>> = {
       'Merity, Keskar & Socher 2017, "Regularizing and Optimizing LSTM Language Models" (salesforce/awd-lstm-lm). Its README command for PTB: ' +
       '--batch_size 20 --dropouti 0.4 --dropouth 0.25 --seed 141 --epoch 500, with main.py defaults dropout 0.4, dropoute 0.1, wdrop 0.5, lr 30, clip 0.25, ' +
       'bptt 70, alpha 2, beta 1, wdecay 1.2e-6, nonmono 5, emsize 400, nhid 1150. Deviation: batch 80 (main.py default, 4× fewer updates per epoch) ' +
-      'instead of the README\'s 20; pass --batch-size 20 for the published setting. No fine-tuning stage.',
+      "instead of the README's 20; pass --batch-size 20 for the published setting. No fine-tuning stage.",
     expected: 'validation perplexity ≈ 60–61, test ≈ 58–59 before fine-tuning (paper: 60.0 / 57.3 after fine-tuning)',
     ...awd(PTB, { dropoutInput: 0.4, dropoutHidden: 0.25, batchSize: 80, epochs: 500, seed: 141 }),
   },
@@ -135,7 +187,7 @@ export function presetNames(): string[] {
 
 /** The preset called `name`; an unknown name is an error that lists the known ones. */
 export function getPreset(name: string): TrainPreset {
-  const p = Object.prototype.hasOwnProperty.call(PRESETS, name) ? PRESETS[name] : undefined;
+  const p = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
   if (!p) throw new RnnlmError('invalid_argument', `unknown preset "${name}"; choose one of ${presetNames().join(', ')} (rnnlm train --list-presets)`);
   return p;
 }

@@ -44,20 +44,52 @@ interface Recipe {
 const adam: Recipe = {
   model: { vocabSize: V, embedSize: 8, hiddenSize: 12, numLayers: 2, cell: 'lstm', dropout: 0.3, seed: 5 },
   cfg: {
-    batchSize: 4, bptt: 9, epochs: 100, optimizer: 'adam', lr: 0.01, clip: 1, plateauFactor: 0.5, plateauPatience: 0,
-    evalBatchSize: 2, lrDecay: { kind: 'after', startEpoch: 2, factor: 0.8 },
+    batchSize: 4,
+    bptt: 9,
+    epochs: 100,
+    optimizer: 'adam',
+    lr: 0.01,
+    clip: 1,
+    plateauFactor: 0.5,
+    plateauPatience: 0,
+    evalBatchSize: 2,
+    lrDecay: { kind: 'after', startEpoch: 2, factor: 0.8 },
   },
   valid: SENSIBLE_VALID,
 };
 
 const awd: Recipe = {
   model: {
-    vocabSize: V, embedSize: 6, hiddenSize: 6, hiddenSizes: [10, 6], numLayers: 2, cell: 'lstm', tieWeights: true, init: 0.1, seed: 8,
-    dropoutInput: 0.3, dropoutHidden: 0.2, dropoutOutput: 0.3, dropoutEmbedding: 0.1, weightDrop: 0.4,
+    vocabSize: V,
+    embedSize: 6,
+    hiddenSize: 6,
+    hiddenSizes: [10, 6],
+    numLayers: 2,
+    cell: 'lstm',
+    tieWeights: true,
+    init: 0.1,
+    seed: 8,
+    dropoutInput: 0.3,
+    dropoutHidden: 0.2,
+    dropoutOutput: 0.3,
+    dropoutEmbedding: 0.1,
+    weightDrop: 0.4,
   },
   cfg: {
-    batchSize: 4, bptt: 8, epochs: 100, optimizer: 'ntasgd', nonmono: 0, lr: 2, clip: 0.5, plateauFactor: 1, plateauPatience: 0,
-    evalBatchSize: 2, variableBptt: true, ar: 2, tar: 1, optimizerOptions: { weightDecay: 1e-4 },
+    batchSize: 4,
+    bptt: 8,
+    epochs: 100,
+    optimizer: 'ntasgd',
+    nonmono: 0,
+    lr: 2,
+    clip: 0.5,
+    plateauFactor: 1,
+    plateauPatience: 0,
+    evalBatchSize: 2,
+    variableBptt: true,
+    ar: 2,
+    tar: 1,
+    optimizerOptions: { weightDecay: 1e-4 },
   },
   valid: NOISE_VALID,
 };
@@ -72,19 +104,25 @@ interface Run {
 async function train(model: RNNLM, r: Recipe, over: Partial<TrainConfig>, resume?: TrainingState, stopAfter?: number): Promise<Run> {
   const run: Run = { steps: [], epochs: [], checkpoints: [], params: [] };
   const signal = { aborted: false };
-  await trainLanguageModel(model, { train: TRAIN, valid: r.valid }, { ...r.cfg, ...over }, {
-    onStep: (s) => {
-      run.steps.push([s.step, s.loss, s.gradNorm, s.lr]);
-      if (stopAfter !== undefined && s.step >= stopAfter) signal.aborted = true;
+  await trainLanguageModel(
+    model,
+    { train: TRAIN, valid: r.valid },
+    { ...r.cfg, ...over },
+    {
+      onStep: (s) => {
+        run.steps.push([s.step, s.loss, s.gradNorm, s.lr]);
+        if (stopAfter !== undefined && s.step >= stopAfter) signal.aborted = true;
+      },
+      onEpoch: (e) => void run.epochs.push(e),
+      onCheckpoint: (state, info) => {
+        // Saved to disk right away, as the CLI does: the model holds the raw weights only now.
+        const dir = path.join(tmp, `ck${dirs++}`);
+        saveLanguageModel(dir, model, tok, state);
+        run.checkpoints.push({ state, info, dir });
+      },
     },
-    onEpoch: (e) => void run.epochs.push(e),
-    onCheckpoint: (state, info) => {
-      // Saved to disk right away, as the CLI does: the model holds the raw weights only now.
-      const dir = path.join(tmp, `ck${dirs++}`);
-      saveLanguageModel(dir, model, tok, state);
-      run.checkpoints.push({ state, info, dir });
-    },
-  }, { ...(resume ? { resume } : {}), signal });
+    { ...(resume ? { resume } : {}), signal },
+  );
   run.params = model.parameters().map((p) => Array.from(p.data));
   return run;
 }
@@ -104,7 +142,10 @@ function assertSameTail(straight: Run, resumed: Run, from: number): void {
 }
 
 describe('exact resume through a checkpoint on disk', () => {
-  for (const [name, r, N] of [['adam + dropout + plateau + decay', adam, 44], ['AWD-LSTM: NT-ASGD, variable BPTT, all dropouts, AR/TAR', awd, 60]] as const) {
+  for (const [name, r, N] of [
+    ['adam + dropout + plateau + decay', adam, 44],
+    ['AWD-LSTM: NT-ASGD, variable BPTT, all dropouts, AR/TAR', awd, 60],
+  ] as const) {
     test(`${name}: N steps = N/2 + save + load + N/2`, async () => {
       const straight = await train(new RNNLM(r.model), r, { maxSteps: N });
       assert.equal(straight.steps.length, N);
@@ -116,10 +157,16 @@ describe('exact resume through a checkpoint on disk', () => {
       assert.equal(stop.info.step, N / 2);
       assert.ok(half.epochs.at(-1)!.partial, 'stopped inside an epoch');
       if (r === awd) {
-        assert.ok(straight.epochs.some((e) => e.asgdTriggered), 'NT-ASGD triggered in this run');
+        assert.ok(
+          straight.epochs.some((e) => e.asgdTriggered),
+          'NT-ASGD triggered in this run',
+        );
         const ntasgd = stop.state.json.ntasgd as { triggered: boolean; count: number };
         assert.ok(ntasgd.triggered && ntasgd.count > 0, 'averages are part of the saved state');
-        assert.ok(straight.epochs.some((e) => e.averaged), 'validation used the averaged weights');
+        assert.ok(
+          straight.epochs.some((e) => e.averaged),
+          'validation used the averaged weights',
+        );
       }
       assertSameTail(straight, await continueFrom(stop.dir, r, N), N / 2);
     });
@@ -129,8 +176,14 @@ describe('exact resume through a checkpoint on disk', () => {
     const N = 50;
     const straight = await train(new RNNLM(awd.model), awd, { maxSteps: N, checkpointEvery: 7 });
     const interval = straight.checkpoints.filter((c) => c.info.reason === 'interval');
-    assert.deepEqual(interval.map((c) => c.info.step), [7, 14, 21, 28, 35, 42, 49]);
-    assert.ok(straight.checkpoints.some((c) => c.info.reason === 'epoch'), 'epoch-end checkpoints too');
+    assert.deepEqual(
+      interval.map((c) => c.info.step),
+      [7, 14, 21, 28, 35, 42, 49],
+    );
+    assert.ok(
+      straight.checkpoints.some((c) => c.info.reason === 'epoch'),
+      'epoch-end checkpoints too',
+    );
     const at = interval[3]!; // step 28
     // The straight run was told to checkpoint; a run without checkpoints follows the same path.
     const plain = await train(new RNNLM(awd.model), awd, { maxSteps: N });
@@ -143,7 +196,10 @@ describe('exact resume through a checkpoint on disk', () => {
     const straight = await train(new RNNLM(adam.model), adam, { maxSteps: N });
     const cut = await train(new RNNLM(adam.model), adam, {}, undefined, 13);
     assert.equal(cut.steps.length, 13);
-    assert.ok(cut.epochs.every((e) => e.step < 13), 'no validation for the interrupted epoch');
+    assert.ok(
+      cut.epochs.every((e) => e.step < 13),
+      'no validation for the interrupted epoch',
+    );
     const last = cut.checkpoints.at(-1)!;
     assert.deepEqual([last.info.reason, last.info.step], ['stop', 13]);
     assertSameTail(straight, await continueFrom(last.dir, adam, N), 13);
@@ -160,7 +216,10 @@ describe('training state contents and refusals', () => {
     assert.equal(j.step, 3);
     const tensors = Object.keys(run.checkpoints.at(-1)!.state.tensors);
     assert.ok(tensors.includes('hidden.h') && tensors.includes('hidden.c'), 'the carried LSTM state');
-    assert.ok(tensors.some((k) => k.startsWith('optimizer.') && k.endsWith('.exp_avg')), 'Adam moments');
+    assert.ok(
+      tensors.some((k) => k.startsWith('optimizer.') && k.endsWith('.exp_avg')),
+      'Adam moments',
+    );
     // The model RNG's spare normal is NaN when unused: stored as null.
     assert.ok((j.rng as { model: unknown[] }).model.every((x) => x === null || Number.isFinite(x)));
   });
@@ -170,7 +229,10 @@ describe('training state contents and refusals', () => {
     const { state } = run.checkpoints.at(-1)!;
     const go = (over: Partial<TrainConfig>, train = TRAIN) =>
       trainLanguageModel(new RNNLM(adam.model), { train, valid: SENSIBLE_VALID }, { ...adam.cfg, maxSteps: 6, ...over }, {}, { resume: state });
-    await assert.rejects(go({ batchSize: 2 }), (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch') && /batchSize: saved 4, now 2/.test((e as Error).message));
+    await assert.rejects(
+      go({ batchSize: 2 }),
+      (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch') && /batchSize: saved 4, now 2/.test((e as Error).message),
+    );
     await assert.rejects(go({ lr: 0.5 }), (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch') && /lr/.test((e as Error).message));
     const other = TRAIN.slice();
     other[7] = (other[7]! + 1) % V;
@@ -178,9 +240,8 @@ describe('training state contents and refusals', () => {
     const ok = await go({ epochs: 50, maxSteps: 7, checkpointEvery: 3 });
     assert.equal(ok.steps, 7, 'continues from step 5 to 7');
     const damaged = { json: { ...state.json, format: 'something else' }, tensors: state.tensors };
-    await assert.rejects(
-      trainLanguageModel(new RNNLM(adam.model), { train: TRAIN, valid: SENSIBLE_VALID }, adam.cfg, {}, { resume: damaged }),
-      (e: unknown) => isRnnlmError(e, 'corrupt_checkpoint'),
+    await assert.rejects(trainLanguageModel(new RNNLM(adam.model), { train: TRAIN, valid: SENSIBLE_VALID }, adam.cfg, {}, { resume: damaged }), (e: unknown) =>
+      isRnnlmError(e, 'corrupt_checkpoint'),
     );
   });
 });
@@ -189,7 +250,11 @@ describe('resumeConflicts: the one rule for what a resumed run may change', () =
   test('free fields may differ; anything else is named; absent, null and {} are equal', () => {
     const saved = { data: { train: '/t.txt', tokenizer: 'char' }, model: { hiddenSize: 8 }, train: { lr: 1, epochs: 2, optimizerOptions: {} } };
     assert.deepEqual(resumeConflicts(saved, { ...saved, train: { lr: 1, epochs: 9, maxSteps: 5, checkpointEvery: 3 } }), []);
-    assert.deepEqual(resumeConflicts(saved, { data: { train: '/u.txt', tokenizer: 'char' }, model: { hiddenSize: 9 }, train: { lr: 2 } }), ['data.train', 'model.hiddenSize', 'train.lr']);
+    assert.deepEqual(resumeConflicts(saved, { data: { train: '/u.txt', tokenizer: 'char' }, model: { hiddenSize: 9 }, train: { lr: 2 } }), [
+      'data.train',
+      'model.hiddenSize',
+      'train.lr',
+    ]);
     assert.deepEqual(resumeConflicts({ train: saved.train }, { train: { lr: 1, ar: 2 } }), ['train.ar'], 'a section missing on one side is not compared');
     assert.deepEqual(RESUME_FREE.train, ['epochs', 'maxSeconds', 'maxSteps', 'checkpointEvery']);
   });

@@ -87,7 +87,12 @@ export function rngToJson(s: readonly number[]): (number | null)[] {
 }
 
 function rngFromJson(v: unknown, what: string): number[] {
-  if (!Array.isArray(v) || v.length !== 5 || !v.slice(0, 4).every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) || !(v[4] === null || typeof v[4] === 'number')) {
+  if (
+    !Array.isArray(v) ||
+    v.length !== 5 ||
+    !v.slice(0, 4).every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 32) ||
+    !(v[4] === null || typeof v[4] === 'number')
+  ) {
     throw corrupt(`${what} must be 4 uint32 words and a spare normal (or null)`);
   }
   return v.map((x) => (x === null ? Number.NaN : (x as number)));
@@ -130,7 +135,22 @@ export function encodeTrainingState(s: LoopSnapshot): TrainingState {
   return { json: jsonSafe(json) as Record<string, unknown>, tensors };
 }
 
-const KNOWN = new Set(['format', 'version', 'config', 'data', 'position', 'step', 'tokens', 'trainSeconds', 'bestValidLoss', 'optimizer', 'schedules', 'ntasgd', 'rng', 'hidden']);
+const KNOWN = new Set([
+  'format',
+  'version',
+  'config',
+  'data',
+  'position',
+  'step',
+  'tokens',
+  'trainSeconds',
+  'bestValidLoss',
+  'optimizer',
+  'schedules',
+  'ntasgd',
+  'rng',
+  'hidden',
+]);
 
 /** Reads and checks a TrainingState written by encodeTrainingState. */
 export function decodeTrainingState(ts: TrainingState): LoopSnapshot {
@@ -226,7 +246,10 @@ export const RESUME_FREE: Readonly<Record<'data' | 'model' | 'train', readonly s
  * saved run spec and this run's, free fields aside. Sections absent from either side are not
  * compared (the training loop checks `train`, the CLI all three). Absent, null and {} are equal.
  */
-export function resumeConflicts(saved: Partial<Record<'data' | 'model' | 'train', object>>, now: Partial<Record<'data' | 'model' | 'train', object>>): string[] {
+export function resumeConflicts(
+  saved: Partial<Record<'data' | 'model' | 'train', object>>,
+  now: Partial<Record<'data' | 'model' | 'train', object>>,
+): string[] {
   const diff: string[] = [];
   for (const section of ['data', 'model', 'train'] as const) {
     const a = saved[section] as Record<string, unknown> | undefined;
@@ -343,4 +366,3 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function isRunSpec(v: unknown): v is LmRunSpec {
   return isObject(v) && isObject(v.data) && typeof v.data.train === 'string' && isObject(v.model) && isObject(v.train);
 }
-

@@ -49,8 +49,18 @@ export function defaultLmSpec(train = ''): LmRunSpec {
   return {
     data: { train, tokenizer: 'word', validFraction: 0.1, minCount: 1, bpeMerges: 1000 },
     model: {
-      embedSize: 200, hiddenSize: 200, numLayers: 2, cell: 'lstm', dropout: 0, tieWeights: false, seed: 1,
-      dropoutInput: 0, dropoutHidden: 0, dropoutOutput: 0, dropoutEmbedding: 0, weightDrop: 0,
+      embedSize: 200,
+      hiddenSize: 200,
+      numLayers: 2,
+      cell: 'lstm',
+      dropout: 0,
+      tieWeights: false,
+      seed: 1,
+      dropoutInput: 0,
+      dropoutHidden: 0,
+      dropoutOutput: 0,
+      dropoutEmbedding: 0,
+      weightDrop: 0,
     },
     train: { ...defaultTrainConfig, optimizerOptions: {} },
   };

@@ -15,7 +15,18 @@ import { TranslationSide } from './side.js';
 
 const srcSide = TranslationSide.fromLines(['the cat sat', 'a dog ran fast', 'the bird flew'], { kind: 'word', lowercase: false });
 const tgtSide = TranslationSide.fromLines(['die katze sass', 'ein hund lief schnell', 'der vogel flog'], { kind: 'word', lowercase: false });
-const model = new Seq2Seq({ srcVocabSize: srcSide.vocabSize, tgtVocabSize: tgtSide.vocabSize, embedSize: 6, hiddenSize: 8, numLayers: 1, cell: 'gru', bidirectional: true, attention: 'general', seed: 3, init: 1 });
+const model = new Seq2Seq({
+  srcVocabSize: srcSide.vocabSize,
+  tgtVocabSize: tgtSide.vocabSize,
+  embedSize: 6,
+  hiddenSize: 8,
+  numLayers: 1,
+  cell: 'gru',
+  bidirectional: true,
+  attention: 'general',
+  seed: 3,
+  init: 1,
+});
 const loaded = { model, src: srcSide, tgt: tgtSide };
 
 describe('attention maps', () => {
@@ -41,7 +52,13 @@ describe('attention maps', () => {
     assert.deepEqual(m.source, ['the', 'cat', 'sat', EOS_LABEL]);
     assert.equal(m.target[m.target.length - 1], EOS_LABEL);
     assert.equal(m.weights.length, m.source.length * m.target.length);
-    assert.equal(m.translation, tgtSide.decode(translateIds(model, [withEos(srcSide.encode('the cat sat'), srcSide.eosId)], { beam: 1, eosId: tgtSide.eosId, maxLenB: 5 })[0]!.ids));
-    assert.throws(() => attentionWeights(model, new Int32Array(0), new Int32Array(0), tgtSide.eosId), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.equal(
+      m.translation,
+      tgtSide.decode(translateIds(model, [withEos(srcSide.encode('the cat sat'), srcSide.eosId)], { beam: 1, eosId: tgtSide.eosId, maxLenB: 5 })[0]!.ids),
+    );
+    assert.throws(
+      () => attentionWeights(model, new Int32Array(0), new Int32Array(0), tgtSide.eosId),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

@@ -26,14 +26,14 @@ describe('BLEU', () => {
     assert.deepEqual(b.counts, [3, 1, 0, 0]);
     assert.deepEqual(b.totals, [4, 3, 2, 1]);
     close(b.bp, Math.exp(-0.25));
-    close(b.score, Math.exp(-0.25) * Math.pow(75 * (100 / 3) * 25 * 25, 0.25));
+    close(b.score, Math.exp(-0.25) * (75 * (100 / 3) * 25 * 25) ** 0.25);
     close(b.score, 27.534765745159184); // sacreBLEU 2.6.0
   });
 
   test('the zh tokenizer splits Chinese characters: 我爱你。 vs 我爱你！', () => {
     // 1-grams 3/4, 2-grams 2/3, 3-grams 1/2, 4-grams 0/1 → 100/2; BP 1.
     const b = corpusBleu(['我爱你。'], [['我爱你！']], { tokenize: 'zh' });
-    close(b.score, Math.pow(75 * (200 / 3) * 50 * 50, 0.25));
+    close(b.score, (75 * (200 / 3) * 50 * 50) ** 0.25);
     close(b.score, 59.460355750136046); // sacreBLEU 2.6.0
     close(corpusBleu(['猫坐在垫子上。', '我不知道'], [['猫坐在垫子上了。', '我不知道。']], { tokenize: 'zh' }).score, 73.66904426876708);
     close(corpusBleu(['猫坐在垫子上。', '我不知道'], [['猫坐在垫子上了。', '我不知道。']], { tokenize: 'char' }).score, 73.66904426876708);
@@ -56,11 +56,18 @@ describe('BLEU', () => {
 
   test("sacreBLEU's compute_bleu and floor-smoothing cases", () => {
     close(computeBleu([9, 7, 5, 3], [10, 8, 6, 4], 11, 11).score / 100, 0.8375922397);
-    const b = corpusBleu(['am I am a character sequence'], [['I am a symbol string sequence a a']], { tokenize: 'none', smoothMethod: 'floor', smoothValue: 0.1 });
+    const b = corpusBleu(['am I am a character sequence'], [['I am a symbol string sequence a a']], {
+      tokenize: 'none',
+      smoothMethod: 'floor',
+      smoothValue: 0.1,
+    });
     assert.deepEqual(b.counts, [4, 2, 1, 0]);
     assert.deepEqual(b.totals, [6, 5, 4, 3]);
     close(b.score / 100, 0.1555722182);
-    assert.equal(corpusBleu(['am I am a character sequence'], [['I am a symbol string sequence a a']], { tokenize: 'none', smoothMethod: 'floor', smoothValue: 0 }).score, 0);
+    assert.equal(
+      corpusBleu(['am I am a character sequence'], [['I am a symbol string sequence a a']], { tokenize: 'none', smoothMethod: 'floor', smoothValue: 0 }).score,
+      0,
+    );
     assert.equal(computeBleu([0, 0, 0, 0], [0, 0, 0, 0], 0, 0).score, 0);
   });
 
@@ -82,8 +89,17 @@ describe('BLEU', () => {
   });
 
   test('misaligned references and unknown options are errors', () => {
-    assert.throws(() => corpusBleu(['a', 'b'], [['a']]), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => corpusBleu(['a'], []), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => corpusBleu(['a'], [['a']], { tokenize: 'intl' as never }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => corpusBleu(['a', 'b'], [['a']]),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => corpusBleu(['a'], []),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => corpusBleu(['a'], [['a']], { tokenize: 'intl' as never }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

@@ -46,11 +46,7 @@ const RE_PERIOD_COMMA_2 = /([.,])([^0-9])/g; // period/comma not followed by a d
 const RE_DASH = /([0-9])(-)/g; // dash after a digit
 
 function regexpTokenize(line: string): string {
-  const s = line
-    .replace(RE_PUNCT, ' $1 ')
-    .replace(RE_PERIOD_COMMA_1, '$1 $2 ')
-    .replace(RE_PERIOD_COMMA_2, ' $1 $2')
-    .replace(RE_DASH, '$1 $2 ');
+  const s = line.replace(RE_PUNCT, ' $1 ').replace(RE_PERIOD_COMMA_1, '$1 $2 ').replace(RE_PERIOD_COMMA_2, ' $1 $2').replace(RE_DASH, '$1 $2 ');
   return splitWords(s).join(' '); // Python's ' '.join(line.split())
 }
 
@@ -204,7 +200,10 @@ export function corpusBleu(hypotheses: readonly string[], references: readonly (
   if (!Array.isArray(references) || references.length === 0) throw new RnnlmError('invalid_argument', 'corpusBleu needs at least one reference stream');
   for (const [k, stream] of references.entries()) {
     if (stream.length !== hypotheses.length) {
-      throw new RnnlmError('invalid_argument', `reference stream ${k + 1} has ${stream.length} lines but there are ${hypotheses.length} hypotheses; they must align line by line`);
+      throw new RnnlmError(
+        'invalid_argument',
+        `reference stream ${k + 1} has ${stream.length} lines but there are ${hypotheses.length} hypotheses; they must align line by line`,
+      );
     }
   }
   const prep = (s: string): string[] => {

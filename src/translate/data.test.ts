@@ -11,8 +11,14 @@ describe('translation data', () => {
     const p = parsePairs('Hi.\t嗨。\tCC-BY 2.0\n\nRun.\t你用跑的。\tCC-BY\n');
     assert.deepEqual(p, { src: ['Hi.', 'Run.'], tgt: ['嗨。', '你用跑的。'] });
     assert.deepEqual(parsePairs('a\tb\tc\n', { srcColumn: 1, tgtColumn: 0 }), { src: ['b'], tgt: ['a'] });
-    assert.throws(() => parsePairs('only one column\n'), (e) => isRnnlmError(e, 'invalid_argument') && /line 1/.test(e.message));
-    assert.throws(() => parsePairs('\n\n'), (e) => isRnnlmError(e, 'empty_corpus'));
+    assert.throws(
+      () => parsePairs('only one column\n'),
+      (e) => isRnnlmError(e, 'invalid_argument') && /line 1/.test(e.message),
+    );
+    assert.throws(
+      () => parsePairs('\n\n'),
+      (e) => isRnnlmError(e, 'empty_corpus'),
+    );
   });
 
   test('splitParallel is a seeded 90/5/5 partition that keeps pairs together', () => {
@@ -27,7 +33,10 @@ describe('translation data', () => {
     const all = [...a.train.src, ...a.valid.src, ...a.test.src].sort();
     assert.deepEqual(all, [...p.src].sort());
     a.test.src.forEach((s, i) => assert.equal(a.test.tgt[i], `t${s.slice(1)}`));
-    assert.throws(() => splitParallel(p, [0.5, 0.2, 0.2], 1), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => splitParallel(p, [0.5, 0.2, 0.2], 1),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 
   test('batches: time-major sources with <eos>, <eos>-started target inputs, batch-major outputs padded with IGNORE', () => {
@@ -55,12 +64,18 @@ describe('translation data', () => {
     const src = TranslationSide.fromLines(text.src, { kind: 'word' });
     const tgt = TranslationSide.fromLines(text.tgt, { kind: 'word' });
     const kept = encodeParallel(text, src, tgt, { maxLen: 3 });
-    assert.deepEqual(kept.map((p) => p.index), [0, 4, 5]);
+    assert.deepEqual(
+      kept.map((p) => p.index),
+      [0, 4, 5],
+    );
     assert.equal(encodeParallel(text, src, tgt).length, 6);
     const all = encodeParallel(text, src, tgt);
     const batches = makeBatches(all, 4, src.eosId, tgt.eosId, new Rng(3));
     assert.equal(batches.length, 2);
     assert.deepEqual(batches.flatMap((b) => b.indices).sort(), [0, 1, 2, 3, 4, 5]);
-    assert.throws(() => makeBatches(all, 0, src.eosId, tgt.eosId), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => makeBatches(all, 0, src.eosId, tgt.eosId),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });

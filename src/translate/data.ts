@@ -49,7 +49,10 @@ export function parsePairs(text: string, opts: { srcColumn?: number; tgtColumn?:
     if (line.trim() === '') return;
     const cols = line.split('\t');
     if (cols.length <= Math.max(sc, tc)) {
-      throw new RnnlmError('invalid_argument', `${opts.what ?? 'pairs'} line ${i + 1} has ${cols.length} TAB-separated columns; need at least ${Math.max(sc, tc) + 1} (source<TAB>target)`);
+      throw new RnnlmError(
+        'invalid_argument',
+        `${opts.what ?? 'pairs'} line ${i + 1} has ${cols.length} TAB-separated columns; need at least ${Math.max(sc, tc) + 1} (source<TAB>target)`,
+      );
     }
     src.push(cols[sc]!);
     tgt.push(cols[tc]!);
@@ -59,9 +62,14 @@ export function parsePairs(text: string, opts: { srcColumn?: number; tgtColumn?:
 }
 
 /** A seeded shuffle, then consecutive train/valid/test slices of the given fractions (e.g. 0.9/0.05/0.05). */
-export function splitParallel(p: ParallelText, fractions: readonly [number, number, number], seed: number): { train: ParallelText; valid: ParallelText; test: ParallelText } {
+export function splitParallel(
+  p: ParallelText,
+  fractions: readonly [number, number, number],
+  seed: number,
+): { train: ParallelText; valid: ParallelText; test: ParallelText } {
   const sum = fractions[0] + fractions[1] + fractions[2];
-  if (!(fractions.every((f) => f >= 0) && Math.abs(sum - 1) < 1e-9)) throw new RnnlmError('invalid_argument', `split fractions must be ≥ 0 and sum to 1, got ${fractions.join('/')}`);
+  if (!(fractions.every((f) => f >= 0) && Math.abs(sum - 1) < 1e-9))
+    throw new RnnlmError('invalid_argument', `split fractions must be ≥ 0 and sum to 1, got ${fractions.join('/')}`);
   const order = Int32Array.from({ length: p.src.length }, (_, i) => i);
   shuffleInPlace(order, new Rng(seed));
   const n = order.length;
@@ -124,12 +132,32 @@ export interface TranslationBatch {
 }
 
 export function makeBatch(pairs: readonly EncodedPair[], srcEos: number, tgtEos: number): TranslationBatch {
-  const src = padBatch(pairs.map((p) => p.src), srcEos);
-  const tin = padBatch(pairs.map((p) => withBos(p.tgt, tgtEos)), tgtEos);
-  const tout = padBatch(pairs.map((p) => withEos(p.tgt, tgtEos)), IGNORE, { batchFirst: true });
+  const src = padBatch(
+    pairs.map((p) => p.src),
+    srcEos,
+  );
+  const tin = padBatch(
+    pairs.map((p) => withBos(p.tgt, tgtEos)),
+    tgtEos,
+  );
+  const tout = padBatch(
+    pairs.map((p) => withEos(p.tgt, tgtEos)),
+    IGNORE,
+    { batchFirst: true },
+  );
   let tokens = 0;
   for (const p of pairs) tokens += p.tgt.length + 1;
-  return { src: src.ids, srcLengths: src.lengths, S: src.T, tgtIn: tin.ids, tgtOut: tout.ids, T: tin.T, B: pairs.length, tokens, indices: pairs.map((p) => p.index) };
+  return {
+    src: src.ids,
+    srcLengths: src.lengths,
+    S: src.T,
+    tgtIn: tin.ids,
+    tgtOut: tout.ids,
+    T: tin.T,
+    B: pairs.length,
+    tokens,
+    indices: pairs.map((p) => p.index),
+  };
 }
 
 function withBos(ids: Int32Array, bos: number): Int32Array {

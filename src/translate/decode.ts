@@ -54,7 +54,8 @@ export function translateIds(model: Seq2Seq, sources: readonly Int32Array[], o: 
   const batchSize = o.batchSize ?? 32;
   if (!(Number.isInteger(beam) && beam >= 1)) throw new RnnlmError('invalid_argument', `beam width must be an integer ≥ 1, got ${beam}`);
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RnnlmError('invalid_argument', `batch size must be an integer ≥ 1, got ${batchSize}`);
-  if (!(Number.isInteger(o.eosId) && o.eosId >= 0 && o.eosId < model.config.tgtVocabSize)) throw new RnnlmError('invalid_argument', `eosId ${o.eosId} is not a target id`);
+  if (!(Number.isInteger(o.eosId) && o.eosId >= 0 && o.eosId < model.config.tgtVocabSize))
+    throw new RnnlmError('invalid_argument', `eosId ${o.eosId} is not a target id`);
   sources.forEach((s, i) => {
     if (s.length === 0) throw new RnnlmError('invalid_argument', `source ${i} is empty; end every source with the source <eos> id`);
   });
@@ -67,7 +68,12 @@ export function translateIds(model: Seq2Seq, sources: readonly Int32Array[], o: 
     noGrad(() => {
       for (let i = 0; i < order.length; i += batchSize) {
         const idx = order.slice(i, i + batchSize);
-        const hyps = beamBatch(model, idx.map((j) => sources[j]!), beam, o);
+        const hyps = beamBatch(
+          model,
+          idx.map((j) => sources[j]!),
+          beam,
+          o,
+        );
         idx.forEach((j, k) => (out[j] = hyps[k]!));
       }
     });
@@ -101,7 +107,7 @@ function beamBatch(model: Seq2Seq, sources: Int32Array[], K: number, o: DecodeOp
   const done = new Array<boolean>(B).fill(false);
   let input = new Int32Array(N).fill(eos);
   let state = enc.state;
-  const norm = (logProb: number, len: number): number => logProb / Math.pow(len, alpha);
+  const norm = (logProb: number, len: number): number => logProb / len ** alpha;
   const finish = (b: number, ids: number[], al: number[], logProb: number, len: number): void => {
     finished[b]!.push({ ids: Int32Array.from(ids), logProb, score: norm(logProb, len), alignment: Int32Array.from(al.slice(0, ids.length)) });
   };
@@ -250,9 +256,14 @@ export function sampleIds(model: Seq2Seq, sources: readonly Int32Array[], o: Sam
  * step (row = source index in the batch; <eos> is not yielded) and returns the hypotheses.
  * For streaming: the caller may stop iterating at any point.
  */
-export function* sampleSteps(model: Seq2Seq, sources: readonly Int32Array[], o: SampleDecodeOptions): Generator<{ row: number; id: number }[], Hypothesis[], void> {
+export function* sampleSteps(
+  model: Seq2Seq,
+  sources: readonly Int32Array[],
+  o: SampleDecodeOptions,
+): Generator<{ row: number; id: number }[], Hypothesis[], void> {
   if (!(Number.isInteger(o.maxLen) && o.maxLen >= 1)) throw new RnnlmError('invalid_argument', `maxLen must be an integer ≥ 1, got ${o.maxLen}`);
-  if (!(Number.isInteger(o.eosId) && o.eosId >= 0 && o.eosId < model.config.tgtVocabSize)) throw new RnnlmError('invalid_argument', `eosId ${o.eosId} is not a target id`);
+  if (!(Number.isInteger(o.eosId) && o.eosId >= 0 && o.eosId < model.config.tgtVocabSize))
+    throw new RnnlmError('invalid_argument', `eosId ${o.eosId} is not a target id`);
   if (sources.length === 0) return [];
   sources.forEach((s, i) => {
     if (s.length === 0) throw new RnnlmError('invalid_argument', `source ${i} is empty; end every source with the source <eos> id`);

@@ -35,7 +35,9 @@ export function loadTranslationModel(dir: string, opts: { dtype?: DType } = {}):
     throw new RnnlmError('corrupt_checkpoint', `${dir}/config.json: ${why}`);
   };
   if (raw.architecture !== 'seq2seq') {
-    bad(`architecture is ${JSON.stringify(raw.architecture)}, not "seq2seq"${raw.architecture === 'rnnlm' ? ' (a language model: use rnnlm eval/generate)' : ''}`);
+    bad(
+      `architecture is ${JSON.stringify(raw.architecture)}, not "seq2seq"${raw.architecture === 'rnnlm' ? ' (a language model: use rnnlm eval/generate)' : ''}`,
+    );
   }
   const cfg = parseSeq2SeqConfig(raw, `${dir}/config.json`, opts.dtype ?? 'float32');
   const tok = ck.tokenizer as { src?: unknown; tgt?: unknown } | null;

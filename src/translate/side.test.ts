@@ -12,19 +12,32 @@ describe('TranslationSide', () => {
     assert.equal(s.tokenizer.eosId, s.eosId);
     assert.equal(s.vocabSize, s.tokenizer.vocabSize);
     const ids = s.encode("The dog's ball is red-and-white.");
-    assert.deepEqual([...ids].map((i) => s.tokenizer.tokenText(i)), ['the', 'dog', "'s", 'ball', 'is', 'red', '@-@', 'and', '@-@', 'white', '.']);
+    assert.deepEqual(
+      [...ids].map((i) => s.tokenizer.tokenText(i)),
+      ['the', 'dog', "'s", 'ball', 'is', 'red', '@-@', 'and', '@-@', 'white', '.'],
+    );
     assert.equal(s.decode(ids), "The dog's ball is red-and-white.");
     assert.equal(s.decode([...s.encode('a man'), s.eosId, ...s.encode('hat')]), 'A man'); // stops at <eos>
     assert.equal(s.tokenizer.tokenText(s.encode('zebra')[0]!), '<unk>');
     // Unknown-word replacement: position 1 is <unk>, replaced by the given source word.
-    assert.equal(s.decode(s.encode('a zebra hat'), (i) => (i === 1 ? 'Zebra' : undefined)), 'A Zebra hat');
-    assert.equal(s.decode(s.encode('a zebra hat'), () => undefined), 'A <unk> hat');
+    assert.equal(
+      s.decode(s.encode('a zebra hat'), (i) => (i === 1 ? 'Zebra' : undefined)),
+      'A Zebra hat',
+    );
+    assert.equal(
+      s.decode(s.encode('a zebra hat'), () => undefined),
+      'A <unk> hat',
+    );
     assert.deepEqual(s.words("The dog's ball."), ['The', 'dog', "'s", 'ball', '.']);
   });
   test('word: a truecasing table learned from non-initial positions restores capitals', () => {
     const de = ['Ein Mann sieht einen Hund.', 'Der Hund und der Mann laufen.', 'Laufen ist gut.', 'Zwei Männer laufen.'];
     const s = TranslationSide.fromLines(de, { kind: 'word' });
-    assert.deepEqual([...s.truecase.entries()].sort(), [['hund', 'Hund'], ['mann', 'Mann'], ['männer', 'Männer']]);
+    assert.deepEqual([...s.truecase.entries()].sort(), [
+      ['hund', 'Hund'],
+      ['mann', 'Mann'],
+      ['männer', 'Männer'],
+    ]);
     assert.equal(s.decode(s.encode('EIN MANN und ein hund laufen.')), 'Ein Mann und ein Hund laufen.');
     const r = TranslationSide.fromJSON(JSON.parse(JSON.stringify(s.toJSON())));
     assert.deepEqual([...r.truecase.entries()].sort(), [...s.truecase.entries()].sort());
@@ -54,6 +67,9 @@ describe('TranslationSide', () => {
       assert.equal(r.eosId, s.eosId);
       assert.equal(r.lowercase, s.lowercase);
     }
-    assert.throws(() => TranslationSide.fromJSON({ kind: 'word' }), (e) => isRnnlmError(e, 'corrupt_checkpoint'));
+    assert.throws(
+      () => TranslationSide.fromJSON({ kind: 'word' }),
+      (e) => isRnnlmError(e, 'corrupt_checkpoint'),
+    );
   });
 });

@@ -76,7 +76,10 @@ export class TranslationSide {
   static fromJSON(json: unknown): TranslationSide {
     const j = json as Partial<SideJSON> | null;
     if (!j || typeof j !== 'object' || !SIDE_TOKENIZERS.includes(j.kind as SideTokenizerKind) || typeof j.lowercase !== 'boolean') {
-      throw new RnnlmError('corrupt_checkpoint', 'bad translation tokenizer: expected { kind, lowercase, tokenizer }; the file is damaged or was not written by rnnlm translate');
+      throw new RnnlmError(
+        'corrupt_checkpoint',
+        'bad translation tokenizer: expected { kind, lowercase, tokenizer }; the file is damaged or was not written by rnnlm translate',
+      );
     }
     const tc = j.truecase ?? {};
     if (typeof tc !== 'object' || tc === null || Object.values(tc).some((v) => typeof v !== 'string')) {
@@ -108,7 +111,14 @@ export class TranslationSide {
     const kept: number[] = [];
     for (let i = 0; i < ids.length && ids[i] !== this.eosId; i++) kept.push(ids[i]!);
     if (this.kind === 'char') return this.tokenizer.decode(kept);
-    if (this.kind === 'bpe') return detokenize(this.tokenizer.decode(kept).split(' ').filter((w) => w !== ''), { capitalize: this.lowercase });
+    if (this.kind === 'bpe')
+      return detokenize(
+        this.tokenizer
+          .decode(kept)
+          .split(' ')
+          .filter((w) => w !== ''),
+        { capitalize: this.lowercase },
+      );
     const unk = this.tokenizer.unkId;
     const words = kept.map((id, i) => (id === unk && replaceUnk?.(i)) || (this.truecase.get(this.tokenizer.tokenText(id)) ?? this.tokenizer.tokenText(id)));
     return detokenize(words, { capitalize: this.lowercase });

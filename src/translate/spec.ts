@@ -45,8 +45,16 @@ export function defaultTranslationSpec(): TranslationRunSpec {
     data: { pairsColumns: '0,1', splitSeed: 1, srcTokenizer: 'word', tgtTokenizer: 'word', lowercase: true, minCount: 1, bpeMerges: 8000, maxLen: 50 },
     model: { embedSize: 256, hiddenSize: 256, numLayers: 1, cell: 'lstm', attention: 'general', bidirectional: false, dropout: 0.2, init: 0.1, seed: 1 },
     train: {
-      batchSize: 64, epochs: 10, optimizer: 'adam', lr: 0.001, clip: 5, teacherForcingRatio: 1, plateauFactor: 0.5, plateauPatience: 0,
-      evalBatchSize: 64, seed: 1,
+      batchSize: 64,
+      epochs: 10,
+      optimizer: 'adam',
+      lr: 0.001,
+      clip: 5,
+      teacherForcingRatio: 1,
+      plateauFactor: 0.5,
+      plateauPatience: 0,
+      evalBatchSize: 64,
+      seed: 1,
     },
   };
 }

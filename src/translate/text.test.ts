@@ -6,7 +6,20 @@ import { detokenize, pretokenize } from './text.js';
 describe('pretokenize / detokenize', () => {
   test('splits punctuation, hyphens and clitics, keeps numbers whole', () => {
     assert.deepEqual(pretokenize("A woman's hat, 3.5 m (saftig-grünes) Gras!"), [
-      'A', 'woman', "'s", 'hat', ',', '3.5', 'm', '(', 'saftig', '@-@', 'grünes', ')', 'Gras', '!',
+      'A',
+      'woman',
+      "'s",
+      'hat',
+      ',',
+      '3.5',
+      'm',
+      '(',
+      'saftig',
+      '@-@',
+      'grünes',
+      ')',
+      'Gras',
+      '!',
     ]);
     assert.deepEqual(pretokenize('  '), []);
   });

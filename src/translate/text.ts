@@ -32,7 +32,8 @@ export function pretokenize(line: string): string[] {
     const next = chars[i + 1];
     if (WHITESPACE.test(c)) flush();
     else if (isWordChar(c)) cur += c;
-    else if ((c === '.' || c === ',') && isDigit(prev) && isDigit(next) && cur) cur += c; // 3.5, 1,000
+    else if ((c === '.' || c === ',') && isDigit(prev) && isDigit(next) && cur)
+      cur += c; // 3.5, 1,000
     else if (c === '-' && isWordChar(prev) && isWordChar(next) && cur) {
       flush();
       tokens.push(HYPHEN_TOKEN);

@@ -105,7 +105,13 @@ function argmaxRows(x: ArrayLike<number>, R: number, V: number): Int32Array {
 }
 
 /** Mean cross-entropy per target token (nats) of `pairs` under teacher forcing, in eval mode. */
-export function evaluateTranslationLoss(model: Seq2Seq, pairs: readonly EncodedPair[], batchSize: number, srcEos: number, tgtEos: number): { loss: number; perplexity: number; tokens: number } {
+export function evaluateTranslationLoss(
+  model: Seq2Seq,
+  pairs: readonly EncodedPair[],
+  batchSize: number,
+  srcEos: number,
+  tgtEos: number,
+): { loss: number; perplexity: number; tokens: number } {
   const wasTraining = model.training;
   model.eval();
   let nats = 0;
@@ -133,7 +139,8 @@ export async function trainTranslation(
   hooks: TranslationTrainHooks = {},
 ): Promise<TranslationTrainResult> {
   if (data.train.length === 0) throw new RnnlmError('empty_corpus', 'no training pairs (are the files empty, or every pair longer than --max-len?)');
-  if (!(cfg.teacherForcingRatio >= 0 && cfg.teacherForcingRatio <= 1)) throw new RnnlmError('invalid_argument', `teacher forcing ratio must be in [0, 1], got ${cfg.teacherForcingRatio}`);
+  if (!(cfg.teacherForcingRatio >= 0 && cfg.teacherForcingRatio <= 1))
+    throw new RnnlmError('invalid_argument', `teacher forcing ratio must be in [0, 1], got ${cfg.teacherForcingRatio}`);
   const opt = createOptimizer(cfg.optimizer, model.parameters(), { lr: cfg.lr, ...cfg.optimizerOptions });
   const plateau = cfg.plateauFactor < 1 ? new ReduceLROnPlateau(opt, { factor: cfg.plateauFactor, patience: cfg.plateauPatience }) : null;
   const rng = new Rng(cfg.seed);
@@ -158,7 +165,10 @@ export async function trainTranslation(
       const sum = batchLoss(model, b, cfg.teacherForcingRatio, rng);
       const lv = sum.item();
       if (!Number.isFinite(lv)) {
-        throw new RnnlmError('non_finite', `training loss became ${lv} at epoch ${epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`);
+        throw new RnnlmError(
+          'non_finite',
+          `training loss became ${lv} at epoch ${epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`,
+        );
       }
       model.zeroGrad();
       backward(scale(sum, 1 / b.tokens)); // mean over the batch's real target tokens

@@ -31,7 +31,12 @@ function toyCorpus(n: number, seed: number): ParallelText {
     const len = 2 + rng.int(3);
     const ws = Array.from({ length: len }, () => WORDS[rng.int(WORDS.length)]!);
     src.push(ws.join(' '));
-    tgt.push(ws.map((w) => MAP[w]!).reverse().join(' '));
+    tgt.push(
+      ws
+        .map((w) => MAP[w]!)
+        .reverse()
+        .join(' '),
+    );
   }
   return { src, tgt };
 }
@@ -45,10 +50,32 @@ const validPairs = encodeParallel(heldOut, src, tgt);
 const sources = heldOut.src.map((s) => withEos(src.encode(s), src.eosId));
 
 function newModel(seed = 1): Seq2Seq {
-  return new Seq2Seq({ srcVocabSize: src.vocabSize, tgtVocabSize: tgt.vocabSize, embedSize: 12, hiddenSize: 24, numLayers: 1, cell: 'lstm', bidirectional: true, attention: 'general', seed, init: 0.2 });
+  return new Seq2Seq({
+    srcVocabSize: src.vocabSize,
+    tgtVocabSize: tgt.vocabSize,
+    embedSize: 12,
+    hiddenSize: 24,
+    numLayers: 1,
+    cell: 'lstm',
+    bidirectional: true,
+    attention: 'general',
+    seed,
+    init: 0.2,
+  });
 }
 
-const cfg = { batchSize: 20, epochs: 12, optimizer: 'adam' as const, lr: 0.02, clip: 5, teacherForcingRatio: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 40, seed: 1 };
+const cfg = {
+  batchSize: 20,
+  epochs: 12,
+  optimizer: 'adam' as const,
+  lr: 0.02,
+  clip: 5,
+  teacherForcingRatio: 1,
+  plateauFactor: 1,
+  plateauPatience: 0,
+  evalBatchSize: 40,
+  seed: 1,
+};
 const data = { train: trainPairs, valid: validPairs, srcEos: src.eosId, tgtEos: tgt.eosId };
 const model = newModel();
 let trained: Awaited<ReturnType<typeof trainTranslation>>;
@@ -110,7 +137,17 @@ describe('translation end to end (toy task)', () => {
 
   test('a beam wide enough to keep every prefix finds the best sequence (exhaustive search)', () => {
     // An untrained model over a 4-word target vocabulary, outputs of at most 3 tokens.
-    const tiny = new Seq2Seq({ srcVocabSize: 5, tgtVocabSize: 4, embedSize: 3, hiddenSize: 4, numLayers: 1, cell: 'gru', attention: 'dot', seed: 9, init: 1.5 });
+    const tiny = new Seq2Seq({
+      srcVocabSize: 5,
+      tgtVocabSize: 4,
+      embedSize: 3,
+      hiddenSize: 4,
+      numLayers: 1,
+      cell: 'gru',
+      attention: 'dot',
+      seed: 9,
+      init: 1.5,
+    });
     const eos = 0;
     const source = Int32Array.from([1, 3, 2, 4]);
     for (const alpha of [0, 1]) {
@@ -133,11 +170,11 @@ describe('translation end to end (toy task)', () => {
         });
       const visit = (y: number[]): void => {
         if (y.length < 3) {
-          const s = logProb(y, true) / Math.pow(y.length + 1, alpha);
+          const s = logProb(y, true) / (y.length + 1) ** alpha;
           if (s > best.score) best = { score: s, ids: y };
           for (const v of [1, 2, 3]) visit([...y, v]);
         } else {
-          const s = logProb(y, false) / Math.pow(3, alpha);
+          const s = logProb(y, false) / 3 ** alpha;
           if (s > best.score) best = { score: s, ids: y };
         }
       };
@@ -159,10 +196,13 @@ describe('translation end to end (toy task)', () => {
     try {
       saveTranslationModel(dir, model, src, tgt, { bleuTokenize: '13a' });
       const loaded = loadTranslationModel(dir);
-      assert.equal(loaded.extra['bleuTokenize'], '13a');
+      assert.equal(loaded.extra.bleuTokenize, '13a');
       const a = translateIds(model, sources, { beam: 3, eosId: tgt.eosId });
       const b = translateIds(loaded.model, sources, { beam: 3, eosId: loaded.tgt.eosId });
-      assert.deepEqual(b.map((h) => Array.from(h.ids)), a.map((h) => Array.from(h.ids)));
+      assert.deepEqual(
+        b.map((h) => Array.from(h.ids)),
+        a.map((h) => Array.from(h.ids)),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -171,8 +211,14 @@ describe('translation end to end (toy task)', () => {
     assert.equal(r.stoppedBy, 'steps');
     assert.ok(r.epochs[0]!.partial);
     await assert.rejects(trainTranslation(newModel(), data, { ...cfg, teacherForcingRatio: 1.5 }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => translateIds(model, [new Int32Array(0)], { eosId: tgt.eosId }), (e) => isRnnlmError(e, 'invalid_argument'));
-    assert.throws(() => translateIds(model, sources, { eosId: tgt.eosId, beam: 0 }), (e) => isRnnlmError(e, 'invalid_argument'));
+    assert.throws(
+      () => translateIds(model, [new Int32Array(0)], { eosId: tgt.eosId }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
+    assert.throws(
+      () => translateIds(model, sources, { eosId: tgt.eosId, beam: 0 }),
+      (e) => isRnnlmError(e, 'invalid_argument'),
+    );
   });
 });
 
@@ -184,7 +230,10 @@ describe('the translation checkpoint adapter validates as the language model one
   ];
   for (const [what, edit, message] of absurd) {
     test(`${what}: refused when built and when loaded, by the same check`, () => {
-      assert.throws(() => new Seq2Seq({ ...small, ...edit }), (e) => isRnnlmError(e, 'invalid_argument') && message.test(e.message));
+      assert.throws(
+        () => new Seq2Seq({ ...small, ...edit }),
+        (e) => isRnnlmError(e, 'invalid_argument') && message.test(e.message),
+      );
       const dir = mkdtempSync(join(tmpdir(), 'rnnlm-s2s-limits-'));
       try {
         saveTranslationModel(dir, new Seq2Seq(small), src, tgt);
@@ -192,7 +241,10 @@ describe('the translation checkpoint adapter validates as the language model one
         const cfg = JSON.parse(readFileSync(file, 'utf8')) as { model: Record<string, unknown> };
         Object.assign(cfg.model, edit);
         writeFileSync(file, JSON.stringify(cfg));
-        assert.throws(() => loadTranslationModel(dir), (e) => isRnnlmError(e, 'corrupt_checkpoint') && message.test(e.message));
+        assert.throws(
+          () => loadTranslationModel(dir),
+          (e) => isRnnlmError(e, 'corrupt_checkpoint') && message.test(e.message),
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -31,7 +31,13 @@ const skip = !fs.existsSync(CHROMIUM)
     ? `onnxruntime-web is not installed (${ORT_DIST}/ort.min.js is missing); run npm ci`
     : false;
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.onnx': 'application/octet-stream' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+};
 
 function serve(mounts: Record<string, string>): Promise<http.Server> {
   const server = http.createServer((req, res) => {
@@ -89,7 +95,16 @@ describe('ONNX export in onnxruntime-web (Chromium)', { skip }, () => {
     context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(30_000);
@@ -106,7 +121,16 @@ describe('ONNX export in onnxruntime-web (Chromium)', { skip }, () => {
     test(`${c.cell}${c.tied ? ' tied' : ''}, 2 layers: two chunks with the state carried equal rnnlm's logits and states`, async () => {
       const L = 2;
       const H = 12;
-      const model = new RNNLM({ vocabSize: tokenizer.vocabSize, embedSize: H, hiddenSize: H, numLayers: L, cell: c.cell, tieWeights: c.tied, init: 0.3, seed: 9 });
+      const model = new RNNLM({
+        vocabSize: tokenizer.vocabSize,
+        embedSize: H,
+        hiddenSize: H,
+        numLayers: L,
+        cell: c.cell,
+        tieWeights: c.tied,
+        init: 0.3,
+        seed: 9,
+      });
       model.eval();
       fs.writeFileSync(path.join(tmp, `${c.cell}.onnx`), exportLanguageModelOnnx(model, tokenizer));
       const B = 2;

@@ -18,16 +18,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { buildWeb } from '../../apps/web/build.mjs';
-import {
-  CharTokenizer,
-  RNNLM,
-  type Tokenizer,
-  generate,
-  loadLanguageModel,
-  noGrad,
-  saveLanguageModel,
-  trainLanguageModel,
-} from '../../src/index.js';
+import { CharTokenizer, RNNLM, type Tokenizer, generate, loadLanguageModel, noGrad, saveLanguageModel, trainLanguageModel } from '../../src/index.js';
 import { logSoftmaxRow } from '../../src/generate/sample.js';
 import { Seq2Seq, TranslationSide, attendSentence, loadTranslationModel, saveTranslationModel } from '../../src/translate/index.js';
 
@@ -43,7 +34,10 @@ describe('browser bundle', () => {
     try {
       const r = await buildWeb({ entry: path.join(root, 'src/web.ts'), outdir: out, sourcemap: false });
       assert.ok(r.inputs.includes('src/web.ts') && r.inputs.includes('src/io/lm.ts'), 'the bundle holds the engine');
-      assert.deepEqual(r.inputs.filter((f) => f.startsWith('node:') || f.includes('platform/node')), []);
+      assert.deepEqual(
+        r.inputs.filter((f) => f.startsWith('node:') || f.includes('platform/node')),
+        [],
+      );
       const js = fs.readFileSync(path.join(out, 'main.js'), 'utf8');
       assert.ok(!/\bfrom\s*["']node:|require\(["']node:|\bprocess\.env\b/.test(js), 'no node: import or process.env in the bundle');
     } finally {
@@ -234,7 +228,10 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
       els.map((e) => ({ text: e.textContent ?? '', bg: e.getAttribute('style') ?? '', title: e.getAttribute('title') ?? '' })),
     );
     assert.equal(spans.length, ref.tokens);
-    assert.ok(spans.every((s) => /background: (rgb|hsl)/.test(s.bg)), `every token span is coloured: ${spans[0]?.bg}`);
+    assert.ok(
+      spans.every((s) => /background: (rgb|hsl)/.test(s.bg)),
+      `every token span is coloured: ${spans[0]?.bg}`,
+    );
     assert.ok(new Set(spans.map((s) => s.bg)).size > 3, 'colours vary with surprisal');
     assert.match(spans[0]!.title, /^"R": \d+\.\d{4} bits \(p = /);
     const total = Number(await page.getAttribute('#surprisal-output', 'data-total-bits'));
@@ -312,7 +309,11 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
     const n = Number(m[1]);
     assert.ok(n >= 20 && n < 100000, `stopped after ${n} tokens`);
     const out = (await page.textContent('#gen-output'))!;
-    assert.equal(out, generate(model, tokenizer, { prompt: '', maxTokens: n, temperature: 0.8, topK: 0, topP: 1, seed: 3 }), 'what was shown is the seeded sequence');
+    assert.equal(
+      out,
+      generate(model, tokenizer, { prompt: '', maxTokens: n, temperature: 0.8, topK: 0, topP: 1, seed: 3 }),
+      'what was shown is the seeded sequence',
+    );
     assert.ok(!(await page.isDisabled('#generate')) && (await page.isDisabled('#stop')), 'ready for the next run');
     assert.deepEqual(pageErrors, [], 'no errors in the page');
   });
@@ -320,7 +321,17 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
   test('a translation checkpoint: the page translates as Node does and draws the attention heatmap', async () => {
     const src = TranslationSide.fromLines(['the cat sat', 'a dog ran'], { kind: 'word', lowercase: false });
     const tgt = TranslationSide.fromLines(['die katze sass', 'ein hund lief'], { kind: 'word', lowercase: false });
-    const mt = new Seq2Seq({ srcVocabSize: src.vocabSize, tgtVocabSize: tgt.vocabSize, embedSize: 6, hiddenSize: 8, numLayers: 1, cell: 'gru', attention: 'general', seed: 3, init: 1 });
+    const mt = new Seq2Seq({
+      srcVocabSize: src.vocabSize,
+      tgtVocabSize: tgt.vocabSize,
+      embedSize: 6,
+      hiddenSize: 8,
+      numLayers: 1,
+      cell: 'gru',
+      attention: 'general',
+      seed: 3,
+      init: 1,
+    });
     const dir = path.join(tmp, 'runs', 'mt');
     saveTranslationModel(dir, mt, src, tgt);
     await page.goto(`${base}/?model=/runs/mt/`);

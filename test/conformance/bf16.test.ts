@@ -109,7 +109,14 @@ for (const be of backends()) {
       run(() => {
         const rng = new Rng(11);
         // dot path (M ≤ 4, Bᵀ), small-M (in place for fp32), packed with edges, several KC blocks, odd K.
-        const shapes: [number, number, number][] = [[1, 70, 33], [3, 45, 650], [20, 130, 65], [37, 75, 801], [13, 37, 5], [40, 64, 1]];
+        const shapes: [number, number, number][] = [
+          [1, 70, 33],
+          [3, 45, 650],
+          [20, 130, 65],
+          [37, 75, 801],
+          [13, 37, 5],
+          [40, 64, 1],
+        ];
         for (const [M, N, K] of shapes) {
           for (const ta of [false, true]) {
             for (const tb of [false, true]) {
@@ -157,10 +164,18 @@ for (const be of backends()) {
         run(() => {
           const rng = new Rng(21);
           // B = 2 (unpacked step gemms) and B = 24 (packed W_hh, NR-wide split).
-          for (const [T, B, I, H] of [[3, 2, 7, 40], [4, 24, 33, 70]] as [number, number, number, number][]) {
+          for (const [T, B, I, H] of [
+            [3, 2, 7, 40],
+            [4, 24, 33, 70],
+          ] as [number, number, number, number][]) {
             const G = gatesOf(mode);
             const s = 1 / Math.sqrt(H);
-            const w: RecurrentWeights = { weightIh: rand(rng, G * H * I, -s, s), weightHh: rand(rng, G * H * H, -s, s), biasIh: rand(rng, G * H, -s, s), biasHh: rand(rng, G * H, -s, s) };
+            const w: RecurrentWeights = {
+              weightIh: rand(rng, G * H * I, -s, s),
+              weightHh: rand(rng, G * H * H, -s, s),
+              biasIh: rand(rng, G * H, -s, s),
+              biasHh: rand(rng, G * H, -s, s),
+            };
             const x = rand(rng, T * B * I);
             const h0 = rand(rng, B * H, -0.5, 0.5);
             const c0 = mode === 'lstm' ? rand(rng, B * H) : null;
@@ -172,7 +187,12 @@ for (const be of backends()) {
               const cT = c0 ? new Float32Array(B * H) : null;
               const workspace = new Float32Array(k.recurrentWorkspaceSize(desc));
               k.recurrentForward({ desc, w, x, h0, c0, y, hT, cT, workspace });
-              const grads: RecurrentWeights = { weightIh: new Float32Array(G * H * I), weightHh: new Float32Array(G * H * H), biasIh: new Float32Array(G * H), biasHh: new Float32Array(G * H) };
+              const grads: RecurrentWeights = {
+                weightIh: new Float32Array(G * H * I),
+                weightHh: new Float32Array(G * H * H),
+                biasIh: new Float32Array(G * H),
+                biasHh: new Float32Array(G * H),
+              };
               const dx = new Float32Array(T * B * I);
               const dh0 = new Float32Array(B * H);
               k.recurrentBackward({ desc, w, x, h0, c0, y, workspace, dy: Float32Array.from(dy), dhT: null, dcT: null, dx, dh0, dc0: null, grads });

@@ -56,7 +56,11 @@ describe('js backend input checks', () => {
     const y = new Float64Array(6);
     throwsCode(() => k.recurrentForward({ desc, w, x, h0: h, c0: null, y, hT: h, cT: null, workspace: null }), 'invalid_argument', /needs c0 and cT/);
     const short = new Float64Array(k.recurrentWorkspaceSize(desc) - 1);
-    throwsCode(() => k.recurrentForward({ desc, w, x, h0: h, c0: h, y, hT: new Float64Array(3), cT: new Float64Array(3), workspace: short }), 'shape_mismatch', /workspace/);
+    throwsCode(
+      () => k.recurrentForward({ desc, w, x, h0: h, c0: h, y, hT: new Float64Array(3), cT: new Float64Array(3), workspace: short }),
+      'shape_mismatch',
+      /workspace/,
+    );
     throwsCode(() => k.recurrentWorkspaceSize({ ...desc, mode: 'rnn' as never }), 'invalid_argument', /unknown mode "rnn"/);
   });
 

@@ -203,54 +203,79 @@ function nativeScaleTests(k: Kernels, isa: string): void {
 
   /** One layer vs the js reference in float64: forward, then backward twice on the same workspace. */
   function checkRecurrent(mode: RecurrentMode, s: { T: number; B: number; I: number; H: number }): void {
-      const rng = new Rng(92);
-      const p = recurrentProblem(rng, mode, s);
-      const { T, B, I, H } = s;
-      const GH = gatesOf(mode) * H;
-      const lstm = mode === 'lstm';
-      // Reference: the js backend in float64 on the same (float32-rounded) values.
-      const r = jsBackend.kernels;
-      const wr: RecurrentWeights = { weightIh: f64(p.w.weightIh)!, weightHh: f64(p.w.weightHh)!, biasIh: f64(p.w.biasIh), biasHh: f64(p.w.biasHh) };
-      const ry = new Float64Array(T * B * H);
-      const rhT = new Float64Array(B * H);
-      const rcT = lstm ? new Float64Array(B * H) : null;
-      const rws = new Float64Array(r.recurrentWorkspaceSize(p.desc));
-      r.recurrentForward({ desc: p.desc, w: wr, x: f64(p.x)!, h0: f64(p.h0)!, c0: f64(p.c0), y: ry, hT: rhT, cT: rcT, workspace: rws });
+    const rng = new Rng(92);
+    const p = recurrentProblem(rng, mode, s);
+    const { T, B, I, H } = s;
+    const GH = gatesOf(mode) * H;
+    const lstm = mode === 'lstm';
+    // Reference: the js backend in float64 on the same (float32-rounded) values.
+    const r = jsBackend.kernels;
+    const wr: RecurrentWeights = { weightIh: f64(p.w.weightIh)!, weightHh: f64(p.w.weightHh)!, biasIh: f64(p.w.biasIh), biasHh: f64(p.w.biasHh) };
+    const ry = new Float64Array(T * B * H);
+    const rhT = new Float64Array(B * H);
+    const rcT = lstm ? new Float64Array(B * H) : null;
+    const rws = new Float64Array(r.recurrentWorkspaceSize(p.desc));
+    r.recurrentForward({ desc: p.desc, w: wr, x: f64(p.x)!, h0: f64(p.h0)!, c0: f64(p.c0), y: ry, hT: rhT, cT: rcT, workspace: rws });
 
-      const y = new Float32Array(T * B * H);
-      const hT = new Float32Array(B * H);
-      const cT = lstm ? new Float32Array(B * H) : null;
-      const ws = new Float32Array(k.recurrentWorkspaceSize(p.desc));
-      k.recurrentForward({ desc: p.desc, w: p.w, x: p.x, h0: p.h0, c0: p.c0, y, hT, cT, workspace: ws });
-      assertClose(y, ry, 2e-5, 1, `${mode} B=${s.B} y`);
-      assertClose(hT, rhT, 2e-5, 1, `${mode} B=${s.B} hT`);
-      if (cT) assertClose(cT, rcT!, 2e-5, 1, `${mode} B=${s.B} cT`);
+    const y = new Float32Array(T * B * H);
+    const hT = new Float32Array(B * H);
+    const cT = lstm ? new Float32Array(B * H) : null;
+    const ws = new Float32Array(k.recurrentWorkspaceSize(p.desc));
+    k.recurrentForward({ desc: p.desc, w: p.w, x: p.x, h0: p.h0, c0: p.c0, y, hT, cT, workspace: ws });
+    assertClose(y, ry, 2e-5, 1, `${mode} B=${s.B} y`);
+    assertClose(hT, rhT, 2e-5, 1, `${mode} B=${s.B} hT`);
+    if (cT) assertClose(cT, rcT!, 2e-5, 1, `${mode} B=${s.B} cT`);
 
-      const dy = rand(rng, T * B * H);
-      const dhT = rand(rng, B * H);
-      const dcT = lstm ? rand(rng, B * H) : null;
-      const rg: RecurrentWeights = { weightIh: new Float64Array(GH * I), weightHh: new Float64Array(GH * H), biasIh: new Float64Array(GH), biasHh: new Float64Array(GH) };
-      const rdx = new Float64Array(T * B * I);
-      const rdh0 = new Float64Array(B * H);
-      const rdc0 = lstm ? new Float64Array(B * H) : null;
-      r.recurrentBackward({ desc: p.desc, w: wr, x: f64(p.x)!, h0: f64(p.h0)!, c0: f64(p.c0), y: ry, workspace: rws, dy: f64(dy)!, dhT: f64(dhT), dcT: f64(dcT), dx: rdx, dh0: rdh0, dc0: rdc0, grads: rg });
+    const dy = rand(rng, T * B * H);
+    const dhT = rand(rng, B * H);
+    const dcT = lstm ? rand(rng, B * H) : null;
+    const rg: RecurrentWeights = {
+      weightIh: new Float64Array(GH * I),
+      weightHh: new Float64Array(GH * H),
+      biasIh: new Float64Array(GH),
+      biasHh: new Float64Array(GH),
+    };
+    const rdx = new Float64Array(T * B * I);
+    const rdh0 = new Float64Array(B * H);
+    const rdc0 = lstm ? new Float64Array(B * H) : null;
+    r.recurrentBackward({
+      desc: p.desc,
+      w: wr,
+      x: f64(p.x)!,
+      h0: f64(p.h0)!,
+      c0: f64(p.c0),
+      y: ry,
+      workspace: rws,
+      dy: f64(dy)!,
+      dhT: f64(dhT),
+      dcT: f64(dcT),
+      dx: rdx,
+      dh0: rdh0,
+      dc0: rdc0,
+      grads: rg,
+    });
 
-      const g: RecurrentWeights = { weightIh: new Float32Array(GH * I), weightHh: new Float32Array(GH * H), biasIh: new Float32Array(GH), biasHh: new Float32Array(GH) };
-      const dx = new Float32Array(T * B * I);
-      const dh0 = new Float32Array(B * H);
-      const dc0 = lstm ? new Float32Array(B * H) : null;
-      // Twice on the same workspace: gradients accumulate to exactly twice one pass.
-      for (let pass = 1; pass <= 2; pass++) {
-        k.recurrentBackward({ desc: p.desc, w: p.w, x: p.x, h0: p.h0, c0: p.c0, y, workspace: ws, dy: Float32Array.from(dy), dhT, dcT, dx, dh0, dc0, grads: g });
-        const twice = (a: F): Float64Array => Float64Array.from(a, (v) => pass * v);
-        assertClose(g.weightIh, twice(rg.weightIh), 1e-4, 1, `${mode} B=${s.B} pass ${pass} dW_ih`);
-        assertClose(g.weightHh, twice(rg.weightHh), 1e-4, 1, `${mode} B=${s.B} pass ${pass} dW_hh`);
-        assertClose(g.biasIh!, twice(rg.biasIh!), 1e-4, 1, `${mode} B=${s.B} pass ${pass} db_ih`);
-        assertClose(g.biasHh!, twice(rg.biasHh!), 1e-4, 1, `${mode} B=${s.B} pass ${pass} db_hh`);
-        assertClose(dx, rdx, 1e-4, 1, `${mode} B=${s.B} pass ${pass} dx`);
-        assertClose(dh0, rdh0, 1e-4, 1, `${mode} B=${s.B} pass ${pass} dh0`);
-        if (dc0) assertClose(dc0, rdc0!, 1e-4, 1, `${mode} B=${s.B} pass ${pass} dc0`);
-      }
+    const g: RecurrentWeights = {
+      weightIh: new Float32Array(GH * I),
+      weightHh: new Float32Array(GH * H),
+      biasIh: new Float32Array(GH),
+      biasHh: new Float32Array(GH),
+    };
+    const dx = new Float32Array(T * B * I);
+    const dh0 = new Float32Array(B * H);
+    const dc0 = lstm ? new Float32Array(B * H) : null;
+    // Twice on the same workspace: gradients accumulate to exactly twice one pass.
+    for (let pass = 1; pass <= 2; pass++) {
+      k.recurrentBackward({ desc: p.desc, w: p.w, x: p.x, h0: p.h0, c0: p.c0, y, workspace: ws, dy: Float32Array.from(dy), dhT, dcT, dx, dh0, dc0, grads: g });
+      const twice = (a: F): Float64Array => Float64Array.from(a, (v) => pass * v);
+      assertClose(g.weightIh, twice(rg.weightIh), 1e-4, 1, `${mode} B=${s.B} pass ${pass} dW_ih`);
+      assertClose(g.weightHh, twice(rg.weightHh), 1e-4, 1, `${mode} B=${s.B} pass ${pass} dW_hh`);
+      assertClose(g.biasIh!, twice(rg.biasIh!), 1e-4, 1, `${mode} B=${s.B} pass ${pass} db_ih`);
+      assertClose(g.biasHh!, twice(rg.biasHh!), 1e-4, 1, `${mode} B=${s.B} pass ${pass} db_hh`);
+      assertClose(dx, rdx, 1e-4, 1, `${mode} B=${s.B} pass ${pass} dx`);
+      assertClose(dh0, rdh0, 1e-4, 1, `${mode} B=${s.B} pass ${pass} dh0`);
+      if (dc0) assertClose(dc0, rdc0!, 1e-4, 1, `${mode} B=${s.B} pass ${pass} dc0`);
+    }
   }
 
   test(`${isa}: sum, sumSquares and an optimizer step over 300001 elements`, () => {
@@ -333,13 +358,29 @@ function nativeInputChecks(k: Kernels): void {
     const y = new Float32Array(6);
     throwsCode(() => k.recurrentForward({ desc, w, x, h0: h, c0: null, y, hT: h, cT: null, workspace: null }), 'invalid_argument', /needs c0 and cT/);
     const short = new Float32Array(k.recurrentWorkspaceSize(desc) - 1);
-    throwsCode(() => k.recurrentForward({ desc, w, x, h0: h, c0: h, y, hT: new Float32Array(3), cT: new Float32Array(3), workspace: short }), 'shape_mismatch', /workspace/);
+    throwsCode(
+      () => k.recurrentForward({ desc, w, x, h0: h, c0: h, y, hT: new Float32Array(3), cT: new Float32Array(3), workspace: short }),
+      'shape_mismatch',
+      /workspace/,
+    );
     throwsCode(() => k.recurrentWorkspaceSize({ ...desc, mode: 'rnn' as never }), 'invalid_argument', /unknown mode "rnn"/);
-    throwsCode(() => k.recurrentForward({ desc, w: { ...w, weightHh: new Float32Array(35) }, x, h0: h, c0: h, y, hT: h, cT: h, workspace: null }), 'shape_mismatch', /w.weightHh has 35/);
-    throwsCode(() => k.recurrentForward({ desc, w: { ...w, biasIh: new Float32Array(12) }, x, h0: h, c0: h, y, hT: h, cT: h, workspace: null }), 'invalid_argument', /both be arrays or both null/);
+    throwsCode(
+      () => k.recurrentForward({ desc, w: { ...w, weightHh: new Float32Array(35) }, x, h0: h, c0: h, y, hT: h, cT: h, workspace: null }),
+      'shape_mismatch',
+      /w.weightHh has 35/,
+    );
+    throwsCode(
+      () => k.recurrentForward({ desc, w: { ...w, biasIh: new Float32Array(12) }, x, h0: h, c0: h, y, hT: h, cT: h, workspace: null }),
+      'invalid_argument',
+      /both be arrays or both null/,
+    );
     const ws = new Float32Array(k.recurrentWorkspaceSize(desc));
     const g = { weightIh: new Float32Array(24), weightHh: new Float32Array(30), biasIh: null, biasHh: null };
-    throwsCode(() => k.recurrentBackward({ desc, w, x, h0: h, c0: h, y, workspace: ws, dy: y, dhT: null, dcT: null, dx: null, dh0: null, dc0: null, grads: g }), 'shape_mismatch', /grads.weightHh has 30/);
+    throwsCode(
+      () => k.recurrentBackward({ desc, w, x, h0: h, c0: h, y, workspace: ws, dy: y, dhT: null, dcT: null, dx: null, dh0: null, dc0: null, grads: g }),
+      'shape_mismatch',
+      /grads.weightHh has 30/,
+    );
   });
 
   test('optimizers reject a missing momentum buffer and a step count below 1', () => {

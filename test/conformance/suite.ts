@@ -14,23 +14,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  type F,
-  type Kernels,
-  type RecurrentMode,
-  type RecurrentWeights,
-  type UnaryOp,
-  gatesOf,
-} from '../../src/backend/kernels.js';
+import { type F, type Kernels, type RecurrentMode, type RecurrentWeights, type UnaryOp, gatesOf } from '../../src/backend/kernels.js';
 import { Rng } from '../../src/tensor/random.js';
-import {
-  finiteDifferences,
-  naiveGemm,
-  naiveLogSumExp,
-  naiveRecurrentForward,
-  naiveUnary,
-  naiveUnaryDerivative,
-} from './naive.js';
+import { finiteDifferences, naiveGemm, naiveLogSumExp, naiveRecurrentForward, naiveUnary, naiveUnaryDerivative } from './naive.js';
 
 export type SuiteDType = 'float32' | 'float64';
 
@@ -195,7 +181,11 @@ function elementwiseTests(def: Def, k: Kernels, ctx: Ctx): void {
       const b = ctx.rand(rng, n);
       const out = ctx.nans(n);
       k.add(a, b, out);
-      ctx.close(out, Array.from(a, (v, p) => v + b[p]!), `add n=${n}`);
+      ctx.close(
+        out,
+        Array.from(a, (v, p) => v + b[p]!),
+        `add n=${n}`,
+      );
     }
   });
 
@@ -206,7 +196,11 @@ function elementwiseTests(def: Def, k: Kernels, ctx: Ctx): void {
       const b = ctx.rand(rng, n);
       const out = ctx.nans(n);
       k.mul(a, b, out);
-      ctx.close(out, Array.from(a, (v, p) => v * b[p]!), `mul n=${n}`);
+      ctx.close(
+        out,
+        Array.from(a, (v, p) => v * b[p]!),
+        `mul n=${n}`,
+      );
     }
   });
 
@@ -227,7 +221,11 @@ function elementwiseTests(def: Def, k: Kernels, ctx: Ctx): void {
       const x = ctx.rand(rng, n);
       const out = ctx.nans(n);
       k.scale(x, 0.3, out);
-      ctx.close(out, Array.from(x, (v) => 0.3 * v), `scale n=${n}`);
+      ctx.close(
+        out,
+        Array.from(x, (v) => 0.3 * v),
+        `scale n=${n}`,
+      );
       const twice = Array.from(x, (v) => 2 * v);
       k.scale(x, 2, x); // out may be x
       ctx.close(x, twice, `scale in place n=${n}`);
@@ -387,8 +385,7 @@ function softmaxTests(def: Def, k: Kernels, ctx: Ctx): void {
       return { N: N!, V: V!, logits: ctx.rand(rng, N! * V!, -3, 3), targets, ignore: ignore! };
     });
   };
-  const rowOf = (c: Case, n: number, shift = 0): number[] =>
-    Array.from(c.logits.subarray(n * c.V, (n + 1) * c.V), (v) => v - shift);
+  const rowOf = (c: Case, n: number, shift = 0): number[] => Array.from(c.logits.subarray(n * c.V, (n + 1) * c.V), (v) => v - shift);
 
   def('softmaxXentForward', () => {
     for (const c of cases(51)) {
@@ -722,15 +719,11 @@ function recurrentTests(def: Def, k: Kernels, ctx: Ctx): void {
           const run = runBackward(k, ctx, p, v.inputGrads, 300 + ci);
           // Against finite differences of the naive float64 forward, within the dtype's tolerance.
           const fdNaive = fdGradients(p, () => naiveLoss(p));
-          checkGradients(run, fdNaive, `${what} vs naive`, (got, want, label) =>
-            ctx.close(got, want, label, Math.max(ctx.tol, 1e-7)),
-          );
+          checkGradients(run, fdNaive, `${what} vs naive`, (got, want, label) => ctx.close(got, want, label, Math.max(ctx.tol, 1e-7)));
           if (ctx.dtype === 'float64') {
             // Against finite differences of the backend's own forward: relative error < 1e-6.
             const fdOwn = fdGradients(p, () => backendLoss(k, p));
-            checkGradients(run, fdOwn, `${what} vs own forward`, (got, want, label) =>
-              assertRelClose(got, want, 1e-6, 1e-3, label),
-            );
+            checkGradients(run, fdOwn, `${what} vs own forward`, (got, want, label) => assertRelClose(got, want, 1e-6, 1e-3, label));
           }
         });
       });

@@ -8,18 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import {
-  TINY_TRAIN,
-  acceptReplacedFile,
-  copyCheckpoint,
-  errorCodes,
-  hasStackTrace,
-  makeTmpDir,
-  repoRoot,
-  runCli,
-  show,
-  toyCorpus,
-} from './helpers.js';
+import { TINY_TRAIN, acceptReplacedFile, copyCheckpoint, errorCodes, hasStackTrace, makeTmpDir, repoRoot, runCli, show, toyCorpus } from './helpers.js';
 
 const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'tokenizer.json', 'train-log.jsonl'];
 
@@ -105,7 +94,11 @@ describe('rnnlm train', () => {
       assert.equal(config.model.cell, 'lstm');
       assert.equal(JSON.parse(fs.readFileSync(path.join(dir, 'tokenizer.json'), 'utf8')).kind, kind);
 
-      const lines = fs.readFileSync(path.join(dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const lines = fs
+        .readFileSync(path.join(dir, 'train-log.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const epochs = lines.filter((l) => l.kind === 'epoch');
       assert.equal(epochs.length, 1, 'one epoch line (20 steps is less than one epoch)');
       assert.equal(epochs[0].epoch, 1);

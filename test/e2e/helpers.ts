@@ -57,13 +57,26 @@ export function toyCorpus(lines = 120, seed = 1): string {
   };
   const out: string[] = [];
   for (let i = 0; i < lines; i++) out.push(`${subjects[next(5)]} ${verbs[next(5)]} ${objects[next(5)]}`);
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 /** Options for a tiny, fast training run (add --train, --tokenizer, --out). */
 export const TINY_TRAIN = [
-  '--layers', '1', '--emb', '8', '--hidden', '16', '--batch-size', '4', '--bptt', '8',
-  '--max-steps', '20', '--backend', 'js', '--no-progress',
+  '--layers',
+  '1',
+  '--emb',
+  '8',
+  '--hidden',
+  '16',
+  '--batch-size',
+  '4',
+  '--bptt',
+  '8',
+  '--max-steps',
+  '20',
+  '--backend',
+  'js',
+  '--no-progress',
 ] as const;
 
 /** Every `rnnlm: error [code]` line printed on stderr. */

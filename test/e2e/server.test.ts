@@ -354,7 +354,10 @@ describe('score', () => {
     const text = 'the cat sat on the mat';
     const r = await json<{ results: ScoreResult[] }>(await post(`${w.url}/v1/score`, { text }));
     const x = r.results[0]!;
-    assert.deepEqual(x.tokens.map((t) => t.token), ['the', 'cat', 'sat', 'on', 'the', 'mat', '\n']);
+    assert.deepEqual(
+      x.tokens.map((t) => t.token),
+      ['the', 'cat', 'sat', 'on', 'the', 'mat', '\n'],
+    );
     const lib = scoreSentences(word.model, word.tokenizer, [text])[0]!;
     assert.equal(x.token_count, lib.tokens);
     assert.ok(Math.abs(x.logprob - lib.logProb) < 1e-4 * Math.abs(lib.logProb), `${x.logprob} vs scoreSentences ${lib.logProb}`);
@@ -363,7 +366,10 @@ describe('score', () => {
   test('texts: one result per text, each as if scored alone', async () => {
     const texts = ['a dog saw', 'the red ball'];
     const many = await json<{ results: ScoreResult[] }>(await post(`${s.url}/v1/score`, { texts }));
-    assert.deepEqual(many.results.map((x) => x.index), [0, 1]);
+    assert.deepEqual(
+      many.results.map((x) => x.index),
+      [0, 1],
+    );
     for (const [i, text] of texts.entries()) {
       const one = await json<{ results: ScoreResult[] }>(await post(`${s.url}/v1/score`, { text }));
       assert.deepEqual(many.results[i]!.tokens, one.results[0]!.tokens);
@@ -505,7 +511,12 @@ describe('bad requests never crash the server', () => {
   });
 
   test('unknown routes and methods → 404 in the same error shape', async () => {
-    for (const [method, p] of [['GET', '/nope'], ['POST', '/v1/chat/completions'], ['GET', '/v1/completions'], ['DELETE', '/healthz']] as const) {
+    for (const [method, p] of [
+      ['GET', '/nope'],
+      ['POST', '/v1/chat/completions'],
+      ['GET', '/v1/completions'],
+      ['DELETE', '/healthz'],
+    ] as const) {
       const r = await json<ErrorBody>(await fetch(`${s.url}${p}`, { method }), 404);
       assertError(r, { code: 'not_found', param: null });
       assert.ok(r.error.message.includes(p));
@@ -525,7 +536,10 @@ describe('limits', () => {
     const ac = new AbortController();
     const res = await post(`${s.url}/v1/completions`, { prompt: 'a', max_tokens: 5000, stream: true, seed: 1 }, { signal: ac.signal });
     const { reader } = await firstEvent(res);
-    for (const [route, body] of [['/v1/completions', { prompt: 'b', max_tokens: 2 }], ['/v1/score', { text: 'b' }]] as const) {
+    for (const [route, body] of [
+      ['/v1/completions', { prompt: 'b', max_tokens: 2 }],
+      ['/v1/score', { text: 'b' }],
+    ] as const) {
       const busy = await post(`${s.url}${route}`, body);
       assert.equal(busy.headers.get('retry-after'), '1');
       assertError(await json<ErrorBody>(busy, 429), { type: 'rate_limit_error', code: 'rate_limit_exceeded' });
@@ -679,7 +693,13 @@ describe('rnnlm serve (CLI)', () => {
       assert.equal(events.at(-1), '[DONE]');
       const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as Completion);
       assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'length', 'the stream ran to its end');
-      assert.equal(chunks.slice(0, -1).map((c) => c.choices[0]!.text).join(''), expectedChar({ prompt: 'a', maxTokens: 1000, seed: 1 }));
+      assert.equal(
+        chunks
+          .slice(0, -1)
+          .map((c) => c.choices[0]!.text)
+          .join(''),
+        expectedChar({ prompt: 'a', maxTokens: 1000, seed: 1 }),
+      );
       assert.equal(await w.exited, 0, w.err());
       assert.match(w.err(), /1 running request\(s\) get up to 60 s to finish/);
       assert.match(w.err(), /1 request\(s\) finished within the grace period, 0 stopped/);
@@ -689,16 +709,39 @@ describe('rnnlm serve (CLI)', () => {
   });
 
   test('$RNNLM_API_KEY sets the key without putting it on the command line (or in --help)', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'serve', '--model', charDir, '--host', HOST, '--port', '0', '--backend', 'js', '--log-level', 'silent'], {
-      cwd: repoRoot,
-      env: { ...process.env, RNNLM_BACKEND: 'js', RNNLM_API_KEY: 'env-key-123456' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(repoRoot, 'apps', 'cli', 'main.ts'),
+        'serve',
+        '--model',
+        charDir,
+        '--host',
+        HOST,
+        '--port',
+        '0',
+        '--backend',
+        'js',
+        '--log-level',
+        'silent',
+      ],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, RNNLM_BACKEND: 'js', RNNLM_API_KEY: 'env-key-123456' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const w = watch(child);
     try {
       const url = await printedUrl(child, w);
       assert.equal((await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 1 })).status, 401);
-      const ok = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer env-key-123456' }, body: '{"prompt":"a","max_tokens":1}' });
+      const ok = await fetch(`${url}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer env-key-123456' },
+        body: '{"prompt":"a","max_tokens":1}',
+      });
       assert.equal(ok.status, 200);
     } finally {
       child.kill('SIGKILL');
@@ -718,11 +761,21 @@ describe('rnnlm serve (CLI)', () => {
 describe('continuous batching and the queue', () => {
   test('16 concurrent streams share batched steps and each equals its request alone', async () => {
     const s = await serve(char, { maxConcurrent: 16, maxTokens: 100 });
-    const body = (i: number) => ({ prompt: ['the ', 'a', ''][i % 3]!, max_tokens: 40 + i, seed: 500 + i, temperature: [1, 0.5, 0][i % 3]!, top_k: i % 2 ? 5 : 0 });
+    const body = (i: number) => ({
+      prompt: ['the ', 'a', ''][i % 3]!,
+      max_tokens: 40 + i,
+      seed: 500 + i,
+      temperature: [1, 0.5, 0][i % 3]!,
+      top_k: i % 2 ? 5 : 0,
+    });
     const results = await Promise.all(Array.from({ length: 16 }, (_, i) => streamCompletion(s.url, body(i))));
     results.forEach((r, i) => {
       const b = body(i);
-      assert.equal(r.pieces.join(''), expectedChar({ prompt: b.prompt, maxTokens: b.max_tokens, seed: b.seed, temperature: b.temperature, ...(b.top_k ? { topK: b.top_k } : {}) } as never), `stream ${i}`);
+      assert.equal(
+        r.pieces.join(''),
+        expectedChar({ prompt: b.prompt, maxTokens: b.max_tokens, seed: b.seed, temperature: b.temperature, ...(b.top_k ? { topK: b.top_k } : {}) } as never),
+        `stream ${i}`,
+      );
     });
     const m = await scrape(s.url);
     const steps = metric(m, 'rnnlm_batch_rows_count');
@@ -795,14 +848,23 @@ describe('logprobs and echo', () => {
     const lp = r.choices[0]!.logprobs!;
     const want = lib('the ', 12, 9);
     assert.equal(lp.tokens.join(''), r.choices[0]!.text);
-    assert.deepEqual(lp.tokens, want.map((t) => t.text));
-    assert.deepEqual(lp.token_logprobs, want.map((t) => t.logProb));
+    assert.deepEqual(
+      lp.tokens,
+      want.map((t) => t.text),
+    );
+    assert.deepEqual(
+      lp.token_logprobs,
+      want.map((t) => t.logProb),
+    );
     let offset = 0;
     lp.top_logprobs.forEach((top, k) => {
       assert.equal(lp.text_offset[k], offset);
       offset += lp.tokens[k]!.length;
       const row = want[k]!.logProbs;
-      const best = [...row].map((v, id) => ({ v, id })).sort((a, b) => b.v - a.v || a.id - b.id).slice(0, 3);
+      const best = [...row]
+        .map((v, id) => ({ v, id }))
+        .sort((a, b) => b.v - a.v || a.id - b.id)
+        .slice(0, 3);
       for (const b of best) assert.equal(top![char.tokenizer.tokenText(b.id)], b.v, `token ${k}: alternative ${b.id}`);
       assert.equal(top![lp.tokens[k]!], lp.token_logprobs[k], 'the sampled token is always listed');
       assert.ok(Object.keys(top!).length <= 4);
@@ -820,7 +882,10 @@ describe('logprobs and echo', () => {
     assert.equal(lp.token_logprobs[0], null);
     assert.equal(lp.top_logprobs[0], null);
     for (let k = 1; k < ids.length; k++) assert.equal(lp.token_logprobs[k], want[k]);
-    assert.deepEqual(lp.text_offset, [...prompt].map((_, i) => i));
+    assert.deepEqual(
+      lp.text_offset,
+      [...prompt].map((_, i) => i),
+    );
     assert.equal(r.usage.completion_tokens, 0);
     assertError(await json<ErrorBody>(await post(`${s.url}/v1/completions`, { prompt, max_tokens: 0 }), 400), { param: 'max_tokens', code: 'invalid_value' });
   });
@@ -829,7 +894,9 @@ describe('logprobs and echo', () => {
     const body = { prompt: 'a bird', max_tokens: 15, seed: 3, logprobs: 2, echo: true, stop: 'at' };
     const whole = await json<Completion>(await post(`${s.url}/v1/completions`, body));
     const res = await post(`${s.url}/v1/completions`, { ...body, stream: true });
-    const chunks = sseEvents(await res.text()).slice(0, -1).map((e) => JSON.parse(e) as Completion);
+    const chunks = sseEvents(await res.text())
+      .slice(0, -1)
+      .map((e) => JSON.parse(e) as Completion);
     assert.equal(chunks[0]!.choices[0]!.text, 'a bird', 'the echo comes first');
     const text = chunks.map((c) => c.choices[0]!.text).join('');
     assert.equal(text, whole.choices[0]!.text);
@@ -853,7 +920,8 @@ describe('logprobs and echo', () => {
     const lp = r.choices[0]!.logprobs!;
     assert.deepEqual(lp.tokens.slice(0, 2), ['the', ' cat']);
     assert.equal(lp.tokens.join(''), r.choices[0]!.text.slice(0, lp.tokens.join('').length));
-    for (const top of lp.top_logprobs.slice(2)) for (const k of Object.keys(top!)) assert.ok(k === '\n' || k.startsWith(' '), `alternative ${JSON.stringify(k)}`);
+    for (const top of lp.top_logprobs.slice(2))
+      for (const k of Object.keys(top!)) assert.ok(k === '\n' || k.startsWith(' '), `alternative ${JSON.stringify(k)}`);
   });
 });
 
@@ -866,13 +934,21 @@ describe('access control', () => {
     const missing = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 2 });
     assert.equal(missing.headers.get('www-authenticate'), 'Bearer realm="rnnlm"');
     assertError(await json<ErrorBody>(missing, 401), { code: 'missing_api_key' });
-    const wrong = await fetch(`${url}/v1/score`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-wrong-key-999' }, body: '{"text":"a"}' });
+    const wrong = await fetch(`${url}/v1/score`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-wrong-key-999' },
+      body: '{"text":"a"}',
+    });
     const body = await json<ErrorBody>(wrong, 401);
     assertError(body, { code: 'invalid_api_key' });
     assert.ok(!body.error.message.includes('sk-wrong-key-999'), 'the wrong key is masked');
     assert.equal((await fetch(`${url}/metrics`)).status, 401);
     assert.equal((await fetch(`${url}/healthz`)).status, 200);
-    const ok = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-0123456789' }, body: '{"prompt":"a","max_tokens":2}' });
+    const ok = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk-test-0123456789' },
+      body: '{"prompt":"a","max_tokens":2}',
+    });
     assert.equal(ok.status, 200);
   });
 
@@ -886,14 +962,21 @@ describe('access control', () => {
     servers.push(app);
     await app.listen({ host: HOST, port: 0 });
     const url = `http://${HOST}:${(app.server.address() as { port: number }).port}`;
-    const pre = await fetch(`${url}/v1/completions`, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    const pre = await fetch(`${url}/v1/completions`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
     assert.equal(pre.status, 204, 'preflights need no key');
     assert.equal(pre.headers.get('access-control-allow-origin'), 'https://app.example');
     assert.match(pre.headers.get('access-control-allow-headers') ?? '', /authorization/);
     const denied = await fetch(`${url}/v1/completions`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
     assert.equal(denied.status, 403);
     assert.equal(denied.headers.get('access-control-allow-origin'), null);
-    const unauth = await fetch(`${url}/v1/completions`, { method: 'POST', headers: { origin: 'https://app.example', 'content-type': 'application/json' }, body: '{"prompt":"a"}' });
+    const unauth = await fetch(`${url}/v1/completions`, {
+      method: 'POST',
+      headers: { origin: 'https://app.example', 'content-type': 'application/json' },
+      body: '{"prompt":"a"}',
+    });
     assert.equal(unauth.status, 401);
     assert.equal(unauth.headers.get('access-control-allow-origin'), 'https://app.example', 'a browser can read the 401');
   });

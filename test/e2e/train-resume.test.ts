@@ -15,15 +15,44 @@ let tmp: { dir: string; cleanup: () => void };
 let corpus: string;
 
 const RUN = [
-  '--tokenizer', 'char', '--layers', '1', '--emb', '8', '--hidden', '16', '--batch-size', '4', '--bptt', '8', '--epochs', '50',
-  '--dropout', '0.2', '--dropout-input', '0.2', '--weight-drop', '0.3', '--variable-bptt', '--checkpoint-every', '5',
-  '--eval-batch-size', '2', '--backend', 'js', '--no-progress',
+  '--tokenizer',
+  'char',
+  '--layers',
+  '1',
+  '--emb',
+  '8',
+  '--hidden',
+  '16',
+  '--batch-size',
+  '4',
+  '--bptt',
+  '8',
+  '--epochs',
+  '50',
+  '--dropout',
+  '0.2',
+  '--dropout-input',
+  '0.2',
+  '--weight-drop',
+  '0.3',
+  '--variable-bptt',
+  '--checkpoint-every',
+  '5',
+  '--eval-batch-size',
+  '2',
+  '--backend',
+  'js',
+  '--no-progress',
 ];
 
 const out = (name: string): string => path.join(tmp.dir, name);
 const bytes = (...p: string[]): Buffer => fs.readFileSync(path.join(...p));
 const logRecords = (dir: string): { kind: string; [k: string]: unknown }[] =>
-  fs.readFileSync(path.join(dir, 'train-log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+  fs
+    .readFileSync(path.join(dir, 'train-log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { kind: string });
 
 before(() => {
   tmp = makeTmpDir('rnnlm-resume-e2e-');
@@ -79,10 +108,24 @@ describe('rnnlm train --resume', () => {
 
   test('Ctrl-C saves a resumable checkpoint and exits 130; the run then resumes', async () => {
     const dir = out('interrupted');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'train', '--train', corpus, ...RUN.filter((x) => x !== '--checkpoint-every' && x !== '5'), '--out', dir], {
-      cwd: repoRoot,
-      env: { ...process.env, RNNLM_BACKEND: 'js' },
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(repoRoot, 'apps', 'cli', 'main.ts'),
+        'train',
+        '--train',
+        corpus,
+        ...RUN.filter((x) => x !== '--checkpoint-every' && x !== '5'),
+        '--out',
+        dir,
+      ],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, RNNLM_BACKEND: 'js' },
+      },
+    );
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -108,8 +151,34 @@ describe('rnnlm train --resume', () => {
 describe('rnnlm train --preset', () => {
   test('preset values apply, explicit options win, and --train replaces the preset data', () => {
     const dir = out('preset');
-    const r = runCli(['train', '--preset', 'ptb-awd', '--train', corpus, '--tokenizer', 'char', '--layers', '1', '--hidden', '8', '--emb', '8',
-      '--batch-size', '4', '--bptt', '8', '--eval-batch-size', '2', '--max-steps', '3', '--backend', 'js', '--no-progress', '--out', dir]);
+    const r = runCli([
+      'train',
+      '--preset',
+      'ptb-awd',
+      '--train',
+      corpus,
+      '--tokenizer',
+      'char',
+      '--layers',
+      '1',
+      '--hidden',
+      '8',
+      '--emb',
+      '8',
+      '--batch-size',
+      '4',
+      '--bptt',
+      '8',
+      '--eval-batch-size',
+      '2',
+      '--max-steps',
+      '3',
+      '--backend',
+      'js',
+      '--no-progress',
+      '--out',
+      dir,
+    ]);
     assert.equal(r.status, 0, show(r));
     const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { model: Record<string, unknown> };
     assert.deepEqual([cfg.model.hiddenSize, cfg.model.numLayers, cfg.model.hiddenSizes], [8, 1, null], 'explicit sizes replace the preset 1150/1150/400');

@@ -44,7 +44,26 @@ function clean(a: Answer, what: unknown): void {
   }
 }
 
-const fields = ['prompt', 'max_tokens', 'temperature', 'top_p', 'top_k', 'seed', 'stream', 'stream_options', 'n', 'stop', 'model', 'user', 'echo', 'logprobs', 'best_of', 'logit_bias', 'suffix', 'presence_penalty'];
+const fields = [
+  'prompt',
+  'max_tokens',
+  'temperature',
+  'top_p',
+  'top_k',
+  'seed',
+  'stream',
+  'stream_options',
+  'n',
+  'stop',
+  'model',
+  'user',
+  'echo',
+  'logprobs',
+  'best_of',
+  'logit_bias',
+  'suffix',
+  'presence_penalty',
+];
 const oddValues = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
   fc.constantFrom(0, -1, 1, 3, 4, 5, 1e308, -0, 0.5, 2 ** 32, '', 'a', 'the ~', '\u0000', null, true, [], {}, ['a', 'b'], { include_usage: true }),
@@ -78,9 +97,22 @@ describe('fuzz: HTTP request schemas', () => {
   test('random bytes, content types, methods and paths: never a 5xx', async () => {
     const req = fc.record({
       method: fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'),
-      url: fc.oneof(fc.constantFrom('/v1/completions', '/v1/score', '/healthz', '/metrics', '/', '/v1/', '/v1/completions?x=1'), fc.webPath().map((p) => (p.startsWith('/') ? p : `/${p}`))), // a request line always has a path
-      payload: fc.option(fc.oneof(fc.string({ maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 60 }), fc.constant('{"prompt":"a",'), fc.constant('x'.repeat(3000))), { nil: undefined }),
-      contentType: fc.constantFrom('application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', 'multipart/form-data', ''),
+      url: fc.oneof(
+        fc.constantFrom('/v1/completions', '/v1/score', '/healthz', '/metrics', '/', '/v1/', '/v1/completions?x=1'),
+        fc.webPath().map((p) => (p.startsWith('/') ? p : `/${p}`)),
+      ), // a request line always has a path
+      payload: fc.option(
+        fc.oneof(fc.string({ maxLength: 100 }), fc.string({ unit: 'binary', maxLength: 60 }), fc.constant('{"prompt":"a",'), fc.constant('x'.repeat(3000))),
+        { nil: undefined },
+      ),
+      contentType: fc.constantFrom(
+        'application/json',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'application/json; charset=latin1',
+        'multipart/form-data',
+        '',
+      ),
     });
     await fc.assert(
       fc.asyncProperty(req, async (r) => {

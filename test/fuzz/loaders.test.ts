@@ -72,7 +72,11 @@ describe('fuzz: safetensors reader', () => {
       fc.property(mutated(validSafetensors), (bytes) => {
         try {
           const d = decodeSafetensors(bytes);
-          for (const t of Object.values(d.tensors)) assert.equal(t.data.length, t.shape.reduce((a, b) => a * b, 1));
+          for (const t of Object.values(d.tensors))
+            assert.equal(
+              t.data.length,
+              t.shape.reduce((a, b) => a * b, 1),
+            );
         } catch (e) {
           if (!isRnnlmError(e)) throw e;
         }
@@ -98,16 +102,16 @@ describe('fuzz: safetensors reader', () => {
 
 describe('fuzz: tokenizer JSON', () => {
   const text = 'the cat sat on the mat\nthe dog ran to the cat\n';
-  const valid = [CharTokenizer.fromText(text), WordTokenizer.fromText(text), BpeTokenizer.train(text, { merges: 10 })].map((t) => t.toJSON() as unknown as Record<string, unknown>);
+  const valid = [CharTokenizer.fromText(text), WordTokenizer.fromText(text), BpeTokenizer.train(text, { merges: 10 })].map(
+    (t) => t.toJSON() as unknown as Record<string, unknown>,
+  );
 
   test('field-level damage and random JSON: a working tokenizer or RnnlmError', () => {
-    const damaged = fc
-      .tuple(fc.constantFrom(...valid), fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }))
-      .map(([v, key, value]) => {
-        const keys = Object.keys(v);
-        const k = keys.includes(key) ? key : keys[key.length % keys.length]!;
-        return { ...v, [k]: value };
-      });
+    const damaged = fc.tuple(fc.constantFrom(...valid), fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 })).map(([v, key, value]) => {
+      const keys = Object.keys(v);
+      const k = keys.includes(key) ? key : keys[key.length % keys.length]!;
+      return { ...v, [k]: value };
+    });
     fc.assert(
       fc.property(fc.oneof(damaged, fc.jsonValue({ maxDepth: 3 })), fc.string({ maxLength: 20 }), (json, probe) => {
         let tok: Tokenizer;
@@ -129,24 +133,33 @@ describe('fuzz: corpus reader and tokenizers', () => {
   test('random bytes as a corpus file: text with only \\n line breaks, or invalid_utf8', () => {
     let n = 0;
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 100 }).map((s) => new TextEncoder().encode(s))), (bytes) => {
-        const p = path.join(dir, `c${n++}.txt`);
-        fs.writeFileSync(p, bytes);
-        try {
-          const text = readCorpusFile(p);
-          assert.ok(!text.includes('\r'), 'line breaks are normalised');
-        } catch (e) {
-          if (!isRnnlmError(e, 'invalid_utf8')) throw e;
-        }
-        fs.rmSync(p);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 200 }),
+          fc.string({ unit: 'binary', maxLength: 100 }).map((s) => new TextEncoder().encode(s)),
+        ),
+        (bytes) => {
+          const p = path.join(dir, `c${n++}.txt`);
+          fs.writeFileSync(p, bytes);
+          try {
+            const text = readCorpusFile(p);
+            assert.ok(!text.includes('\r'), 'line breaks are normalised');
+          } catch (e) {
+            if (!isRnnlmError(e, 'invalid_utf8')) throw e;
+          }
+          fs.rmSync(p);
+        },
+      ),
       { numRuns: 400 },
     );
   });
 
   test('random texts through every tokenizer: a dataset or a typed error; char and word round-trip', () => {
     let n = 0;
-    const texts = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 80 }), fc.array(fc.constantFrom('a', 'b', ' ', '\n', '\r', '\r\n', '\t', 'é', '😀', '<unk>', '<eos>'), { maxLength: 40 }).map((a) => a.join('')));
+    const texts = fc.oneof(
+      fc.string({ unit: 'grapheme', maxLength: 80 }),
+      fc.array(fc.constantFrom('a', 'b', ' ', '\n', '\r', '\r\n', '\t', 'é', '😀', '<unk>', '<eos>'), { maxLength: 40 }).map((a) => a.join('')),
+    );
     fc.assert(
       fc.property(texts, fc.constantFrom('char', 'word', 'bpe') as fc.Arbitrary<'char' | 'word' | 'bpe'>, (text, tokenizer) => {
         const p = path.join(dir, `t${n++}.txt`);
@@ -191,29 +204,52 @@ describe('fuzz: checkpoint directories', () => {
 
   test('damaged config.json (model fields with random values), damaged files: a model or RnnlmError', () => {
     let n = 0;
-    const configEdit = fc.tuple(fc.constantFrom('vocabSize', 'embedSize', 'hiddenSize', 'numLayers', 'cell', 'hiddenSizes', 'dropout', 'tieWeights', 'init', 'seed', 'architecture', 'format', 'files'), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(0, -1, 1e9, 2 ** 31, 65, 1.5, 'lstm', null)));
+    const configEdit = fc.tuple(
+      fc.constantFrom(
+        'vocabSize',
+        'embedSize',
+        'hiddenSize',
+        'numLayers',
+        'cell',
+        'hiddenSizes',
+        'dropout',
+        'tieWeights',
+        'init',
+        'seed',
+        'architecture',
+        'format',
+        'files',
+      ),
+      fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(0, -1, 1e9, 2 ** 31, 65, 1.5, 'lstm', null)),
+    );
     const fileEdit = fc.tuple(fc.constantFrom(...files), fc.nat(), fc.integer({ min: 0, max: 255 }));
     fc.assert(
-      fc.property(fc.oneof(configEdit.map((e) => ({ config: e })), fileEdit.map((e) => ({ file: e }))), (edit) => {
-        const d = path.join(dir, `ck${n++}`);
-        fs.mkdirSync(d);
-        for (const f of files) fs.writeFileSync(path.join(d, f), original[f]!);
-        if ('config' in edit) {
-          const [k, v] = edit.config;
-          const c = structuredClone(cfg);
-          const model = c.model as Record<string, unknown> | undefined;
-          if (model && k in model) model[k] = v;
-          else c[k] = v;
-          fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify(c));
-        } else {
-          const [f, at, byte] = edit.file;
-          const b = Buffer.from(original[f]!);
-          b[at % b.length] = byte;
-          fs.writeFileSync(path.join(d, f), b);
-        }
-        typedOrOk(() => loadLanguageModel(d));
-        fs.rmSync(d, { recursive: true });
-      }),
+      fc.property(
+        fc.oneof(
+          configEdit.map((e) => ({ config: e })),
+          fileEdit.map((e) => ({ file: e })),
+        ),
+        (edit) => {
+          const d = path.join(dir, `ck${n++}`);
+          fs.mkdirSync(d);
+          for (const f of files) fs.writeFileSync(path.join(d, f), original[f]!);
+          if ('config' in edit) {
+            const [k, v] = edit.config;
+            const c = structuredClone(cfg);
+            const model = c.model as Record<string, unknown> | undefined;
+            if (model && k in model) model[k] = v;
+            else c[k] = v;
+            fs.writeFileSync(path.join(d, 'config.json'), JSON.stringify(c));
+          } else {
+            const [f, at, byte] = edit.file;
+            const b = Buffer.from(original[f]!);
+            b[at % b.length] = byte;
+            fs.writeFileSync(path.join(d, f), b);
+          }
+          typedOrOk(() => loadLanguageModel(d));
+          fs.rmSync(d, { recursive: true });
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -154,9 +154,9 @@ function run(fx: AttnFixture, dtype: DType, stepwise: boolean) {
   backward(loss);
   const grads: Record<string, Tensor | null> = {};
   for (const [k, p] of m.namedParameters()) grads[k] = p.grad;
-  if (memory) grads['memory'] = memory.grad;
-  if (h0) grads['h0'] = h0.grad;
-  if (c0) grads['c0'] = c0.grad;
+  if (memory) grads.memory = memory.grad;
+  if (h0) grads.h0 = h0.grad;
+  if (c0) grads.c0 = c0.grad;
   return { logits, attention, loss: loss.item(), state, grads };
 }
 
@@ -177,7 +177,9 @@ describe('golden: attention seq2seq vs PyTorch', () => {
           assertClose('hT', r.state.h, fx.hT, tol);
           if (fx.cT) assertClose('cT', r.state.c, fx.cT, tol);
           // Everything that got a gradient is checked (decoder cases leave the unused encoder without one).
-          const got = Object.entries(r.grads).filter(([, g]) => g !== null).map(([k]) => k);
+          const got = Object.entries(r.grads)
+            .filter(([, g]) => g !== null)
+            .map(([k]) => k);
           assert.deepEqual(got.sort(), Object.keys(fx.grads).sort(), 'gradient names');
           for (const [k, g] of Object.entries(fx.grads)) assertClose(`grad ${k}`, r.grads[k], g, tol);
         });

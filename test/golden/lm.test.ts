@@ -47,10 +47,7 @@ function assertClose(what: string, actual: Tensor | null | undefined, expected: 
       worstAt = i;
     }
   }
-  assert.ok(
-    worst <= tol,
-    `${what}: error ${worst} > ${tol} at flat index ${worstAt} (got ${actual.data[worstAt]}, PyTorch ${expected.data[worstAt]})`,
-  );
+  assert.ok(worst <= tol, `${what}: error ${worst} > ${tol} at flat index ${worstAt} (got ${actual.data[worstAt]}, PyTorch ${expected.data[worstAt]})`);
 }
 
 function newModel(c: FixtureConfig, dtype: DType): RNNLM {
@@ -131,10 +128,7 @@ for (const { backend, dtype } of RUNS) {
 
         const loss = crossEntropy(logits, fx.targets);
         const lossValue = loss.item();
-        assert.ok(
-          Math.abs(lossValue - raw.loss) <= tol * Math.max(1, Math.abs(raw.loss)),
-          `loss ${lossValue} vs PyTorch ${raw.loss}`,
-        );
+        assert.ok(Math.abs(lossValue - raw.loss) <= tol * Math.max(1, Math.abs(raw.loss)), `loss ${lossValue} vs PyTorch ${raw.loss}`);
 
         backward(loss);
         const seen: string[] = [];
@@ -167,13 +161,19 @@ describe('RNNLM rejects a state dict that does not fit', () => {
   test('an LSTM state dict loaded into a GRU model fails with checkpoint_mismatch', () => {
     const fx = loadFixture('lstm2', 'float64');
     const gru = newModel({ ...fx.config, cell: 'gru' }, 'float64');
-    assert.throws(() => gru.loadStateDict(fx.stateDict), (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch'));
+    assert.throws(
+      () => gru.loadStateDict(fx.stateDict),
+      (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch'),
+    );
   });
 
   test('a state dict missing a layer fails with checkpoint_mismatch', () => {
     const fx = loadFixture('gru2', 'float64');
     const partial = Object.fromEntries(Object.entries(fx.stateDict).filter(([k]) => !k.endsWith('_l1')));
     const model = newModel(fx.config, 'float64');
-    assert.throws(() => model.loadStateDict(partial), (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch'));
+    assert.throws(
+      () => model.loadStateDict(partial),
+      (e: unknown) => isRnnlmError(e, 'checkpoint_mismatch'),
+    );
   });
 });

@@ -71,10 +71,7 @@ export function fixtureNames(): string[] {
 /** Builds a Tensor of `dtype` from a stored tensor, checking that data and shape agree. */
 export function toTensor(t: TensorJson, dtype: DType, what = 'tensor'): Tensor {
   if (!Array.isArray(t.shape) || !Array.isArray(t.data) || t.data.length !== numel(t.shape)) {
-    throw new RnnlmError(
-      'corrupt_checkpoint',
-      `fixture ${what}: data length does not match shape; regenerate with scripts/reference/make_golden.py`,
-    );
+    throw new RnnlmError('corrupt_checkpoint', `fixture ${what}: data length does not match shape; regenerate with scripts/reference/make_golden.py`);
   }
   const data = allocArray(dtype, t.data.length);
   data.set(t.data);

@@ -53,7 +53,12 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d;
 }
 
-const i64 = (ids: Int32Array, dims: number[]): Ort.Tensor => new ort!.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), dims);
+const i64 = (ids: Int32Array, dims: number[]): Ort.Tensor =>
+  new ort!.Tensor(
+    'int64',
+    BigInt64Array.from(ids, (v) => BigInt(v)),
+    dims,
+  );
 const f32 = (data: ArrayLike<number>, dims: readonly number[]): Ort.Tensor => new ort!.Tensor('float32', Float32Array.from(data), [...dims]);
 
 /** rnnlm's state as the graph's state inputs (per-layer sizes: one [1,B,H_k] block per layer). */
@@ -100,19 +105,36 @@ const LM_CASES: { name: string; cell: RecurrentMode; layers: number; tied: boole
 describe('ONNX export run by ONNX Runtime (node)', { skip }, () => {
   for (const c of LM_CASES) {
     test(`language model ${c.name}: logits and carried states equal rnnlm's over two chunks; greedy generation agrees`, async () => {
-      const model = new RNNLM({ vocabSize: V, embedSize: 16, hiddenSize: 16, numLayers: c.layers, cell: c.cell, tieWeights: c.tied, hiddenSizes: c.hiddenSizes ?? null, init: 0.3, seed: 7 });
+      const model = new RNNLM({
+        vocabSize: V,
+        embedSize: 16,
+        hiddenSize: 16,
+        numLayers: c.layers,
+        cell: c.cell,
+        tieWeights: c.tied,
+        hiddenSizes: c.hiddenSizes ?? null,
+        init: 0.3,
+        seed: 7,
+      });
       model.eval();
       const session = await ort!.InferenceSession.create(exportLanguageModelOnnx(model, tokenizer));
       const B = 3;
       let state = model.initState(B);
       let feeds = stateFeeds(model, state, B);
-      for (const [T, offset] of [[7, 0], [5, 21]] as const) {
+      for (const [T, offset] of [
+        [7, 0],
+        [5, 21],
+      ] as const) {
         const ids = batch(T, B, offset);
         const ref = noGrad(() => model.forward(ids, T, B, state));
         const out = await session.run({ input_ids: i64(ids, [T, B]), ...feeds });
         assert.deepEqual((out.logits as Ort.Tensor).dims, [T, B, V]);
         const got = flatState(model, out);
-        const d = [maxDiff((out.logits as Ort.Tensor).data as Float32Array, ref.logits.data), maxDiff(got.h, ref.state.h.data), got.c ? maxDiff(got.c, ref.state.c!.data) : 0];
+        const d = [
+          maxDiff((out.logits as Ort.Tensor).data as Float32Array, ref.logits.data),
+          maxDiff(got.h, ref.state.h.data),
+          got.c ? maxDiff(got.c, ref.state.c!.data) : 0,
+        ];
         assert.ok(Math.max(...d) <= TOL, `max |ONNX Runtime − rnnlm| logits/h/c = ${d.join(' / ')}`);
         state = ref.state;
         feeds = carry(model, out);
@@ -152,7 +174,18 @@ describe('ONNX export run by ONNX Runtime (node)', { skip }, () => {
     ['rnn_sigmoid', true, 'general'],
   ] as const) {
     test(`translation ${cell}${bidirectional ? ' bidirectional' : ''}, ${attention} attention: encoder and decoder steps equal rnnlm's`, async () => {
-      const model = new Seq2Seq({ srcVocabSize: V, tgtVocabSize: V, embedSize: 12, hiddenSize: 10, numLayers: 2, cell, bidirectional, attention, init: 0.3, seed: 3 });
+      const model = new Seq2Seq({
+        srcVocabSize: V,
+        tgtVocabSize: V,
+        embedSize: 12,
+        hiddenSize: 10,
+        numLayers: 2,
+        cell,
+        bidirectional,
+        attention,
+        init: 0.3,
+        seed: 3,
+      });
       model.eval();
       const { encoder, decoder } = exportTranslationOnnx(model, null);
       const es = await ort!.InferenceSession.create(encoder);
@@ -180,9 +213,18 @@ describe('ONNX export run by ONNX Runtime (node)', { skip }, () => {
 
       // Teacher-forced over T steps, then two single steps carrying the state.
       let state = enc.state;
-      let feeds: Record<string, Ort.Tensor> = { h: eo.h0 as Ort.Tensor, memory: eo.memory as Ort.Tensor, keys: eo.keys as Ort.Tensor, src_mask: eo.src_mask as Ort.Tensor };
+      let feeds: Record<string, Ort.Tensor> = {
+        h: eo.h0 as Ort.Tensor,
+        memory: eo.memory as Ort.Tensor,
+        keys: eo.keys as Ort.Tensor,
+        src_mask: eo.src_mask as Ort.Tensor,
+      };
       if (cell === 'lstm') feeds.c = eo.c0 as Ort.Tensor;
-      for (const [steps, offset] of [[T, 0], [1, 50], [1, 51]] as const) {
+      for (const [steps, offset] of [
+        [T, 0],
+        [1, 50],
+        [1, 51],
+      ] as const) {
         const ids = steps === T ? tgt : batch(1, B, offset);
         const ref = noGrad(() => model.decode(enc, ids, steps, state));
         const out = await ds.run({ tgt_ids: i64(ids, [steps, B]), ...feeds });
@@ -212,10 +254,19 @@ describe('rnnlm export onnx', () => {
       const m = decodeModel(fs.readFileSync(path.join(dir, 'lm.onnx')));
       const g = m.graph!;
       assert.equal((g.node ?? []).filter((n) => n.opType === 'LSTM').length, 2);
-      assert.deepEqual((g.input ?? []).map((i) => i.name), ['input_ids', 'h0', 'c0']);
-      assert.deepEqual((g.output ?? []).map((o) => o.name), ['logits', 'hn', 'cn']);
+      assert.deepEqual(
+        (g.input ?? []).map((i) => i.name),
+        ['input_ids', 'h0', 'c0'],
+      );
+      assert.deepEqual(
+        (g.output ?? []).map((o) => o.name),
+        ['logits', 'hn', 'cn'],
+      );
       // Tied: the one [V,E] matrix serves the embedding and the output layer.
-      assert.deepEqual((g.initializer ?? []).filter((t) => t.name === 'encoder.weight' || t.name === 'decoder.weight').map((t) => t.name), ['encoder.weight']);
+      assert.deepEqual(
+        (g.initializer ?? []).filter((t) => t.name === 'encoder.weight' || t.name === 'decoder.weight').map((t) => t.name),
+        ['encoder.weight'],
+      );
       const meta = Object.fromEntries(m.metadataProps.map((p) => [p.key, p.value]));
       assert.equal(JSON.parse(meta['rnnlm.tokenizer']!).kind, 'word');
       assert.equal(JSON.parse(meta['rnnlm.config']!).cell, 'lstm');
@@ -228,7 +279,15 @@ describe('rnnlm export onnx', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-onnx-'));
     try {
       const side = TranslationSide.fromLines(LINES.slice(0, 50), { kind: 'word' });
-      const model = new Seq2Seq({ srcVocabSize: side.vocabSize, tgtVocabSize: side.vocabSize, embedSize: 8, hiddenSize: 8, numLayers: 1, cell: 'gru', bidirectional: true });
+      const model = new Seq2Seq({
+        srcVocabSize: side.vocabSize,
+        tgtVocabSize: side.vocabSize,
+        embedSize: 8,
+        hiddenSize: 8,
+        numLayers: 1,
+        cell: 'gru',
+        bidirectional: true,
+      });
       saveTranslationModel(path.join(dir, 'mt'), model, side, side);
       const lines: string[] = [];
       runExportOnnx({ model: path.join(dir, 'mt'), out: path.join(dir, 'mt.onnx') }, (s) => lines.push(s));

@@ -24,7 +24,7 @@ import { logSoftmaxRow } from '../../src/generate/sample.js';
 import { drain, sentenceIds, tokenLogProbs } from '../../src/generate/score.js';
 import { saveCheckpoint } from '../../src/io/checkpoint.js';
 import { loadLanguageModel, saveLanguageModel } from '../../src/io/lm.js';
-import { type AttentionKind } from '../../src/models/attention.js';
+import type { AttentionKind } from '../../src/models/attention.js';
 import { RNNLM } from '../../src/models/rnnlm.js';
 import { Seq2Seq } from '../../src/models/seq2seq.js';
 import { WordTokenizer } from '../../src/tokenizers/word.js';
@@ -35,7 +35,10 @@ const SCRIPT = path.join(root, 'scripts/reference/torch_interop.py');
 const TOL = 1e-4; // float32 on both sides, summed over a sentence
 
 const probe = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-const skip = probe.status === 0 ? false : `PyTorch is not available (${PYTHON} -c 'import torch' failed: ${(probe.error?.message ?? probe.stderr).trim().split('\n').pop()}); install python3-torch to run these checks`;
+const skip =
+  probe.status === 0
+    ? false
+    : `PyTorch is not available (${PYTHON} -c 'import torch' failed: ${(probe.error?.message ?? probe.stderr).trim().split('\n').pop()}); install python3-torch to run these checks`;
 
 const LINES = fs.readFileSync(path.join(root, 'data/tinyshakespeare/input.txt'), 'utf8').split('\n');
 const TRAIN = LINES.slice(0, 300).filter((l) => l.trim() !== '');
@@ -75,10 +78,19 @@ describe('PyTorch round trips', { skip }, () => {
 
   before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-torch-'));
-    fs.writeFileSync(path.join(tmp, 'train.txt'), TRAIN.join('\n') + '\n');
+    fs.writeFileSync(path.join(tmp, 'train.txt'), `${TRAIN.join('\n')}\n`);
     const jobs: unknown[] = [];
     LM_CASES.forEach((c, i) => {
-      const model = new RNNLM({ vocabSize: tokenizer.vocabSize, embedSize: 12, hiddenSize: 12, numLayers: c.layers, cell: c.cell, tieWeights: c.tied, init: 0.3, seed: 11 + i });
+      const model = new RNNLM({
+        vocabSize: tokenizer.vocabSize,
+        embedSize: 12,
+        hiddenSize: 12,
+        numLayers: c.layers,
+        cell: c.cell,
+        tieWeights: c.tied,
+        init: 0.3,
+        seed: 11 + i,
+      });
       saveLanguageModel(path.join(tmp, `lm${i}`), model, tokenizer);
       jobs.push({ kind: 'score', model: path.join(tmp, `lm${i}`), sentences: SENTENCES });
     });
@@ -89,7 +101,18 @@ describe('PyTorch round trips', { skip }, () => {
       saveCheckpoint(path.join(tmp, `mt${i}`), { stateDict: model.stateDict(), config: { architecture: 'seq2seq', ...config }, tokenizer: {} });
       jobs.push({ kind: 'translate', model: path.join(tmp, `mt${i}`), pairs });
     });
-    TRAIN_CASES.forEach((c, i) => jobs.push({ kind: 'train', train: path.join(tmp, 'train.txt'), out: path.join(tmp, `pt${i}`), cell: c.cell, tied: c.tied, steps: 25, seed: 5, score: SENTENCES }));
+    TRAIN_CASES.forEach((c, i) =>
+      jobs.push({
+        kind: 'train',
+        train: path.join(tmp, 'train.txt'),
+        out: path.join(tmp, `pt${i}`),
+        cell: c.cell,
+        tied: c.tied,
+        steps: 25,
+        seed: 5,
+        score: SENTENCES,
+      }),
+    );
     fs.writeFileSync(path.join(tmp, 'jobs.json'), JSON.stringify(jobs));
     const r = spawnSync(PYTHON, [SCRIPT, 'jobs', path.join(tmp, 'jobs.json'), path.join(tmp, 'out.json')], { encoding: 'utf8', timeout: 120_000 });
     assert.equal(r.status, 0, `torch_interop.py failed:\n${r.stderr}`);
@@ -100,7 +123,7 @@ describe('PyTorch round trips', { skip }, () => {
 
   /** `rnnlm score` on SENTENCES (in process) and per-token log-probs, against PyTorch's. */
   function compareScores(dir: string, torch: Scored[]): void {
-    fs.writeFileSync(path.join(tmp, 'sentences.txt'), SENTENCES.join('\n') + '\n');
+    fs.writeFileSync(path.join(tmp, 'sentences.txt'), `${SENTENCES.join('\n')}\n`);
     const { sentences } = runScore({ model: dir, input: path.join(tmp, 'sentences.txt'), json: true, batchSize: 4, backend: 'js' }, () => {});
     const { model, tokenizer: tok } = loadLanguageModel(dir);
     SENTENCES.forEach((s, i) => {

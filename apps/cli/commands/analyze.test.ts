@@ -16,7 +16,9 @@ async function run(args: string[]): Promise<string> {
   const orig = console.log;
   console.log = (s: string) => void logs.push(s);
   try {
-    await analyzeCommand().exitOverride().parseAsync(['gradients', '--backend', 'js', ...args], { from: 'user' });
+    await analyzeCommand()
+      .exitOverride()
+      .parseAsync(['gradients', '--backend', 'js', ...args], { from: 'user' });
   } finally {
     console.log = orig;
   }
@@ -42,14 +44,20 @@ test('rnnlm analyze gradients: a checkpoint (trained and re-initialised) and fre
   // Layer 1: four models; layer 2: only the two-layer checkpoint (trained and at init).
   assert.equal((svg.match(/<path class="series"/g) ?? []).length, 6);
   const r = JSON.parse(fs.readFileSync(json, 'utf8')) as { k: number; entries: { label: string; result: { layers: { meanNorm: number[] }[] } }[] };
-  assert.deepEqual(r.entries.map((e) => e.label), ['ckpt (init)', 'ckpt (trained)', 'rnn_tanh (init)', 'lstm (init)']);
+  assert.deepEqual(
+    r.entries.map((e) => e.label),
+    ['ckpt (init)', 'ckpt (trained)', 'rnn_tanh (init)', 'lstm (init)'],
+  );
   assert.ok(r.entries.every((e) => e.result.layers.every((l) => l.meanNorm.length === 5 && l.meanNorm.every((v) => v > 0))));
   assert.notDeepEqual(r.entries[0]!.result.layers[0]!.meanNorm, r.entries[1]!.result.layers[0]!.meanNorm, 're-initialised weights measure differently');
   assert.equal((svg.match(/<path class="series"[^>]*stroke-dasharray/g) ?? []).length, 4, 'models at initialisation are dashed');
   // --replot redraws the same picture from the JSON without measuring.
   const again = path.join(dir, 'again.svg');
   await run(['--replot', json, '--out', again, '--title', 'x']);
-  assert.equal(fs.readFileSync(again, 'utf8').replace(/<title>[^<]*<\/title>|aria-label="[^"]*"|font-weight="600" fill="#24292f">[^<]*</g, ''), svg.replace(/<title>[^<]*<\/title>|aria-label="[^"]*"|font-weight="600" fill="#24292f">[^<]*</g, ''));
+  assert.equal(
+    fs.readFileSync(again, 'utf8').replace(/<title>[^<]*<\/title>|aria-label="[^"]*"|font-weight="600" fill="#24292f">[^<]*</g, ''),
+    svg.replace(/<title>[^<]*<\/title>|aria-label="[^"]*"|font-weight="600" fill="#24292f">[^<]*</g, ''),
+  );
 });
 
 test('nothing to measure, or an unknown cell, is a clear error', async () => {

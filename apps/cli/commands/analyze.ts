@@ -49,7 +49,10 @@ interface GradientsCliOptions {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function parseCells(list: string): RecurrentMode[] {
-  const cells = list.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const cells = list
+    .split(',')
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
   const bad = cells.filter((c) => !(CELLS as string[]).includes(c));
   if (cells.length === 0 || bad.length > 0) {
     throw new RnnlmError('invalid_argument', `--cell takes a comma-separated list of ${CELLS.join(', ')}; got "${list}"`);
@@ -91,7 +94,10 @@ function gradientsCommand(): Command {
         const saved = JSON.parse(readTextFile(o.replot)) as { data?: string; entries?: GradientFlowEntry[] };
         if (!Array.isArray(saved.entries)) throw new RnnlmError('invalid_argument', `${o.replot} has no "entries"; give a file written by --json`);
         // Files from before the dashed flag: a model at initialisation is labelled "(init)".
-        write(saved.entries.map((e) => ({ ...e, dashed: e.dashed ?? / \(init\)$/.test(e.label) })), saved.data ?? o.replot);
+        write(
+          saved.entries.map((e) => ({ ...e, dashed: e.dashed ?? / \(init\)$/.test(e.label) })),
+          saved.data ?? o.replot,
+        );
         return;
       }
       if (!o.data) throw new RnnlmError('invalid_argument', 'give --data, the text to measure on (or --replot a saved --json)');

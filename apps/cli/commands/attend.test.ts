@@ -14,14 +14,39 @@ test('rnnlm translate attend: prints the translation and writes a source × targ
   useBackend('js');
   const src = TranslationSide.fromLines(['the cat sat', 'a dog ran'], { kind: 'word', lowercase: false });
   const tgt = TranslationSide.fromLines(['die katze sass', 'ein hund lief'], { kind: 'word', lowercase: false });
-  const model = new Seq2Seq({ srcVocabSize: src.vocabSize, tgtVocabSize: tgt.vocabSize, embedSize: 4, hiddenSize: 6, numLayers: 1, cell: 'lstm', attention: 'dot', seed: 2, init: 1 });
+  const model = new Seq2Seq({
+    srcVocabSize: src.vocabSize,
+    tgtVocabSize: tgt.vocabSize,
+    embedSize: 4,
+    hiddenSize: 6,
+    numLayers: 1,
+    cell: 'lstm',
+    attention: 'dot',
+    seed: 2,
+    init: 1,
+  });
   saveTranslationModel(path.join(dir, 'm'), model, src, tgt);
   const out = path.join(dir, 'a.svg');
   const logs: string[] = [];
   const orig = console.log;
   console.log = (s: string) => void logs.push(s);
   try {
-    const args = ['attend', '--model', path.join(dir, 'm'), '--sentence', 'the dog sat', '--out', out, '--json', '--beam', '2', '--max-len-b', '4', '--backend', 'js'];
+    const args = [
+      'attend',
+      '--model',
+      path.join(dir, 'm'),
+      '--sentence',
+      'the dog sat',
+      '--out',
+      out,
+      '--json',
+      '--beam',
+      '2',
+      '--max-len-b',
+      '4',
+      '--backend',
+      'js',
+    ];
     await translateCommandGroup().exitOverride().parseAsync(args, { from: 'user' });
   } finally {
     console.log = orig;

@@ -19,14 +19,40 @@ const QA = [
   ['where do you live ?', 'i live in paris .'],
   ['how old are you ?', 'i am ten .'],
 ];
-const lines = (n: number, offset: number): string => Array.from({ length: n }, (_, i) => `Hello . __eou__ ${QA[(i + offset) % 3]![0]} __eou__ ${QA[(i + offset) % 3]![1]} __eou__`).join('\n') + '\n';
+const lines = (n: number, offset: number): string =>
+  `${Array.from({ length: n }, (_, i) => `Hello . __eou__ ${QA[(i + offset) % 3]![0]} __eou__ ${QA[(i + offset) % 3]![1]} __eou__`).join('\n')}\n`;
 fs.writeFileSync(f('train.txt'), lines(30, 0));
 fs.writeFileSync(f('test.txt'), `${lines(3, 0)}Hi . __eou__ Bye . __eou__\n`);
 
 describe('rnnlm chat', () => {
   test('train, eval (full and deduplicated), terminal chat from stdin', () => {
     const model = f('model');
-    const tr = runCli(['chat', 'train', '--train', f('train.txt'), '--valid', f('test.txt'), '--emb', '12', '--hidden', '16', '--epochs', '8', '--lr', '0.02', '--batch-size', '8', '--dropout', '0', '--no-progress', '--out', model], 60_000);
+    const tr = runCli(
+      [
+        'chat',
+        'train',
+        '--train',
+        f('train.txt'),
+        '--valid',
+        f('test.txt'),
+        '--emb',
+        '12',
+        '--hidden',
+        '16',
+        '--epochs',
+        '8',
+        '--lr',
+        '0.02',
+        '--batch-size',
+        '8',
+        '--dropout',
+        '0',
+        '--no-progress',
+        '--out',
+        model,
+      ],
+      60_000,
+    );
     assert.equal(tr.status, 0, show(tr));
     assert.match(tr.stdout, /data: 30 dialogues → 60 training pairs/);
     assert.ok(fs.existsSync(path.join(model, 'model.safetensors')));

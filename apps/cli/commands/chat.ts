@@ -85,7 +85,9 @@ function decodeOptions(o: DecodeCli): ChatDecodeOptions {
 
 function describeDecoding(o: DecodeCli): string {
   const common = `block-ngram ${o.blockNgram}, min-len ${o.minLen}, max-len ${o.maxLen}`;
-  return o.sample ? `sampling (temperature ${o.temperature}, top-k ${o.topK}, top-p ${o.topP}, seed ${o.seed}), ${common}` : `beam ${o.beam}, length penalty ${o.lengthPenalty}, ${common}`;
+  return o.sample
+    ? `sampling (temperature ${o.temperature}, top-k ${o.topK}, top-p ${o.topP}, seed ${o.seed}), ${common}`
+    : `beam ${o.beam}, length penalty ${o.lengthPenalty}, ${common}`;
 }
 
 interface TrainCli {
@@ -181,13 +183,16 @@ export async function runChatTrain(o: TrainCli, log: (s: string) => void): Promi
         progress.step(s);
         if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
         // A crash-safe copy of the newest weights (the best-by-validation model stays in --out).
-        if (o.checkpointEvery > 0 && s.step % o.checkpointEvery === 0) saveChatModel(path.join(o.out, 'last'), model, side, chat, { step: s.step, epoch: s.epoch });
+        if (o.checkpointEvery > 0 && s.step % o.checkpointEvery === 0)
+          saveChatModel(path.join(o.out, 'last'), model, side, chat, { step: s.step, epoch: s.epoch });
       },
       onEpoch: (e) => {
         progress.stop();
         fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'epoch', ...e })}\n`);
         const v = e.validLoss === null ? 'no validation' : `valid loss ${e.validLoss.toFixed(4)} ppl ${Math.exp(e.validLoss).toFixed(2)}`;
-        log(`epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`);
+        log(
+          `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`,
+        );
         if (e.improved || e.validLoss === null) {
           saveChatModel(o.out, model, side, chat);
           saved = true;
@@ -198,7 +203,9 @@ export async function runChatTrain(o: TrainCli, log: (s: string) => void): Promi
   );
   progress.stop();
   if (!saved) saveChatModel(o.out, model, side, chat);
-  log(`trained in ${result.seconds.toFixed(1)}s (${result.steps} steps, stopped by ${result.stoppedBy}, ${Math.round(result.tokens / result.seconds)} response tok/s)`);
+  log(
+    `trained in ${result.seconds.toFixed(1)}s (${result.steps} steps, stopped by ${result.stoppedBy}, ${Math.round(result.tokens / result.seconds)} response tok/s)`,
+  );
   const best = result.bestValidLoss;
   return { validPerplexity: best === null ? null : Math.exp(best), seconds: result.seconds };
 }
@@ -317,15 +324,28 @@ async function runChatEval(o: EvalCli): Promise<void> {
     log(`LM baseline ${o.lm}: ${((Date.now() - t0) / 1000).toFixed(1)}s`);
   }
   t0 = Date.now();
-  const responses = respond(m, pairs.map((p) => p.context), decodeOptions(o));
+  const responses = respond(
+    m,
+    pairs.map((p) => p.context),
+    decodeOptions(o),
+  );
   const decodeSeconds = (Date.now() - t0) / 1000;
   log(`decoding (${describeDecoding(o)}): ${decodeSeconds.toFixed(1)}s`);
-  if (o.hyp) fs.writeFileSync(o.hyp, responses.map((r) => r.text).join('\n') + '\n');
+  if (o.hyp) fs.writeFileSync(o.hyp, `${responses.map((r) => r.text).join('\n')}\n`);
   const refs = pairs.map((p) => referenceTokens(p.response));
   const sets: EvalSet[] = [];
   const add = (name: string, keep: (i: number) => boolean, perplexity: number, lmPerplexity: number | null): void => {
     const idx = pairs.map((_, i) => i).filter(keep);
-    sets.push({ name, pairs: idx.length, perplexity, lmPerplexity, metrics: dialogueMetrics(idx.map((i) => responses[i]!.tokens), idx.map((i) => refs[i]!)) });
+    sets.push({
+      name,
+      pairs: idx.length,
+      perplexity,
+      lmPerplexity,
+      metrics: dialogueMetrics(
+        idx.map((i) => responses[i]!.tokens),
+        idx.map((i) => refs[i]!),
+      ),
+    });
   };
   add('full', () => true, pplFull, lmFull);
   if (keptLines) add('deduplicated', inDedup, pplDedup!, lmDedup);
@@ -341,7 +361,9 @@ async function runChatEval(o: EvalCli): Promise<void> {
         `${fmt(x.bleu1)}   ${fmt(x.bleu2)}   ${fmt(x.distinct1)}   ${fmt(x.distinct2)}   ${fmt(x.avgLength, 1)} (${fmt(x.refAvgLength, 1)})`,
     );
   }
-  console.log('BLEU-n: NLTK sentence_bleu, weights (1,0,0,0) / (0.5,0.5,0,0), SmoothingFunction().method7 (NLTK ≥ 3.6), averaged over responses; distinct-n over all responses');
+  console.log(
+    'BLEU-n: NLTK sentence_bleu, weights (1,0,0,0) / (0.5,0.5,0,0), SmoothingFunction().method7 (NLTK ≥ 3.6), averaged over responses; distinct-n over all responses',
+  );
   for (let i = 0; i < Math.min(o.samples, pairs.length); i++) {
     const j = Math.floor((i * pairs.length) / Math.max(1, o.samples));
     const p = pairs[j]!;
@@ -421,7 +443,11 @@ function lmDataCommand(): Command {
     .action((o: { model: string; out: string; train?: string; valid?: string; test?: string }) => {
       const { side } = loadChatModel(o.model);
       fs.mkdirSync(o.out, { recursive: true });
-      for (const [name, file] of [['train', o.train], ['valid', o.valid], ['test', o.test]] as const) {
+      for (const [name, file] of [
+        ['train', o.train],
+        ['valid', o.valid],
+        ['test', o.test],
+      ] as const) {
         if (!file) continue;
         const d = readDialogues(file);
         fs.writeFileSync(path.join(o.out, `${name}.txt`), exportLmText(d, side));

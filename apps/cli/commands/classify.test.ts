@@ -42,7 +42,27 @@ const small = ['--emb', '8', '--hidden', '8', '--lr', '0.02', '--batch-size', '1
 describe('rnnlm classify', () => {
   test('train on a TSV, eval on texts + labels, predict from stdin', () => {
     const model = f('model');
-    const tr = runCli(['classify', 'train', '--train', f('train.tsv'), '--valid', f('dev.txt'), '--valid-labels', f('dev.labels'), '--bidirectional', '--pooling', 'attention', '--epochs', '6', '--out', model, ...small], 60_000);
+    const tr = runCli(
+      [
+        'classify',
+        'train',
+        '--train',
+        f('train.tsv'),
+        '--valid',
+        f('dev.txt'),
+        '--valid-labels',
+        f('dev.labels'),
+        '--bidirectional',
+        '--pooling',
+        'attention',
+        '--epochs',
+        '6',
+        '--out',
+        model,
+        ...small,
+      ],
+      60_000,
+    );
     assert.equal(tr.status, 0, show(tr));
     assert.match(tr.stdout, /200 train \/ 40 valid \/ 0 test examples, 2 classes \(negative, positive\)/);
     const acc = /valid \(best checkpoint\):\naccuracy ([\d.]+)%/.exec(tr.stdout);
@@ -53,7 +73,10 @@ describe('rnnlm classify', () => {
     const r = JSON.parse(ev.stdout) as { accuracy: number; macroF1: number; confusion: number[][]; labels: string[] };
     assert.ok(Math.abs(100 * r.accuracy - Number(acc[1])) < 0.01);
     assert.deepEqual(r.labels, ['negative', 'positive']);
-    assert.equal(r.confusion.flat().reduce((a, b) => a + b, 0), 40);
+    assert.equal(
+      r.confusion.flat().reduce((a, b) => a + b, 0),
+      40,
+    );
 
     const pr = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'classify', 'predict', '--model', model], {
       cwd: repoRoot,
@@ -63,17 +86,27 @@ describe('rnnlm classify', () => {
       env: { ...process.env, RNNLM_BACKEND: 'js' },
     });
     assert.equal(pr.status, 0, pr.stderr);
-    const out = pr.stdout.trim().split('\n').map((l) => l.split('\t'));
-    assert.deepEqual(out.map((c) => c[0]), ['positive', 'negative']);
+    const out = pr.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    assert.deepEqual(
+      out.map((c) => c[0]),
+      ['positive', 'negative'],
+    );
     for (const c of out) assert.ok(Math.abs(Number(c[1]!.split('=')[1]) + Number(c[2]!.split('=')[1]) - 1) < 1e-3, c.join(' '));
   });
 
   test('rnnlm serve on a classifier checkpoint answers POST /v1/classify', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'serve', '--model', f('model'), '--port', '0', '--log-level', 'silent'], {
-      cwd: repoRoot,
-      env: { ...process.env, RNNLM_BACKEND: 'js' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'serve', '--model', f('model'), '--port', '0', '--log-level', 'silent'],
+      {
+        cwd: repoRoot,
+        env: { ...process.env, RNNLM_BACKEND: 'js' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
@@ -84,10 +117,17 @@ describe('rnnlm classify', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
       assert.match(out, /classifier of negative\/positive, POST \/v1\/classify/);
-      const res = await fetch(`${url}/v1/classify`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ texts: ['good film', 'bad plot'] }) });
+      const res = await fetch(`${url}/v1/classify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ texts: ['good film', 'bad plot'] }),
+      });
       assert.equal(res.status, 200);
       const body = (await res.json()) as { results: { label: string }[] };
-      assert.deepEqual(body.results.map((r) => r.label), ['positive', 'negative']);
+      assert.deepEqual(
+        body.results.map((r) => r.label),
+        ['positive', 'negative'],
+      );
     } finally {
       child.kill('SIGTERM');
     }
@@ -95,9 +135,52 @@ describe('rnnlm classify', () => {
 
   test('--init-from a language model trained by rnnlm train', () => {
     write('lm.txt', `${train.map((e) => e.text).join('\n')}\n`);
-    const lm = runCli(['train', '--train', f('lm.txt'), '--cell', 'gru', '--layers', '1', '--emb', '8', '--hidden', '8', '--epochs', '1', '--batch-size', '4', '--bptt', '8', '--no-progress', '--out', f('lm')], 60_000);
+    const lm = runCli(
+      [
+        'train',
+        '--train',
+        f('lm.txt'),
+        '--cell',
+        'gru',
+        '--layers',
+        '1',
+        '--emb',
+        '8',
+        '--hidden',
+        '8',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '4',
+        '--bptt',
+        '8',
+        '--no-progress',
+        '--out',
+        f('lm'),
+      ],
+      60_000,
+    );
     assert.equal(lm.status, 0, show(lm));
-    const tr = runCli(['classify', 'train', '--train', f('train.tsv'), '--init-from', f('lm'), '--freeze', 'encoder', '--unfreeze-after', '1', '--epochs', '2', '--out', f('from-lm'), ...small.slice(4)], 60_000);
+    const tr = runCli(
+      [
+        'classify',
+        'train',
+        '--train',
+        f('train.tsv'),
+        '--init-from',
+        f('lm'),
+        '--freeze',
+        'encoder',
+        '--unfreeze-after',
+        '1',
+        '--epochs',
+        '2',
+        '--out',
+        f('from-lm'),
+        ...small.slice(4),
+      ],
+      60_000,
+    );
     assert.equal(tr.status, 0, show(tr));
     assert.match(tr.stdout, /model: 1×8 gru, embedding 8/); // the LM's shape
     assert.match(tr.stdout, /init: embedding \(\d+ tokens\) and 1 recurrent layer\(s\)/);

@@ -112,7 +112,10 @@ export async function runClassifyTrain(o: ClassifyTrainCli, explicit: ReadonlySe
   useBackend(o.backend);
   log(`backend: ${describeBackend()}`);
   if (o.freeze !== 'none' && !o.initFrom && !(o.freeze === 'embedding' && o.pretrainedEmbeddings)) {
-    throw new RnnlmError('invalid_argument', `--freeze ${o.freeze} needs pretrained weights: --init-from LM_DIR${o.freeze === 'embedding' ? ' or --pretrained-embeddings FILE' : ''}`);
+    throw new RnnlmError(
+      'invalid_argument',
+      `--freeze ${o.freeze} needs pretrained weights: --init-from LM_DIR${o.freeze === 'embedding' ? ' or --pretrained-embeddings FILE' : ''}`,
+    );
   }
   if (o.unfreezeAfter !== undefined && o.freeze === 'none') throw new RnnlmError('invalid_argument', '--unfreeze-after needs --freeze embedding|encoder');
   const train = readSplit(o.train, o.trainLabels, o.header);
@@ -213,9 +216,14 @@ export async function runClassifyTrain(o: ClassifyTrainCli, explicit: ReadonlySe
       onEpoch: (e: ClassifierEpochInfo) => {
         progress.stop();
         const v = e.valid ? { validLoss: e.validLoss, validAccuracy: e.valid.accuracy, validMacroF1: e.valid.macroF1 } : {};
-        fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'epoch', epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, ...v, lr: e.lr, seconds: e.seconds, improved: e.improved, partial: e.partial })}\n`);
+        fs.appendFileSync(
+          logPath,
+          `${JSON.stringify({ kind: 'epoch', epoch: e.epoch, trainLoss: e.trainLoss, trainAccuracy: e.trainAccuracy, ...v, lr: e.lr, seconds: e.seconds, improved: e.improved, partial: e.partial })}\n`,
+        );
         const vs = e.valid ? `valid loss ${e.validLoss!.toFixed(4)} acc ${pct(e.valid.accuracy)} macro-F1 ${pct(e.valid.macroF1)}` : 'no validation';
-        log(`epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} acc ${pct(e.trainAccuracy)} | ${vs} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`);
+        log(
+          `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} acc ${pct(e.trainAccuracy)} | ${vs} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`,
+        );
         if (e.improved || !e.valid) {
           saveClassifier(o.out, model, tokenizer, labels, { ...extra, epoch: e.epoch });
           saved = true;
@@ -230,12 +238,18 @@ export async function runClassifyTrain(o: ClassifyTrainCli, explicit: ReadonlySe
   const best = loadClassifier(o.out);
   let validAccuracy: number | null = null;
   let testAccuracy: number | null = null;
-  for (const [name, enc] of [['valid', validEnc], ['test', testEnc]] as const) {
+  for (const [name, enc] of [
+    ['valid', validEnc],
+    ['test', testEnc],
+  ] as const) {
     if (!enc) continue;
     const r = evaluateClassifier(best.model, enc, o.evalBatchSize);
     if (name === 'valid') validAccuracy = r.report.accuracy;
     else testAccuracy = r.report.accuracy;
-    fs.appendFileSync(logPath, `${JSON.stringify({ kind: name, accuracy: r.report.accuracy, macroF1: r.report.macroF1, loss: r.loss, confusion: r.report.confusion })}\n`);
+    fs.appendFileSync(
+      logPath,
+      `${JSON.stringify({ kind: name, accuracy: r.report.accuracy, macroF1: r.report.macroF1, loss: r.loss, confusion: r.report.confusion })}\n`,
+    );
     log(`${name} (best checkpoint):\n${formatReport(r.report, labels.names)}`);
   }
   return { model: best.model, labels, bestEpoch: result.bestEpoch, validAccuracy, testAccuracy, seconds: result.seconds };
@@ -258,7 +272,12 @@ function trainCommand(): Command {
     .option('--bpe-merges <n>', 'bpe tokenizer: merge operations', int(0), 1000)
     .option('--init-from <dir>', 'initialise the embedding and recurrent layers from this language-model checkpoint (its tokenizer is used)')
     .option('--pretrained-embeddings <file>', 'initialise embeddings from GloVe / word2vec text vectors (their dimension must equal --emb)')
-    .option('--freeze <what>', 'keep pretrained weights fixed: none | embedding | encoder (embedding + recurrent layers from --init-from)', oneOf(FREEZE), 'none')
+    .option(
+      '--freeze <what>',
+      'keep pretrained weights fixed: none | embedding | encoder (embedding + recurrent layers from --init-from)',
+      oneOf(FREEZE),
+      'none',
+    )
     .option('--unfreeze-after <epochs>', 'train the frozen weights too after this many epochs (default: frozen for the whole run)', int(0))
     .option('--cell <cell>', RECURRENT_MODES.join(' | '), oneOf(RECURRENT_MODES), 'lstm')
     .option('--layers <n>', 'recurrent layers', int(1), 1)
@@ -324,7 +343,18 @@ function evalCommand(): Command {
       const seconds = (Date.now() - t0) / 1000;
       if (o.json) {
         const perClass = Object.fromEntries(r.report.perClass.map((m, c) => [loaded.labels.name(c), m]));
-        console.log(JSON.stringify({ accuracy: r.report.accuracy, macroF1: r.report.macroF1, loss: r.loss, n: r.report.n, labels: loaded.labels.names, confusion: r.report.confusion, perClass, seconds }));
+        console.log(
+          JSON.stringify({
+            accuracy: r.report.accuracy,
+            macroF1: r.report.macroF1,
+            loss: r.loss,
+            n: r.report.n,
+            labels: loaded.labels.names,
+            confusion: r.report.confusion,
+            perClass,
+            seconds,
+          }),
+        );
       } else {
         console.log(formatReport(r.report, loaded.labels.names));
         console.log(`\n${r.report.n} examples, loss ${r.loss.toFixed(4)}, ${seconds.toFixed(1)}s, backend ${describeBackend()}`);

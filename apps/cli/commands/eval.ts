@@ -1,6 +1,18 @@
 /** `rnnlm eval`: cross-entropy, perplexity, bits per token and accuracy of a checkpoint on a text file. */
 import { Command } from 'commander';
-import { PRECISIONS, type Precision, describePrecision, encodeSplit, evaluate, loadLanguageModel, mixedPerplexities, ngramStreamLogProbs, readCorpusFile, rnnStreamLogProbs, useBackend } from '../../../src/node.js';
+import {
+  PRECISIONS,
+  type Precision,
+  describePrecision,
+  encodeSplit,
+  evaluate,
+  loadLanguageModel,
+  mixedPerplexities,
+  ngramStreamLogProbs,
+  readCorpusFile,
+  rnnStreamLogProbs,
+  useBackend,
+} from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
 
@@ -14,33 +26,49 @@ export function evalCommand(): Command {
     .option('--json', 'print one JSON object', false)
     .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
     .option('--precision <p>', "matrix products: fp32 | bf16 (default: the model's own, from its config.json)", oneOf(PRECISIONS))
-    .action((o: { model: string; data: string; batchSize: number; bptt: number; json: boolean; backend: 'auto' | 'js' | 'native'; precision?: Precision } & NgramMixOptions) => {
-      useBackend(o.backend);
-      const { model, tokenizer } = loadLanguageModel(o.model, o.precision ? { precision: o.precision } : {});
-      if (!o.json) console.log(`precision   ${describePrecision(model.config.precision)}`);
-      const ids = encodeSplit(tokenizer, readCorpusFile(o.data), o.data);
-      const mixed = resolveNgramMix(model, tokenizer, o, { batchSize: o.batchSize, bptt: o.bptt });
-      if (mixed) {
-        // RNN alone, n-gram alone and their mixture over the same predicted tokens.
-        const p = mixedPerplexities(rnnStreamLogProbs(model, ids, { batchSize: o.batchSize, bptt: o.bptt }), ngramStreamLogProbs(mixed.mix, ids), mixed.mix.weight);
-        if (o.json) console.log(JSON.stringify(p));
-        else {
-          console.log(mixed.note);
-          console.log(`tokens              ${p.tokens}`);
-          console.log(`perplexity RNN      ${p.rnn.toFixed(2)}`);
-          console.log(`perplexity n-gram   ${p.ngram.toFixed(2)}`);
-          console.log(`perplexity mixed    ${p.mixed.toFixed(2)}  (λ = ${p.weight.toFixed(4)})`);
+    .action(
+      (
+        o: {
+          model: string;
+          data: string;
+          batchSize: number;
+          bptt: number;
+          json: boolean;
+          backend: 'auto' | 'js' | 'native';
+          precision?: Precision;
+        } & NgramMixOptions,
+      ) => {
+        useBackend(o.backend);
+        const { model, tokenizer } = loadLanguageModel(o.model, o.precision ? { precision: o.precision } : {});
+        if (!o.json) console.log(`precision   ${describePrecision(model.config.precision)}`);
+        const ids = encodeSplit(tokenizer, readCorpusFile(o.data), o.data);
+        const mixed = resolveNgramMix(model, tokenizer, o, { batchSize: o.batchSize, bptt: o.bptt });
+        if (mixed) {
+          // RNN alone, n-gram alone and their mixture over the same predicted tokens.
+          const p = mixedPerplexities(
+            rnnStreamLogProbs(model, ids, { batchSize: o.batchSize, bptt: o.bptt }),
+            ngramStreamLogProbs(mixed.mix, ids),
+            mixed.mix.weight,
+          );
+          if (o.json) console.log(JSON.stringify(p));
+          else {
+            console.log(mixed.note);
+            console.log(`tokens              ${p.tokens}`);
+            console.log(`perplexity RNN      ${p.rnn.toFixed(2)}`);
+            console.log(`perplexity n-gram   ${p.ngram.toFixed(2)}`);
+            console.log(`perplexity mixed    ${p.mixed.toFixed(2)}  (λ = ${p.weight.toFixed(4)})`);
+          }
+          return;
         }
-        return;
-      }
-      const r = evaluate(model, ids, { batchSize: o.batchSize, bptt: o.bptt, batchSizeName: '--batch-size' });
-      if (o.json) console.log(JSON.stringify(r));
-      else {
-        console.log(`tokens      ${r.tokens}`);
-        console.log(`loss        ${r.loss.toFixed(4)} nats/token`);
-        console.log(`perplexity  ${r.perplexity.toFixed(2)}`);
-        console.log(`bits/token  ${r.bitsPerToken.toFixed(4)}${tokenizer.kind === 'char' ? ' (bits per character)' : ''}`);
-        console.log(`accuracy    ${(100 * r.accuracy).toFixed(2)}%`);
-      }
-    });
+        const r = evaluate(model, ids, { batchSize: o.batchSize, bptt: o.bptt, batchSizeName: '--batch-size' });
+        if (o.json) console.log(JSON.stringify(r));
+        else {
+          console.log(`tokens      ${r.tokens}`);
+          console.log(`loss        ${r.loss.toFixed(4)} nats/token`);
+          console.log(`perplexity  ${r.perplexity.toFixed(2)}`);
+          console.log(`bits/token  ${r.bitsPerToken.toFixed(4)}${tokenizer.kind === 'char' ? ' (bits per character)' : ''}`);
+          console.log(`accuracy    ${(100 * r.accuracy).toFixed(2)}%`);
+        }
+      },
+    );
 }

@@ -9,7 +9,7 @@ import { generateCommand } from './generate.js';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-generate-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-test('rnnlm generate --candidates K: the K most probable next tokens, in order, with the model\'s own probabilities', async () => {
+test("rnnlm generate --candidates K: the K most probable next tokens, in order, with the model's own probabilities", async () => {
   useBackend('js');
   const text = 'the cat sat on the mat\nthe dog ran to the cat\na bird sat on a dog\n';
   const tokenizer = buildTokenizer(text, { tokenizer: 'word' });

@@ -33,7 +33,8 @@ export function vocabTokens(text: string): string[] {
 }
 
 export function runImportTorch(o: ImportTorchOptions, write: (s: string) => void): void {
-  if (!o.vocab === !o.tokenizer) throw new RnnlmError('invalid_argument', 'give the vocabulary: --vocab FILE (one word per line) or --tokenizer tokenizer.json');
+  if (!o.vocab === !o.tokenizer)
+    throw new RnnlmError('invalid_argument', 'give the vocabulary: --vocab FILE (one word per line) or --tokenizer tokenizer.json');
   if (!fs.existsSync(o.weights)) throw new RnnlmError('file_not_found', `${o.weights} not found: give the safetensors file of the state dict`);
   const tokenizer: Tokenizer = o.vocab ? new WordTokenizer(vocabTokens(readTextFile(o.vocab))) : tokenizerFromJSON(JSON.parse(readTextFile(o.tokenizer!)));
   const { tensors } = decodeSafetensors(new Uint8Array(fs.readFileSync(o.weights)));
@@ -45,11 +46,15 @@ export function runImportTorch(o: ImportTorchOptions, write: (s: string) => void
 
 export function importCommand(): Command {
   const torch = new Command('pytorch')
-    .description("a PyTorch word_language_model state dict (safetensors) + its vocabulary → an rnnlm checkpoint directory")
+    .description('a PyTorch word_language_model state dict (safetensors) + its vocabulary → an rnnlm checkpoint directory')
     .requiredOption('--weights <file>', 'the state dict as .safetensors (encoder.weight, rnn.weight_ih_l0, …, decoder.weight, decoder.bias)')
-    .option('--vocab <file>', "vocabulary, one word per line in id order (Dictionary.idx2word); must hold <eos> and <unk>")
+    .option('--vocab <file>', 'vocabulary, one word per line in id order (Dictionary.idx2word); must hold <eos> and <unk>')
     .option('--tokenizer <file>', 'an rnnlm tokenizer.json instead of --vocab')
-    .option('--cell <name>', 'lstm | gru | rnn_tanh | rnn_relu | rnn_sigmoid (needed for plain RNNs)', oneOf(['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'] as const))
+    .option(
+      '--cell <name>',
+      'lstm | gru | rnn_tanh | rnn_relu | rnn_sigmoid (needed for plain RNNs)',
+      oneOf(['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'] as const),
+    )
     .requiredOption('--out <dir>', 'checkpoint directory to write')
     .action((o: ImportTorchOptions) => runImportTorch(o, (s) => process.stdout.write(s)));
   return new Command('import').description('convert another runtime’s model to an rnnlm checkpoint').addCommand(torch);

@@ -25,9 +25,21 @@ let arpa: string;
 before(async () => {
   const tok = WordTokenizer.fromText(CORPUS);
   const lm = new RNNLM({ vocabSize: tok.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 1, cell: 'lstm', seed: 1 });
-  await trainLanguageModel(lm, { train: tok.encode(CORPUS) }, {
-    batchSize: 4, bptt: 8, epochs: 2, optimizer: 'adam', lr: 0.03, clip: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 2,
-  });
+  await trainLanguageModel(
+    lm,
+    { train: tok.encode(CORPUS) },
+    {
+      batchSize: 4,
+      bptt: 8,
+      epochs: 2,
+      optimizer: 'adam',
+      lr: 0.03,
+      clip: 1,
+      plateauFactor: 1,
+      plateauPatience: 0,
+      evalBatchSize: 2,
+    },
+  );
   dir = path.join(tmp.dir, 'lm');
   saveLanguageModel(dir, lm, tok);
   arpa = path.join(tmp.dir, 'kn3.arpa');
@@ -48,12 +60,30 @@ describe('rnnlm ngram', () => {
     assert.equal(s.status, 0, show(s));
     const lines = s.stdout.trimEnd().split('\n');
     assert.equal(lines.length, 4);
-    assert.deepEqual(lines.slice(0, 3).map((l) => Number(l.split('\t')[1])), [4, 1, 2], 'tokens: words + </s>; an unseen word is <unk>');
+    assert.deepEqual(
+      lines.slice(0, 3).map((l) => Number(l.split('\t')[1])),
+      [4, 1, 2],
+      'tokens: words + </s>; an unseen word is <unk>',
+    );
     assert.match(lines[3]!, /^# sentences 3 {2}tokens 7 {2}OOVs 0/);
   });
 
   test('eval --ngram mixes, --tune-weight picks λ; rescore --ref prints WER before and after', () => {
-    const e = runCli(['eval', '--model', dir, '--data', path.join(tmp.dir, 'test.txt'), '--batch-size', '1', '--ngram', arpa, '--tune-weight', file('valid.txt', TEST), '--backend', 'js']);
+    const e = runCli([
+      'eval',
+      '--model',
+      dir,
+      '--data',
+      path.join(tmp.dir, 'test.txt'),
+      '--batch-size',
+      '1',
+      '--ngram',
+      arpa,
+      '--tune-weight',
+      file('valid.txt', TEST),
+      '--backend',
+      'js',
+    ]);
     assert.equal(e.status, 0, show(e));
     const num = (re: RegExp): number => Number(re.exec(e.stdout)?.[1]);
     const [rnn, ng, mixed] = [num(/perplexity RNN +([\d.]+)/), num(/perplexity n-gram +([\d.]+)/), num(/perplexity mixed +([\d.]+)/)];
@@ -62,7 +92,23 @@ describe('rnnlm ngram', () => {
 
     const nbest = file('n.nbest', 'u1\t-1\tthe cat sat on the rug\nu1\t-2\tthe cat sat on the mat\nu2\t-3\tdog the\nu2\t-3.5\tthe dog\n');
     const refs = file('refs.txt', 'u1\tthe cat sat on the mat\nu2 the dog\n');
-    const r = runCli(['rescore', '--model', dir, '--nbest', nbest, '--ref', refs, '--ngram', arpa, '--ngram-weight', '0.5', '--lm-weight', '0.9', '--backend', 'js']);
+    const r = runCli([
+      'rescore',
+      '--model',
+      dir,
+      '--nbest',
+      nbest,
+      '--ref',
+      refs,
+      '--ngram',
+      arpa,
+      '--ngram-weight',
+      '0.5',
+      '--lm-weight',
+      '0.9',
+      '--backend',
+      'js',
+    ]);
     assert.equal(r.status, 0, show(r));
     assert.match(r.stderr, /first-pass 1-best +WER 37\.50% \(3 errors of 8 words: 3 sub, 0 del, 0 ins\) +SER 100\.00% \(2 of 2\)/);
     assert.match(r.stderr, /rescored 1-best +WER [\d.]+%/);

@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import {
   type NgramCorpusScore,
   type NgramMix,
-  NgramModel,
+  type NgramModel,
   NgramVocab,
   type RNNLM,
   RnnlmError,
@@ -135,7 +135,9 @@ function trainCommand(): Command {
       const comment = [
         `rnnlm ngram train: order ${o.order}, interpolated modified Kneser-Ney, ${st.sentences} sentences, ${st.words} words of ${path.basename(o.train)}`,
         `min counts ${o.minCount ? o.minCount.join(',') : 'none'}; discounts D1,D2,D3+ per order ${stats.discounts.map((d) => d.map((x) => x.toFixed(4)).join(',')).join(' | ')}`,
-        saveTokenizer ? `text is read with the ${tokenizer.kind} tokenizer in ${path.basename(tokenizerSidecar(o.out))}` : 'text is read as whitespace-separated words, one sentence per line',
+        saveTokenizer
+          ? `text is read with the ${tokenizer.kind} tokenizer in ${path.basename(tokenizerSidecar(o.out))}`
+          : 'text is read as whitespace-separated words, one sentence per line',
       ];
       writeArpaFile(o.out, model, comment);
       const side = tokenizerSidecar(o.out);
@@ -146,9 +148,13 @@ function trainCommand(): Command {
       log(`${st.sentences} sentences, ${st.words} words, vocabulary ${vocab.size - 1} + <s> (${tokenizer.kind})`);
       stats.ngramsBeforePruning.forEach((n, k) => {
         const d = stats.discounts[k]!;
-        log(`${k + 1}-grams ${model.levels[k]!.words.length}${n !== model.levels[k]!.words.length ? ` (of ${n} before pruning)` : ''}  D1 ${d[0].toFixed(4)} D2 ${d[1].toFixed(4)} D3+ ${d[2].toFixed(4)}`);
+        log(
+          `${k + 1}-grams ${model.levels[k]!.words.length}${n !== model.levels[k]!.words.length ? ` (of ${n} before pruning)` : ''}  D1 ${d[0].toFixed(4)} D2 ${d[1].toFixed(4)} D3+ ${d[2].toFixed(4)}`,
+        );
       });
-      log(`estimated in ${((t1 - t0) / 1000).toFixed(1)} s, wrote ${o.out} in ${((t2 - t1) / 1000).toFixed(1)} s; model arrays ${mb(model.bytes())}, peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
+      log(
+        `estimated in ${((t1 - t0) / 1000).toFixed(1)} s, wrote ${o.out} in ${((t2 - t1) / 1000).toFixed(1)} s; model arrays ${mb(model.bytes())}, peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`,
+      );
       if (o.valid) {
         const s = summarizeNgramScores(model.scoreStream(tokenizerSentences(tokenizer, readCorpusFile(o.valid), vocab)));
         process.stdout.write(formatScore(s, o.valid));
@@ -197,7 +203,9 @@ function scoreCommand(): Command {
       if (o.json) console.log(JSON.stringify({ sentences: out, summary: { ...sum, logProb: sum.log10Prob * unit } }));
       else {
         for (const s of out) console.log(`${s.logProb.toFixed(4)}\t${s.tokens}\t${s.perplexity.toFixed(2)}`);
-        console.log(`# sentences ${sum.sentences}  tokens ${sum.tokens}  OOVs ${sum.oovs}  logprob ${(sum.log10Prob * unit).toFixed(4)} (${o.log10 ? 'log10' : 'nats'})  ppl ${sum.perplexity.toFixed(2)}`);
+        console.log(
+          `# sentences ${sum.sentences}  tokens ${sum.tokens}  OOVs ${sum.oovs}  logprob ${(sum.log10Prob * unit).toFixed(4)} (${o.log10 ? 'log10' : 'nats'})  ppl ${sum.perplexity.toFixed(2)}`,
+        );
       }
     });
 }
@@ -233,7 +241,12 @@ export interface ResolvedMix {
 }
 
 /** The n-gram mixture the options ask for (null without --ngram); tunes λ when asked. */
-export function resolveNgramMix(model: RNNLM, tokenizer: Tokenizer, o: NgramMixOptions, evalOpts: { batchSize?: number; bptt?: number } = {}): ResolvedMix | null {
+export function resolveNgramMix(
+  model: RNNLM,
+  tokenizer: Tokenizer,
+  o: NgramMixOptions,
+  evalOpts: { batchSize?: number; bptt?: number } = {},
+): ResolvedMix | null {
   if (!o.ngram) {
     if (o.ngramWeight !== undefined || o.tuneWeight) throw new RnnlmError('invalid_argument', '--ngram-weight and --tune-weight need --ngram FILE.arpa');
     return null;

@@ -14,7 +14,7 @@ afterEach(() => {
 function runDir(lines: object[]): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-plot-'));
   dirs.push(dir);
-  fs.writeFileSync(path.join(dir, 'train-log.jsonl'), lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  fs.writeFileSync(path.join(dir, 'train-log.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   return dir;
 }
 
@@ -62,7 +62,10 @@ test('--out, --x step, --no-perplexity and --title are honoured; the output dire
 
 test('a log without training records, or a missing log, is a clear error', async () => {
   const dir = runDir([{ kind: 'config', lr: 1 }]);
-  await assert.rejects(run(['--log', path.join(dir, 'train-log.jsonl')]), (e) => isRnnlmError(e, 'invalid_argument') && /no step or epoch records/.test(e.message));
+  await assert.rejects(
+    run(['--log', path.join(dir, 'train-log.jsonl')]),
+    (e) => isRnnlmError(e, 'invalid_argument') && /no step or epoch records/.test(e.message),
+  );
   assert.ok(!fs.existsSync(path.join(dir, 'curves.svg')), 'nothing written');
   await assert.rejects(run(['--log', path.join(dir, 'nope.jsonl')]), (e) => isRnnlmError(e, 'file_not_found'));
 });

@@ -29,7 +29,10 @@ export function plotCommand(): Command {
     .action((o: PlotCliOptions) => {
       const records = parseTrainLog(readTextFile(o.log), o.log);
       if (!records.some((r) => r.kind === 'step' || r.kind === 'epoch')) {
-        throw new RnnlmError('invalid_argument', `${o.log} has no step or epoch records; give the train-log.jsonl that rnnlm train writes into its --out directory`);
+        throw new RnnlmError(
+          'invalid_argument',
+          `${o.log} has no step or epoch records; give the train-log.jsonl that rnnlm train writes into its --out directory`,
+        );
       }
       const out = o.out ?? path.join(path.dirname(o.log), 'curves.svg');
       const svg = renderTrainingCurves(records, {

@@ -25,32 +25,65 @@ let dir: string;
 before(async () => {
   const tok = WordTokenizer.fromText(CORPUS);
   const lm = new RNNLM({ vocabSize: tok.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 1, cell: 'lstm', seed: 1 });
-  await trainLanguageModel(lm, { train: tok.encode(CORPUS) }, {
-    batchSize: 4, bptt: 8, epochs: 3, optimizer: 'adam', lr: 0.03, clip: 1, plateauFactor: 1, plateauPatience: 0, evalBatchSize: 2,
-  });
+  await trainLanguageModel(
+    lm,
+    { train: tok.encode(CORPUS) },
+    {
+      batchSize: 4,
+      bptt: 8,
+      epochs: 3,
+      optimizer: 'adam',
+      lr: 0.03,
+      clip: 1,
+      plateauFactor: 1,
+      plateauPatience: 0,
+      evalBatchSize: 2,
+    },
+  );
   dir = path.join(tmp.dir, 'lm');
   saveLanguageModel(dir, lm, tok);
 });
 
-const opts = (over: object = {}) => ({ model: dir, nbest: file('in.nbest', NBEST), lmWeight: 0.5, wordPenalty: 0, log10: false, batchSize: 8, backend: 'js' as const, ...over });
+const opts = (over: object = {}) => ({
+  model: dir,
+  nbest: file('in.nbest', NBEST),
+  lmWeight: 0.5,
+  wordPenalty: 0,
+  log10: false,
+  batchSize: 8,
+  backend: 'js' as const,
+  ...over,
+});
 
 describe('rnnlm rescore', () => {
   test('the LM flips the ranking; output columns id, combined, score, lm, hypothesis', () => {
     let out = '';
     const summary = runRescore(opts(), (s) => (out += s));
-    const rows = out.trimEnd().split('\n').map((l) => l.split('\t'));
-    assert.deepEqual(rows.map((r) => [r[0], r[4]]), [
-      ['utt1', 'the cat sat on the mat'],
-      ['utt1', 'mat the on sat cat the'],
-      ['utt2', 'the dog sat on the rug'],
-    ]);
+    const rows = out
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t'));
+    assert.deepEqual(
+      rows.map((r) => [r[0], r[4]]),
+      [
+        ['utt1', 'the cat sat on the mat'],
+        ['utt1', 'mat the on sat cat the'],
+        ['utt2', 'the dog sat on the rug'],
+      ],
+    );
     for (const r of rows) assert.ok(Math.abs(Number(r[1]) - (0.5 * Number(r[2]) + 0.5 * Number(r[3]))) < 1e-5);
-    assert.deepEqual(rows.map((r) => Number(r[2])), [-10.5, -10, -5]);
+    assert.deepEqual(
+      rows.map((r) => Number(r[2])),
+      [-10.5, -10, -5],
+    );
     assert.match(summary, /rescored 3 hypotheses of 2 ids .*changed for 1 ids/);
 
     // λ = 0: the first pass decides; nothing changes.
     let out0 = '';
-    assert.match(runRescore(opts({ lmWeight: 0 }), (s) => (out0 += s)), /changed for 0 ids/);
+    assert.match(
+      runRescore(opts({ lmWeight: 0 }), (s) => (out0 += s)),
+      /changed for 0 ids/,
+    );
     assert.equal(out0.split('\n')[0]!.split('\t')[4], 'mat the on sat cat the');
   });
 
@@ -59,10 +92,17 @@ describe('rnnlm rescore', () => {
     let stdout = '';
     runRescore(opts({ out: outFile }), (s) => (stdout += s));
     assert.equal(stdout, '');
-    const nats = fs.readFileSync(outFile, 'utf8').trimEnd().split('\n').map((l) => Number(l.split('\t')[3]));
+    const nats = fs
+      .readFileSync(outFile, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => Number(l.split('\t')[3]));
     let log10 = '';
     runRescore(opts({ log10: true }), (s) => (log10 += s));
-    const l10 = log10.trimEnd().split('\n').map((l) => Number(l.split('\t')[3]));
+    const l10 = log10
+      .trimEnd()
+      .split('\n')
+      .map((l) => Number(l.split('\t')[3]));
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(l10[i]! - nats[i]! / Math.LN10) < 1e-5);
   });
 

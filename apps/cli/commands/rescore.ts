@@ -65,7 +65,8 @@ export function runRescore(o: RescoreCliOptions, write: (s: string) => void): st
     const refs = parseReferences(readTextFile(o.ref), o.ref);
     const refOf = (id: string): string => {
       const r = refs.get(id);
-      if (r === undefined) throw new RnnlmError('invalid_argument', `${o.ref} has no reference for the n-best id ${JSON.stringify(id)}; give one "id<TAB>reference" line per id`);
+      if (r === undefined)
+        throw new RnnlmError('invalid_argument', `${o.ref} has no reference for the n-best id ${JSON.stringify(id)}; give one "id<TAB>reference" line per id`);
       return r;
     };
     const before = wordErrorRate(firstBest.map((b) => ({ ref: refOf(b.id), hyp: b.hyp })));

@@ -46,7 +46,10 @@ describe('rnnlm score', () => {
       assert.equal(Number(n), expected[i]!.tokens);
       assert.ok(Math.abs(Number(ppl) - expected[i]!.perplexity) < 0.01 * expected[i]!.perplexity);
     }
-    assert.deepEqual(expected.map((e) => e.tokens), [7, 1, 6]);
+    assert.deepEqual(
+      expected.map((e) => e.tokens),
+      [7, 1, 6],
+    );
     assert.match(lines[3]!, /^# sentences 3 {2}tokens 14 {2}logprob -\d+\.\d{4} \(nats\) {2}ppl \d+\.\d{2}$/);
     assert.equal(r.summary.tokens, 14);
 
@@ -61,7 +64,21 @@ describe('rnnlm score', () => {
     const train = file('train.txt', toyCorpus(120));
     const glove = file('glove.txt', 'the 0.5 0.5 0.5 0.5 0.5 0.5 0.5 0.5\ncat 1 0 1 0 1 0 1 0\ndog 0 1 0 1 0 1 0 1\n');
     const ck = path.join(tmp.dir, 'bpe');
-    const t = runCli(['train', '--train', train, '--tokenizer', 'bpe', '--bpe-merges', '60', ...TINY_TRAIN, '--pretrained-embeddings', glove, '--freeze-embeddings', '--out', ck]);
+    const t = runCli([
+      'train',
+      '--train',
+      train,
+      '--tokenizer',
+      'bpe',
+      '--bpe-merges',
+      '60',
+      ...TINY_TRAIN,
+      '--pretrained-embeddings',
+      glove,
+      '--freeze-embeddings',
+      '--out',
+      ck,
+    ]);
     assert.equal(t.status, 0, show(t));
     assert.match(t.stdout, /embeddings: 3 of \d+ tokens from .*glove\.txt .*, frozen/);
     assert.match(t.stdout, /\(bpe\)/);

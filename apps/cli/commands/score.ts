@@ -3,7 +3,17 @@
  * for what is scored), one `logprob<TAB>tokens<TAB>ppl` line per input line, then a corpus summary.
  */
 import { Command } from 'commander';
-import { type CorpusScore, type SentenceScore, loadLanguageModel, readCorpusFile, scoreSentences, scoreSentencesMixed, splitLines, summarizeScores, useBackend } from '../../../src/node.js';
+import {
+  type CorpusScore,
+  type SentenceScore,
+  loadLanguageModel,
+  readCorpusFile,
+  scoreSentences,
+  scoreSentencesMixed,
+  splitLines,
+  summarizeScores,
+  useBackend,
+} from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
 
@@ -29,7 +39,9 @@ export function runScore(o: ScoreCliOptions, write: (s: string) => void): { sent
   const lines = fileLines(readCorpusFile(o.input));
   const mixed = resolveNgramMix(model, tokenizer, o);
   if (mixed && !o.json) write(`# ${mixed.note}\n`);
-  const sentences = mixed ? scoreSentencesMixed(model, tokenizer, lines, mixed.mix, { batchSize: o.batchSize }) : scoreSentences(model, tokenizer, lines, { batchSize: o.batchSize });
+  const sentences = mixed
+    ? scoreSentencesMixed(model, tokenizer, lines, mixed.mix, { batchSize: o.batchSize })
+    : scoreSentences(model, tokenizer, lines, { batchSize: o.batchSize });
   const summary = summarizeScores(sentences);
   if (o.json) {
     write(`${JSON.stringify({ sentences, summary }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v))}\n`);

@@ -70,11 +70,26 @@ export function serveCommand(): Command {
     .option('--port <n>', 'port (0 = any free port)', port, 8080)
     .option('--max-concurrent <n>', 'generations (rows of the shared batch) and scorings at once; more wait in the queue', int(1), d.maxConcurrent)
     .option('--max-queue <n>', 'requests waiting for a slot; more get 429 (0 = no queue)', int(0), d.maxQueue)
-    .option('--batch-row-group <n>', 'rows per batched model step: 4 = each request exactly as alone; more = faster under load, last-bit float differences', int(1), d.batchRowGroup)
+    .option(
+      '--batch-row-group <n>',
+      'rows per batched model step: 4 = each request exactly as alone; more = faster under load, last-bit float differences',
+      int(1),
+      d.batchRowGroup,
+    )
     .option('--max-logprobs <n>', 'most top alternatives per token (logprobs)', int(1), d.maxLogprobs)
-    .option('--shutdown-grace <seconds>', 'on SIGTERM/SIGINT, how long running requests may finish before they are stopped', num(0, 3600), DEFAULT_SHUTDOWN_GRACE_MS / 1000)
+    .option(
+      '--shutdown-grace <seconds>',
+      'on SIGTERM/SIGINT, how long running requests may finish before they are stopped',
+      num(0, 3600),
+      DEFAULT_SHUTDOWN_GRACE_MS / 1000,
+    )
     .option('--api-key <key>', 'require "Authorization: Bearer <key>" on /v1/* and /metrics (default: $RNNLM_API_KEY; unset = open)')
-    .option('--cors <origin>', "allow browser requests from this origin (repeatable; '*' = any); default: CORS off", (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--cors <origin>',
+      "allow browser requests from this origin (repeatable; '*' = any); default: CORS off",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--max-tokens <n>', 'ceiling on max_tokens', int(1), d.maxTokens)
     .option('--max-prompt-chars <n>', 'longest prompt or scored text, in characters', int(1), d.maxPromptChars)
     .option('--max-prompt-tokens <n>', 'longest prompt or scored text, in tokens', int(1), d.maxPromptTokens)
@@ -149,10 +164,13 @@ export function serveCommand(): Command {
         stopping = true;
         process.stderr.write(`rnnlm: ${signal} received\n`);
         // Never hang on shutdown: the grace period, then a few seconds for the last events.
-        const force = setTimeout(() => {
-          process.stderr.write('rnnlm: shutdown did not finish in time: exiting\n');
-          process.exit(1);
-        }, Math.round(o.shutdownGrace * 1000) + 10_000);
+        const force = setTimeout(
+          () => {
+            process.stderr.write('rnnlm: shutdown did not finish in time: exiting\n');
+            process.exit(1);
+          },
+          Math.round(o.shutdownGrace * 1000) + 10_000,
+        );
         force.unref();
         app.close().then(
           () => {

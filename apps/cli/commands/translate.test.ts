@@ -24,7 +24,14 @@ function corpus(n: number, seed: number): { src: string[]; tgt: string[] } {
     const ws = Array.from({ length: 2 + rand(3) }, () => WORDS[rand(WORDS.length)]!);
     const cap = (x: string): string => x[0]!.toUpperCase() + x.slice(1);
     src.push(cap(`${ws.join(' ')}.`));
-    tgt.push(cap(`${ws.map((w) => MAP[w]!).reverse().join(' ')}.`));
+    tgt.push(
+      cap(
+        `${ws
+          .map((w) => MAP[w]!)
+          .reverse()
+          .join(' ')}.`,
+      ),
+    );
   }
   return { src, tgt };
 }
@@ -42,14 +49,50 @@ write('train.en', train.src);
 write('train.de', train.tgt);
 write('test.en', test_.src);
 write('test.de', test_.tgt);
-const small = ['--emb', '12', '--hidden', '24', '--bidirectional', '--dropout', '0', '--lr', '0.02', '--batch-size', '20', '--no-progress', '--beam', '3', '--init-range', '0.2'];
+const small = [
+  '--emb',
+  '12',
+  '--hidden',
+  '24',
+  '--bidirectional',
+  '--dropout',
+  '0',
+  '--lr',
+  '0.02',
+  '--batch-size',
+  '20',
+  '--no-progress',
+  '--beam',
+  '3',
+  '--init-range',
+  '0.2',
+];
 
 describe('rnnlm translate', () => {
   test('train on aligned files, then eval prints BLEU and translate reads stdin', () => {
     const model = f('model');
     const tr = runCli(
-      ['translate', 'train', '--src-train', f('train.en'), '--tgt-train', f('train.de'), '--src-valid', f('test.en'), '--tgt-valid', f('test.de'),
-        '--src-test', f('test.en'), '--tgt-test', f('test.de'), '--epochs', '8', '--out', model, ...small],
+      [
+        'translate',
+        'train',
+        '--src-train',
+        f('train.en'),
+        '--tgt-train',
+        f('train.de'),
+        '--src-valid',
+        f('test.en'),
+        '--tgt-valid',
+        f('test.de'),
+        '--src-test',
+        f('test.en'),
+        '--tgt-test',
+        f('test.de'),
+        '--epochs',
+        '8',
+        '--out',
+        model,
+        ...small,
+      ],
       60_000,
     );
     assert.equal(tr.status, 0, show(tr));
@@ -67,13 +110,17 @@ describe('rnnlm translate', () => {
     assert.ok(Math.abs(r.bleu - Number(bleu[1])) < 0.01, `eval BLEU ${r.bleu} vs training-time ${bleu[1]}`);
     assert.equal(fs.readFileSync(f('hyp.de'), 'utf8').split('\n').length, 31);
 
-    const tl = spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'translate', 'translate', '--model', model, '--beam', '2'], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-      input: 'Ant bee cat.\nfox dog.\n',
-      timeout: 20_000,
-      env: { ...process.env, RNNLM_BACKEND: 'js' },
-    });
+    const tl = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'translate', 'translate', '--model', model, '--beam', '2'],
+      {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        input: 'Ant bee cat.\nfox dog.\n',
+        timeout: 20_000,
+        env: { ...process.env, RNNLM_BACKEND: 'js' },
+      },
+    );
     assert.equal(tl.status, 0, tl.stderr);
     assert.deepEqual(tl.stdout.split('\n'), ['Katze biene ameise.', 'Hund fuchs.', '']);
   });
@@ -82,7 +129,26 @@ describe('rnnlm translate', () => {
     const pairs = train.src.map((s, i) => `${s}\t${train.tgt[i]!.replaceAll(' ', '')}\tCC-BY attribution #${i}`);
     write('pairs.tsv', pairs);
     const model = f('model-pairs');
-    const tr = runCli(['translate', 'train', '--pairs', f('pairs.tsv'), '--tgt-tokenizer', 'char', '--bleu-tokenize', 'zh', '--epochs', '2', '--max-steps', '10', '--out', model, ...small], 60_000);
+    const tr = runCli(
+      [
+        'translate',
+        'train',
+        '--pairs',
+        f('pairs.tsv'),
+        '--tgt-tokenizer',
+        'char',
+        '--bleu-tokenize',
+        'zh',
+        '--epochs',
+        '2',
+        '--max-steps',
+        '10',
+        '--out',
+        model,
+        ...small,
+      ],
+      60_000,
+    );
     assert.equal(tr.status, 0, show(tr));
     assert.match(tr.stdout, /270 training pairs .*15 valid, 15 test/);
     assert.match(tr.stdout, /tok:zh\|smooth:exp/);

@@ -7,7 +7,19 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { OPTIMIZER_NAMES, PRECISIONS, RECURRENT_MODES, RnnlmError, describeBackend, describePrecision, platform, readTextFile, recoverCheckpointDir, renderHeatmap, useBackend } from '../../../src/node.js';
+import {
+  OPTIMIZER_NAMES,
+  PRECISIONS,
+  RECURRENT_MODES,
+  RnnlmError,
+  describeBackend,
+  describePrecision,
+  platform,
+  readTextFile,
+  recoverCheckpointDir,
+  renderHeatmap,
+  useBackend,
+} from '../../../src/node.js';
 import {
   ATTENTION_KINDS,
   BLEU_TOKENIZERS,
@@ -122,7 +134,10 @@ const TRANSLATE_TRAIN_FLAGS: FlagTable<Spec> = [
   flag(
     '--max-minutes <m>',
     'stop training after this much wall time (then validate, save, test)',
-    { get: (s: Spec) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60), set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60) },
+    {
+      get: (s: Spec) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60),
+      set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60),
+    },
     num(0),
   ),
   flag('--max-steps <n>', 'stop after this many updates', at('train', 'maxSteps'), int(1)),
@@ -242,37 +257,36 @@ export async function runTranslateTrain(
   const progress = createProgress({ enabled: run.progress, label: 'translate' });
   let saved = false;
   const loaded = { model, src, tgt };
-  const result = await trainTranslation(
-    model,
-    { train, valid, srcEos: src.eosId, tgtEos: tgt.eosId },
-    spec.train,
-    {
-      onStep: (s) => {
-        progress.step({ ...s, tokensPerSecond: s.tokensPerSecond });
-        if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
-      },
-      onEpoch: (e) => {
-        progress.stop();
-        let bleu: number | null = null;
-        if (splits.valid && run.bleuSentences > 0) {
-          bleu = bleuOn(loaded, splits.valid, { ...decode, beam: 1 }, run.bleuTokenize, run.bleuSentences).bleu.score;
-          model.train();
-        }
-        fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'epoch', ...e, validGreedyBleu: bleu })}\n`);
-        const v = e.validLoss === null ? 'no validation' : `valid loss ${e.validLoss.toFixed(4)} ppl ${Math.exp(e.validLoss).toFixed(2)}`;
-        const b = bleu === null ? '' : ` | valid BLEU (greedy, ${Math.min(run.bleuSentences, splits.valid!.src.length)} sentences) ${bleu.toFixed(2)}`;
-        log(`epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} | ${v}${b} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`);
-        if (e.improved || e.validLoss === null) {
-          saveTranslationModel(run.out, model, src, tgt, extra);
-          saved = true;
-          log(`saved ${run.out}`);
-        }
-      },
+  const result = await trainTranslation(model, { train, valid, srcEos: src.eosId, tgtEos: tgt.eosId }, spec.train, {
+    onStep: (s) => {
+      progress.step({ ...s, tokensPerSecond: s.tokensPerSecond });
+      if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
     },
-  );
+    onEpoch: (e) => {
+      progress.stop();
+      let bleu: number | null = null;
+      if (splits.valid && run.bleuSentences > 0) {
+        bleu = bleuOn(loaded, splits.valid, { ...decode, beam: 1 }, run.bleuTokenize, run.bleuSentences).bleu.score;
+        model.train();
+      }
+      fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'epoch', ...e, validGreedyBleu: bleu })}\n`);
+      const v = e.validLoss === null ? 'no validation' : `valid loss ${e.validLoss.toFixed(4)} ppl ${Math.exp(e.validLoss).toFixed(2)}`;
+      const b = bleu === null ? '' : ` | valid BLEU (greedy, ${Math.min(run.bleuSentences, splits.valid!.src.length)} sentences) ${bleu.toFixed(2)}`;
+      log(
+        `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} | ${v}${b} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`,
+      );
+      if (e.improved || e.validLoss === null) {
+        saveTranslationModel(run.out, model, src, tgt, extra);
+        saved = true;
+        log(`saved ${run.out}`);
+      }
+    },
+  });
   progress.stop();
   if (!saved) saveTranslationModel(run.out, model, src, tgt, extra);
-  log(`trained in ${result.seconds.toFixed(1)}s (${result.steps} steps, stopped by ${result.stoppedBy}, ${Math.round(result.tokens / result.seconds)} target tok/s)`);
+  log(
+    `trained in ${result.seconds.toFixed(1)}s (${result.steps} steps, stopped by ${result.stoppedBy}, ${Math.round(result.tokens / result.seconds)} target tok/s)`,
+  );
   let bleu: number | null = null;
   if (splits.test) {
     const best = loadTranslationModel(run.out);
@@ -280,7 +294,9 @@ export async function runTranslateTrain(
     const r = bleuOn(best, splits.test, decode, run.bleuTokenize);
     bleu = r.bleu.score;
     fs.writeFileSync(path.join(run.out, 'test-hyp.txt'), `${r.hyps.join('\n')}\n`);
-    log(`test (${splits.test.src.length} sentences, beam ${decode.beam}, ${((Date.now() - t0) / 1000).toFixed(1)}s): ${formatBleu(r.bleu)}  [${r.bleu.signature}]`);
+    log(
+      `test (${splits.test.src.length} sentences, beam ${decode.beam}, ${((Date.now() - t0) / 1000).toFixed(1)}s): ${formatBleu(r.bleu)}  [${r.bleu.signature}]`,
+    );
   }
   return { bleu, seconds: result.seconds };
 }
@@ -331,7 +347,7 @@ function evalCommand(): Command {
     const loaded = loadTranslationModel(o.model);
     let p: ParallelText;
     if (o.pairs) {
-      const saved = loaded.extra['pairs'] as { columns?: string; splitSeed?: number } | undefined;
+      const saved = loaded.extra.pairs as { columns?: string; splitSeed?: number } | undefined;
       const [sc, tc] = parseColumns(saved?.columns ?? '0,1');
       p = splitParallel(parsePairs(readTextFile(o.pairs), { srcColumn: sc, tgtColumn: tc, what: o.pairs }), [0.9, 0.05, 0.05], saved?.splitSeed ?? 1)[o.split];
     } else {
@@ -339,13 +355,25 @@ function evalCommand(): Command {
       p = readParallel(o.src, o.ref);
     }
     if (o.limit > 0) p = { src: p.src.slice(0, o.limit), tgt: p.tgt.slice(0, o.limit) };
-    const tokenize = o.tokenize ?? ((loaded.extra['bleuTokenize'] as BleuTokenizer | undefined) ?? '13a');
+    const tokenize = o.tokenize ?? (loaded.extra.bleuTokenize as BleuTokenizer | undefined) ?? '13a';
     const t0 = Date.now();
     const hyps = translateLines(loaded, p.src, o);
     const seconds = (Date.now() - t0) / 1000;
     if (o.hyp) fs.writeFileSync(o.hyp, `${hyps.join('\n')}\n`);
     const b = corpusBleu(hyps, [p.tgt], { tokenize, lowercase: o.lowercase });
-    if (o.json) console.log(JSON.stringify({ bleu: b.score, precisions: b.precisions, bp: b.bp, sysLen: b.sysLen, refLen: b.refLen, signature: b.signature, sentences: hyps.length, seconds }));
+    if (o.json)
+      console.log(
+        JSON.stringify({
+          bleu: b.score,
+          precisions: b.precisions,
+          bp: b.bp,
+          sysLen: b.sysLen,
+          refLen: b.refLen,
+          signature: b.signature,
+          sentences: hyps.length,
+          seconds,
+        }),
+      );
     else {
       console.log(`${formatBleu(b)}`);
       console.log(`signature ${b.signature} | ${hyps.length} sentences, beam ${o.beam}, ${seconds.toFixed(1)}s, backend ${describeBackend()}`);

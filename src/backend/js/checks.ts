@@ -9,20 +9,14 @@ import { type F, PRECISIONS, type Precision } from '../kernels.js';
 /** Throws shape_mismatch unless `a` holds at least `n` elements. */
 export function needLength(kernel: string, what: string, a: ArrayLike<number>, n: number): void {
   if (a.length < n) {
-    throw new RnnlmError(
-      'shape_mismatch',
-      `${kernel}: ${what} has ${a.length} elements but needs ${n}; allocate it with the sizes passed to the kernel`,
-    );
+    throw new RnnlmError('shape_mismatch', `${kernel}: ${what} has ${a.length} elements but needs ${n}; allocate it with the sizes passed to the kernel`);
   }
 }
 
 /** Throws shape_mismatch unless `a` holds exactly `n` elements. */
 export function exactLength(kernel: string, what: string, a: ArrayLike<number>, n: number): void {
   if (a.length !== n) {
-    throw new RnnlmError(
-      'shape_mismatch',
-      `${kernel}: ${what} has ${a.length} elements but must have ${n}, like the array it pairs with`,
-    );
+    throw new RnnlmError('shape_mismatch', `${kernel}: ${what} has ${a.length} elements but must have ${n}, like the array it pairs with`);
   }
 }
 
@@ -45,10 +39,7 @@ export function sameDtype(kernel: string, ...arrays: (F | null)[]): void {
     }
     if (first === null) first = a;
     else if (first.constructor !== a.constructor) {
-      throw new RnnlmError(
-        'dtype_mismatch',
-        `${kernel}: mixes Float32Array and Float64Array; convert all arguments to one dtype`,
-      );
+      throw new RnnlmError('dtype_mismatch', `${kernel}: mixes Float32Array and Float64Array; convert all arguments to one dtype`);
     }
   }
 }

@@ -46,7 +46,7 @@ export function sigmoid(v: number): number {
 
 /** max(v, 0); NaN stays NaN so a blown-up activation is still detected downstream. */
 export function relu(v: number): number {
-  return v < 0 ? 0 : v;
+  return Math.max(v, 0);
 }
 
 /** out = op(x) (out may be x). */
@@ -153,8 +153,5 @@ export function sumSquares(x: F): number {
 }
 
 function unknownOp(op: never): RnnlmError {
-  return new RnnlmError(
-    'invalid_argument',
-    `unknown unary op "${String(op)}"; use one of tanh, sigmoid, relu, exp, log, neg`,
-  );
+  return new RnnlmError('invalid_argument', `unknown unary op "${String(op)}"; use one of tanh, sigmoid, relu, exp, log, neg`);
 }

@@ -23,15 +23,7 @@ function logSumExpRow(logits: F, row: number, V: number): number {
 }
 
 /** lse[n] = log Σ exp(logits[n, :]); losses[n] = lse[n] − logits[n, targets[n]] (0 for ignored rows). */
-export function softmaxXentForward(
-  logits: F,
-  targets: Int32Array,
-  N: number,
-  V: number,
-  ignoreIndex: number,
-  lse: F,
-  losses: F,
-): void {
+export function softmaxXentForward(logits: F, targets: Int32Array, N: number, V: number, ignoreIndex: number, lse: F, losses: F): void {
   checkXent('softmaxXentForward', logits, targets, N, V, ignoreIndex);
   sameDtype('softmaxXentForward', logits, lse, losses);
   needLength('softmaxXentForward', 'lse', lse, N);
@@ -49,16 +41,7 @@ export function softmaxXentForward(
  * dLogits[n, :] = scale[n] · (softmax(logits[n, :]) − onehot(targets[n])); ignored rows get 0.
  * Each element is read before it is written at the same index, so dLogits may alias logits.
  */
-export function softmaxXentBackward(
-  logits: F,
-  lse: F,
-  targets: Int32Array,
-  N: number,
-  V: number,
-  ignoreIndex: number,
-  scale: number | F,
-  dLogits: F,
-): void {
+export function softmaxXentBackward(logits: F, lse: F, targets: Int32Array, N: number, V: number, ignoreIndex: number, scale: number | F, dLogits: F): void {
   checkXent('softmaxXentBackward', logits, targets, N, V, ignoreIndex);
   sameDtype('softmaxXentBackward', logits, lse, dLogits, typeof scale === 'number' ? null : scale);
   needLength('softmaxXentBackward', 'lse', lse, N);
@@ -99,10 +82,7 @@ function checkXent(kernel: string, logits: F, targets: Int32Array, N: number, V:
   for (let n = 0; n < N; n++) {
     const t = targets[n]!;
     if (t !== ignoreIndex && (t < 0 || t >= V)) {
-      throw new RnnlmError(
-        'invalid_argument',
-        `${kernel}: target ${t} at row ${n} is outside [0, ${V}) and is not the ignore index ${ignoreIndex}`,
-      );
+      throw new RnnlmError('invalid_argument', `${kernel}: target ${t} at row ${n} is outside [0, ${V}) and is not the ignore index ${ignoreIndex}`);
     }
   }
 }

@@ -27,7 +27,8 @@ export function checkpointArchitecture(dir: string): 'rnnlm' | 'seq2seq' {
   } catch (e) {
     throw new RnnlmError('corrupt_checkpoint', `${path} is not valid JSON (${(e as Error).message}); re-save the checkpoint`);
   }
-  if (arch !== 'rnnlm' && arch !== 'seq2seq') throw new RnnlmError('corrupt_checkpoint', `${path}: unknown architecture ${JSON.stringify(arch)} (expected "rnnlm" or "seq2seq")`);
+  if (arch !== 'rnnlm' && arch !== 'seq2seq')
+    throw new RnnlmError('corrupt_checkpoint', `${path}: unknown architecture ${JSON.stringify(arch)} (expected "rnnlm" or "seq2seq")`);
   return arch;
 }
 

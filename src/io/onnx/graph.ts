@@ -111,7 +111,8 @@ export class GraphBuilder {
    * fresh()). '' inputs are omitted optional inputs.
    */
   node(opType: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, outputs: number | readonly string[] = 1): string[] {
-    const outs = typeof outputs === 'number' ? Array.from({ length: outputs }, (_, i) => this.fresh(`${opType.toLowerCase()}${i ? `_${i}` : ''}`)) : [...outputs];
+    const outs =
+      typeof outputs === 'number' ? Array.from({ length: outputs }, (_, i) => this.fresh(`${opType.toLowerCase()}${i ? `_${i}` : ''}`)) : [...outputs];
     this.nodes.push({
       opType,
       input: [...inputs],

@@ -40,7 +40,14 @@ function reorderInto(src: FloatArray | null, mode: RecurrentMode, H: number, col
 }
 
 /** The W, R, B initializers of a layer (1 or 2 directions), named `${prefix}.W` etc. */
-export function recurrentInitializers(g: GraphBuilder, mode: RecurrentMode, prefix: string, dirs: readonly TorchLayerWeights[], H: number, I: number): { W: string; R: string; B: string } {
+export function recurrentInitializers(
+  g: GraphBuilder,
+  mode: RecurrentMode,
+  prefix: string,
+  dirs: readonly TorchLayerWeights[],
+  H: number,
+  I: number,
+): { W: string; R: string; B: string } {
   const G = gatesOf(mode);
   const D = dirs.length;
   const W = new Float32Array(D * G * H * I); // [D, G·H, I]
