@@ -130,7 +130,8 @@ async function streamCompletion(url: string, body: Record<string, unknown>): Pro
 }
 
 /** Reads a streamed response until its first complete event, leaving the stream open. */
-async function firstEvent(res: Response): Promise<{ event: string; reader: ReadableStreamDefaultReader<Uint8Array> }> {
+/** Reads until the first SSE event is complete; `after` is what the same reads brought beyond it (more events may arrive in one chunk). */
+async function firstEvent(res: Response): Promise<{ event: string; after: string; reader: ReadableStreamDefaultReader<Uint8Array> }> {
   const reader = res.body!.getReader();
   const dec = new TextDecoder();
   let buf = '';
@@ -139,7 +140,8 @@ async function firstEvent(res: Response): Promise<{ event: string; reader: Reada
     if (done) throw new Error(`the stream ended before its first event: ${buf}`);
     buf += dec.decode(value, { stream: true });
   }
-  return { event: buf.slice(0, buf.indexOf('\n\n')), reader };
+  const end = buf.indexOf('\n\n');
+  return { event: buf.slice(0, end), after: buf.slice(end + 2), reader };
 }
 
 /** Sum of the samples of `name` whose labels include `labels` (0 when none). */
@@ -683,13 +685,13 @@ describe('rnnlm serve (CLI)', () => {
     try {
       const url = await printedUrl(child, w);
       const res = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 1000, stream: true, seed: 1 });
-      const { event, reader } = await firstEvent(res);
+      const { event, after, reader } = await firstEvent(res);
       child.kill('SIGTERM');
       for (const until = Date.now() + 10_000; !/shutting down/.test(w.err()) && Date.now() < until; ) await sleep(20);
       const late = await post(`${url}/v1/completions`, { prompt: 'a', max_tokens: 2 });
       assertError(await json<ErrorBody>(late, 503), { type: 'server_error' });
       const rest = await readAll(reader);
-      const events = sseEvents(`${event}\n\n${rest}`);
+      const events = sseEvents(`${event}\n\n${after}${rest}`);
       assert.equal(events.at(-1), '[DONE]');
       const chunks = events.slice(0, -1).map((e) => JSON.parse(e) as Completion);
       assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'length', 'the stream ran to its end');
