@@ -112,28 +112,8 @@ function scoreAll(
       throw e;
     }
   });
-  // Longest first, so each batch pads little.
-  const order = seqs.map((_, i) => i).sort((a, b) => seqs[b]!.length - seqs[a]!.length || a - b);
-  const logProb = new Float64Array(seqs.length);
   const tokenLps = perToken ? seqs.map((q) => new Float64Array(q.length).fill(NaN)) : null;
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    noGrad(() => {
-      for (let start = 0; start < order.length; start += batchSize) {
-        const idx = order.slice(start, start + batchSize);
-        const sums = scoreBatch(
-          model,
-          idx.map((i) => seqs[i]!),
-          maxElements,
-          tokenLps ? idx.map((i) => tokenLps[i]!) : null,
-        );
-        idx.forEach((i, b) => (logProb[i] = sums[b]!));
-      }
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  const logProb = scoreSequences(model, seqs, batchSize, maxElements, tokenLps, null);
   const scores = seqs.map((s, i) => {
     const tokens = Math.max(0, s.length - 1);
     const lp = logProb[i]!;
@@ -155,6 +135,22 @@ export function scoreContinuations(model: RNNLM, seqs: readonly Int32Array[], fr
     if (!(Number.isInteger(from[i]) && from[i]! >= 1 && from[i]! <= s.length))
       throw new RnnlmError('invalid_argument', `sequence ${i}: the scored part must start at a position in 1..${s.length}, got ${from[i]}`);
   });
+  return scoreSequences(model, seqs, batchSize, maxElements, null, from);
+}
+
+/**
+ * Σ log p of each sequence from position from[i] (default 1) on, in input order: batches of
+ * similar length (longest first, so each pads little), eval mode, no graph. perToken[i] gets
+ * each position's log p when given.
+ */
+function scoreSequences(
+  model: RNNLM,
+  seqs: readonly Int32Array[],
+  batchSize: number,
+  maxElements: number,
+  perToken: Float64Array[] | null,
+  from: readonly number[] | null,
+): Float64Array {
   const order = seqs.map((_, i) => i).sort((a, b) => seqs[b]!.length - seqs[a]!.length || a - b);
   const out = new Float64Array(seqs.length);
   const wasTraining = model.training;
@@ -167,8 +163,8 @@ export function scoreContinuations(model: RNNLM, seqs: readonly Int32Array[], fr
           model,
           idx.map((i) => seqs[i]!),
           maxElements,
-          null,
-          idx.map((i) => from[i]!),
+          perToken ? idx.map((i) => perToken[i]!) : null,
+          from ? idx.map((i) => from[i]!) : undefined,
         );
         idx.forEach((i, b) => (out[i] = sums[b]!));
       }
