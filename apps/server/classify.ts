@@ -15,6 +15,7 @@ import { instrument } from './app.js';
 import { ApiError, toApiError } from './errors.js';
 import { type ServerLimits, resolveLimits } from './limits.js';
 import { Counter, Gauge, Histogram, PROMETHEUS_CONTENT_TYPE, Registry } from './metrics.js';
+import { type ScoreBody, scoreSchema } from './schemas.js';
 import { Semaphore } from './semaphore.js';
 
 export interface BuildClassifierServerOptions {
@@ -28,24 +29,8 @@ export interface BuildClassifierServerOptions {
   access?: AccessOptions;
 }
 
-export interface ClassifyBody {
-  text?: string;
-  texts?: string[];
-  model?: string;
-}
-
-export function classifySchema(l: ServerLimits) {
-  const text = { type: 'string', minLength: 1, maxLength: l.maxPromptChars };
-  return {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      text,
-      texts: { type: 'array', minItems: 1, maxItems: l.maxScoreTexts, items: text },
-      model: { type: 'string', maxLength: 256 },
-    },
-  } as const;
-}
+/** A classify request has the shape of a score request: `text` or `texts`, and an optional `model` (schemas.ts). */
+type ClassifyBody = ScoreBody;
 
 export interface ClassifyResult {
   index: number;
@@ -105,7 +90,7 @@ export function buildClassifierServer(opts: BuildClassifierServerOptions): Fasti
     return reply.code(404).send(api.body());
   });
 
-  app.post<{ Body: ClassifyBody }>('/v1/classify', { schema: { body: classifySchema(limits) } }, async (req) => {
+  app.post<{ Body: ClassifyBody }>('/v1/classify', { schema: { body: scoreSchema(limits) } }, async (req) => {
     const { text, texts } = req.body;
     if ((text === undefined) === (texts === undefined)) {
       throw new ApiError(400, "Send exactly one of 'text' (a string) or 'texts' (an array of strings).", 'text', 'missing_required_parameter');
