@@ -50,9 +50,9 @@ struct KernelTable {
   // bf16: operands rounded to bfloat16, products summed in float32 (kernels.ts 'bf16' precision).
   bool (*gemm)(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                const float* B, float beta, float* C, bool bf16);
-  // Turns vdpbf16ps on (1, where the CPU has avx512_bf16) or off (0) for bf16 gemms; -1 only asks.
-  // Returns 1 while bf16 gemms run on vdpbf16ps, 0 while they run the emulated (float32 FMA) path.
-  int (*set_bf16_dot)(int on);
+  // How bf16 gemms run: 0 emulated (float32 FMA on rounded operands), 1 vdpbf16ps, 2 AMX tiles.
+  // set_bf16_mode(m) picks m, or the best below it this CPU has; -1 only asks. Returns the mode.
+  int (*set_bf16_mode)(int mode);
 
   void (*add)(const float* a, const float* b, float* out, int64_t n);
   void (*mul)(const float* a, const float* b, float* out, int64_t n);

@@ -32,6 +32,14 @@
 
 #include "kernels.h"
 
+#if RNNLM_VL == 16 && defined(__x86_64__)
+#define RNNLM_DPBF16 1  // vdpbf16ps where the CPU has avx512_bf16
+#if defined(__linux__)
+#define RNNLM_AMX 1  // AMX tiles where the CPU has them and the OS allows them
+#include "amx.h"
+#endif
+#endif
+
 namespace rnnlm {
 namespace RNNLM_ISA {
 
@@ -40,7 +48,14 @@ constexpr i64 KC = GEMM_KC, MC = GEMM_MC;
 
 // Depth of the KC blocks for a given K: at most KC, split evenly (650 → 2 × 325, not 384 + 266),
 // so no block is short. Packed layouts (pack_b_full) use the same blocking.
-static inline i64 kc_for(i64 K) { return ceil_div(K, ceil_div(K, KC)); }
+// AMX blocks are a multiple of 32 deep (one tile step), so every block's zero-padded depth
+// kpad ≤ KB and the blocked layouts keep their offsets (block at pc·width).
+static inline i64 kc_for(i64 K, Pack pk) {
+  i64 kb = ceil_div(K, ceil_div(K, KC));
+  return pk == PK_BF16_AMX ? ceil_div(kb, 32) * 32 : kb;
+}
+// Depth a packed panel of kc rows occupies: kc, or kc rounded up to 32 for AMX (zero rows).
+static inline i64 kpad(i64 kc, Pack pk) { return pk == PK_BF16_AMX ? ceil_div(kc, 32) * 32 : kc; }
 // Columns of a packed B block: kc × nc floats within GEMM_NC_BYTES (a share of L2).
 static inline i64 nc_for(i64 kc) { return imax(2, GEMM_NC_BYTES / (kc * NR * 4)) * NR; }
 constexpr i64 DIRECT_M = GEMM_DIRECT_M, DOT_M = GEMM_DOT_M;
@@ -187,37 +202,41 @@ static void to_pairs(float* p, i64 kc) {
   }
 }
 
-// Whether the vdpbf16ps path is on (AVX-512 build, CPU with avx512_bf16, not turned off).
-#if RNNLM_VL == 16 && defined(__x86_64__)
-#define RNNLM_DPBF16 1
-static bool g_dpbf16 = [] {
+// How bf16 gemms run (BF16_EMULATED / BF16_DOT / BF16_AMX, matmul.h): the best this build and CPU
+// support unless set_bf16_mode chose a lower one. AMX needs the AVX-512 build, a CPU with
+// amx-tile, amx-bf16 and avx512_bf16 (the AMX path converts with vcvtne2ps2bf16), tile state
+// enabled by the OS (XCR0 bits 17–18) and, on Linux, the per-process permission to use it.
+static int best_bf16_mode() {
+#ifdef RNNLM_DPBF16
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx512bf16") != 0;
-}();
-#else
-static bool g_dpbf16 = false;
+  if (!__builtin_cpu_supports("avx512bf16")) return BF16_EMULATED;
+#ifdef RNNLM_AMX
+  if (amx_usable()) return BF16_AMX;
 #endif
+  return BF16_DOT;
+#else
+  return BF16_EMULATED;
+#endif
+}
+static const int g_bf16_best = best_bf16_mode();
+static int g_bf16_mode = g_bf16_best;
 
 // How the packed operands of one gemm are stored.
-static inline Pack pack_kind(bool bf16) { return !bf16 ? PK_F32 : g_dpbf16 ? PK_BF16_PAIRS : PK_BF16_ROUND; }
+static inline Pack pack_kind(bool bf16) {
+  return !bf16 ? PK_F32 : g_bf16_mode == BF16_AMX ? PK_BF16_AMX : g_bf16_mode == BF16_DOT ? PK_BF16_PAIRS : PK_BF16_ROUND;
+}
 
-// Converts a freshly packed float32 panel [kc][W] for the gemm's precision.
+// Converts a freshly packed float32 panel [kc][W] for the gemm's precision (the AMX kind packs B
+// panels as pairs too; its A panels have their own packing).
 template <int W>
 static inline void finish_panel(Pack pk, float* d, i64 kc) {
   if (pk == PK_BF16_ROUND) round_bf16_inplace(d, kc * W);
-  else if (pk == PK_BF16_PAIRS) to_pairs<W>(d, kc);
+  else if (pk == PK_BF16_PAIRS || pk == PK_BF16_AMX) to_pairs<W>(d, kc);
 }
 
-int set_bf16_dot(int on) {
-#ifdef RNNLM_DPBF16
-  if (on >= 0) {
-    __builtin_cpu_init();
-    g_dpbf16 = on && __builtin_cpu_supports("avx512bf16");
-  }
-#else
-  (void)on;
-#endif
-  return g_dpbf16 ? 1 : 0;
+int set_bf16_mode(int mode) {
+  if (mode >= 0) g_bf16_mode = mode < g_bf16_best ? mode : g_bf16_best;
+  return g_bf16_mode;
 }
 
 // ------------------------------------------------------------------ bf16 microkernel
@@ -227,6 +246,15 @@ int set_bf16_dot(int on) {
 #include <immintrin.h>
 namespace rnnlm {
 namespace RNNLM_ISA {
+
+// 32 floats at p (the first `left`, zeros after) → 32 bf16 in order (vcvtne2ps2bf16 rounds to
+// nearest even, as bf16_bits).
+static inline __mmask16 tail_mask(i64 n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1); }
+
+__attribute__((target("avx512f,avx512bf16"))) static inline __m512bh load_bf16x32(const float* p, i64 left) {
+  if (left >= 32) return _mm512_cvtne2ps_pbh(_mm512_loadu_ps(p + 16), _mm512_loadu_ps(p));
+  return _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(tail_mask(left - 16), p + 16), _mm512_maskz_loadu_ps(tail_mask(left), p));
+}
 
 // C[0:MRr, 0:nr] (+)= alpha · A · B from bf16-pair panels: a [kc2][MR] words, b [kc2][NR] words.
 template <int MRr>
@@ -393,6 +421,106 @@ static void pack_b(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64
   for (i64 jr = 0; jr < nc; jr += NR) pack_b_panel(tb, B, ldb, p0, kc, j0 + jr, imin(NR, nc - jr), dst + jr * kc, pk);
 }
 
+// ------------------------------------------------------------------ AMX packing and macrokernel
+#ifdef RNNLM_AMX
+// op(A)[i0:i0+mc, p0:p0+kc] → ceil(mc/16) panels [16][kp] of bf16 (rows along k, zero past mc and
+// kc), the AMX A-tile layout. op(A) = A reads rows in place; op(A) = Aᵀ goes through 8×8 float
+// transposes into a [16][32] staging block first. Rounding: vcvtne2ps2bf16 (as load_bf16x32).
+__attribute__((target("avx512f,avx512bf16"))) static void pack_a_amx(bool ta, const float* A, i64 lda, i64 i0, i64 mc,
+                                                                     i64 p0, i64 kc, i64 kp, uint16_t* dst) {
+  alignas(64) float st[16 * 32];
+  for (i64 ir = 0; ir < mc; ir += 16) {
+    const i64 mr = imin(16, mc - ir);
+    uint16_t* d = dst + ir * kp;  // panel ir/16: [16][kp]
+    for (i64 k = 0; k < kp; k += 32) {
+      const i64 left = kc - k;  // valid k in this step (≤ 0: all padding)
+      if (!ta) {
+        for (i64 r = 0; r < mr; r++)
+          _mm512_storeu_si512(d + r * kp + k, (__m512i)load_bf16x32(A + (i0 + ir + r) * lda + p0 + k, left));
+      } else {
+        // st[r][kk] = A[(p0 + k + kk)·lda + i0 + ir + r]
+        const i64 kn = imin(32, imax(left, 0));
+        const float* s = A + (p0 + k) * lda + i0 + ir;
+        if (mr == 16) {
+          i64 k8 = kn & ~i64(7);
+          for (i64 kk = 0; kk < k8; kk += 8)
+            for (i64 r = 0; r < 16; r += 8) transpose8(s + kk * lda + r, lda, st + r * 32 + kk, 32);
+          for (i64 kk = k8; kk < kn; kk++)
+            for (i64 r = 0; r < 16; r++) st[r * 32 + kk] = s[kk * lda + r];
+        } else {
+          for (i64 kk = 0; kk < kn; kk++)
+            for (i64 r = 0; r < mr; r++) st[r * 32 + kk] = s[kk * lda + r];
+        }
+        for (i64 r = 0; r < mr; r++) _mm512_storeu_si512(d + r * kp + k, (__m512i)load_bf16x32(st + r * 32, kn));
+      }
+    }
+    for (i64 r = mr; r < 16; r++) __builtin_memset(d + r * kp, 0, sizeof(uint16_t) * kp);
+  }
+}
+
+// op(B)[p0:p0+kc, j0:j0+nc] → ceil(nc/NR) pair panels [kp/2][NR] words, panel jr/NR at dst + jr·kp
+// floats (each panel's region is kp·NR floats; the pairs fill half of it), zero rows past kc.
+static void pack_b_amx_panel(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 kp, i64 j0, i64 nr, float* d) {
+  pack_b_panel(tb, B, ldb, p0, kc, j0, nr, d, PK_BF16_AMX);  // float32 panel, then pairs in place
+  const i64 used = (kc + 1) / 2;
+  __builtin_memset(d + used * NR, 0, sizeof(float) * (kp / 2 - used) * NR);
+}
+
+// C[0:mc, 0:nc] (+)= alpha · A · B for one packed A block ([16][kp] bf16 panels) and B block (pair
+// panels of kp·NR floats): 32×32 blocks of C, A pair outside so it stays in L1 while B streams.
+static void macro_amx(i64 mc, i64 nc, i64 kp, const uint16_t* Ap, const float* Bp, float* C, i64 ldc, float alpha,
+                      float beta, bool first) {
+  static_assert(NR == 32, "the AMX block is 32 columns: one pair panel");
+  amx_configure();
+  alignas(64) float acc[32][32];
+  const vf va = vbc(alpha), vb = vbc(beta);
+  for (i64 ir = 0; ir < mc; ir += 32) {
+    const i64 mr = imin(32, mc - ir);
+    const uint16_t* a0 = Ap + ir * kp;
+    for (i64 jr = 0; jr < nc; jr += NR) {
+      const i64 nr = imin(NR, nc - jr);
+      const uint32_t* b = reinterpret_cast<const uint32_t*>(Bp + jr * kp);
+      if (mr > 16) amx_block<true>(kp, a0, a0 + 16 * kp, b, NR, acc);
+      else amx_block<false>(kp, a0, nullptr, b, NR, acc);
+      for (i64 i = 0; i < mr; i++) {
+        float* c = C + (ir + i) * ldc + jr;
+        for (i64 j = 0; j < nr; j += VL) {
+          const i64 n = imin(VL, nr - j);
+          vf r = vld(&acc[i][j]) * va;
+          vf old = n == VL ? vld(c + j) : vld_part(c + j, n, 0);
+          if (!first) r += old;
+          else if (beta != 0) r += vb * old;
+          if (n == VL) vst(c + j, r);
+          else vst_part(c + j, r, n);
+        }
+      }
+    }
+  }
+}
+
+// gemm_block for the AMX kind: the same blocking, AMX packing and 32×32 tiles.
+static bool gemm_block_amx(bool ta, bool tb, i64 m0, i64 m1, i64 n0, i64 n1, i64 K, float alpha, const float* A,
+                           i64 lda, const float* B, i64 ldb, float beta, float* C, i64 ldc) {
+  const i64 M = m1 - m0, KB = kc_for(K, PK_BF16_AMX), NC = nc_for(KB);
+  uint16_t* Abuf = static_cast<uint16_t*>(scratch(SCRATCH_PACK_A, sizeof(uint16_t) * ceil_div(imin(M, MC), 16) * 16 * KB));
+  float* Bbuf = static_cast<float*>(scratch(SCRATCH_PACK_B, sizeof(float) * KB * NC));
+  if (!Abuf || !Bbuf) return false;
+  for (i64 pc = 0; pc < K; pc += KB) {
+    const i64 kc = imin(KB, K - pc), kp = kpad(kc, PK_BF16_AMX);
+    for (i64 ic = m0; ic < m1; ic += MC) {
+      const i64 mc = imin(MC, m1 - ic);
+      pack_a_amx(ta, A, lda, ic, mc, pc, kc, kp, Abuf);
+      for (i64 jc = n0; jc < n1; jc += NC) {
+        const i64 nc = imin(NC, n1 - jc);
+        for (i64 jr = 0; jr < nc; jr += NR) pack_b_amx_panel(tb, B, ldb, pc, kc, kp, jc + jr, imin(NR, nc - jr), Bbuf + jr * kp);
+        macro_amx(mc, nc, kp, Abuf, Bbuf, C + ic * ldc + jc, ldc, alpha, beta, pc == 0);
+      }
+    }
+  }
+  return true;
+}
+#endif
+
 // ------------------------------------------------------------------ macrokernel
 
 // C[0:mc, 0:nc] (+)= alpha · Ap · op(B) for one packed A block and one B block of depth kc.
@@ -436,9 +564,12 @@ static void macro_a_outer(i64 mc, i64 nc, i64 kc, const float* Ap, const float* 
 // Single-threaded gemm over rows [m0,m1) and columns [n0,n1) of C.
 static bool gemm_block(bool ta, bool tb, i64 m0, i64 m1, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda,
                        const float* B, i64 ldb, float beta, float* C, i64 ldc, Pack pk) {
+#ifdef RNNLM_AMX
+  if (pk == PK_BF16_AMX) return gemm_block_amx(ta, tb, m0, m1, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
   i64 M = m1 - m0;
   bool direct = !tb && M <= DIRECT_M && pk == PK_F32;
-  const i64 KB = kc_for(K), NC = nc_for(KB);
+  const i64 KB = kc_for(K, pk), NC = nc_for(KB);
   float* Abuf = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * ceil_div(imin(M, MC), MR) * MR * KB));
   float* Bbuf = direct ? nullptr : static_cast<float*>(scratch(SCRATCH_PACK_B, sizeof(float) * KB * NC));
   float* edge = static_cast<float*>(scratch(SCRATCH_PANEL, sizeof(float) * KB * NR));
@@ -534,12 +665,6 @@ static void gemm_dot_m(int M, i64 n0, i64 n1, i64 K, float alpha, const float* A
 // to 32 (zero-padded); B's rows are converted 32 floats at a time as they are loaded
 // (vcvtne2ps2bf16 rounds exactly as bf16_bits). Both use the same lane order, so each lane's pair
 // products are a_k·b_k for matching k, and the lane sum is the dot product.
-static inline __mmask16 tail_mask(i64 n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? (__mmask16)0 : (__mmask16)((1u << n) - 1); }
-
-__attribute__((target("avx512f,avx512bf16"))) static inline __m512bh load_bf16x32(const float* p, i64 left) {
-  if (left >= 32) return _mm512_cvtne2ps_pbh(_mm512_loadu_ps(p + 16), _mm512_loadu_ps(p));
-  return _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(tail_mask(left - 16), p + 16), _mm512_maskz_loadu_ps(tail_mask(left), p));
-}
 
 __attribute__((target("avx512f,avx512bf16"))) static void rows_to_bf16(const float* A, i64 M, i64 K, i64 Kp, __m512bh* dst) {
   for (i64 i = 0; i < M; i++)
@@ -637,7 +762,7 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
       Ar = t;
     }
 #ifdef RNNLM_DPBF16
-    if (pk == PK_BF16_PAIRS) {
+    if (pk == PK_BF16_PAIRS || pk == PK_BF16_AMX) {
       const i64 Kp = ceil_div(K, 32) * 32;
       __m512bh* Ab = static_cast<__m512bh*>(scratch(SCRATCH_PANEL, (size_t)(2 * M * Kp)));
       if (!Ab) return false;
@@ -691,30 +816,55 @@ bool gemm_cols(bool ta, bool tb, i64 M, i64 n0, i64 n1, i64 K, float alpha, cons
   return gemm_block(ta, tb, 0, M, n0, n1, K, alpha, A, lda, B, ldb, beta, C, ldc, pack_kind(bf16));
 }
 
-i64 packed_b_floats(i64 K, i64 N) { return ceil_div(N, NR) * NR * K; }
+i64 packed_b_floats(i64 K, i64 N, bool bf16) { return ceil_div(N, NR) * NR * kpad(K, pack_kind(bf16)); }
 
 void pack_b_full(bool tb, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth, bool bf16) {
   const Pack pk = pack_kind(bf16);
   i64 npad = ceil_div(N, NR) * NR;
   i64 panels = ceil_div(N, NR);
-  const i64 KB = kc_for(K);
+  const i64 KB = kc_for(K, pk);
   i64 blocks = ceil_div(K, KB);
   // Work items: (KC block, panel) pairs, split evenly over the threads.
   i64 items = blocks * panels;
   i64 b = items * tid / nth, e = items * (tid + 1) / nth;
   for (i64 it = b; it < e; it++) {
     i64 pb = it / panels, p = it % panels;
-    i64 pc = pb * KB, kc = imin(KB, K - pc);
+    i64 pc = pb * KB, kc = imin(KB, K - pc), kp = kpad(kc, pk);
     i64 jr = p * NR;
-    pack_b_panel(tb, B, ldb, pc, kc, jr, imin(NR, N - jr), dst + pc * npad + jr * kc, pk);
+    float* d = dst + pc * npad + jr * kp;
+#ifdef RNNLM_AMX
+    if (pk == PK_BF16_AMX) {
+      pack_b_amx_panel(tb, B, ldb, pc, kc, kp, jr, imin(NR, N - jr), d);
+      continue;
+    }
+#endif
+    pack_b_panel(tb, B, ldb, pc, kc, jr, imin(NR, N - jr), d, pk);
   }
 }
 
-i64 packed_a_floats(i64 M, i64 K) { return ceil_div(M, MR) * MR * K; }
+// Rows of a packed A layout: MR-tall panels, or 16-row AMX panels (as bf16, two per float).
+static inline i64 a_rows(i64 M, Pack pk) { return pk == PK_BF16_AMX ? ceil_div(M, 16) * 16 : ceil_div(M, MR) * MR; }
+
+i64 packed_a_floats(i64 M, i64 K, bool bf16) {
+  const Pack pk = pack_kind(bf16);
+  const i64 n = a_rows(M, pk) * kpad(K, pk);
+  return pk == PK_BF16_AMX ? ceil_div(n, 2) : n;
+}
 
 void pack_a_full(bool ta, i64 M, i64 K, const float* A, i64 lda, float* dst, bool bf16) {
-  const i64 KB = kc_for(K), mpad = ceil_div(M, MR) * MR;
   const Pack pk = pack_kind(bf16);
+  const i64 KB = kc_for(K, pk), mpad = a_rows(M, pk);
+#ifdef RNNLM_AMX
+  if (pk == PK_BF16_AMX) {
+    // KC block pc at pc·mpad bf16 (KB is a multiple of 32, so the offsets stay whole floats).
+    uint16_t* d16 = reinterpret_cast<uint16_t*>(dst);
+    for (i64 pc = 0; pc < K; pc += KB) {
+      const i64 kc = imin(KB, K - pc);
+      pack_a_amx(ta, A, lda, 0, M, pc, kc, kpad(kc, pk), d16 + pc * mpad);
+    }
+    return;
+  }
+#endif
   for (i64 pc = 0; pc < K; pc += KB) pack_a(ta, A, lda, 0, M, pc, imin(KB, K - pc), dst + pc * mpad, pk);
 }
 
@@ -726,10 +876,18 @@ bool gemm_packed(i64 M, i64 K, float alpha, const float* Ap, const float* Bp, i6
     for (i64 i = 0; i < M; i++) scale_c(1, n1 - n0, beta, C + i * ldc + n0, ldc);
     return true;
   }
-  const i64 KB = kc_for(K), npad = ceil_div(N, NR) * NR, mpad = ceil_div(M, MR) * MR;
+  const i64 KB = kc_for(K, pk), npad = ceil_div(N, NR) * NR, mpad = a_rows(M, pk);
   for (i64 pc = 0; pc < K; pc += KB) {
-    i64 kc = imin(KB, K - pc);
-    // KC block pc: A panels at Ap + pc·mpad, B panel n0/NR at Bp + pc·npad + n0·kc.
+    const i64 kc = imin(KB, K - pc);
+    // KC block pc: A panels at Ap + pc·mpad, B panel n0/NR at Bp + pc·npad + n0·kpad(kc).
+#ifdef RNNLM_AMX
+    if (pk == PK_BF16_AMX) {
+      const i64 kp = kpad(kc, pk);
+      macro_amx(M, n1 - n0, kp, reinterpret_cast<const uint16_t*>(Ap) + pc * mpad, Bp + pc * npad + n0 * kp, C + n0,
+                ldc, alpha, beta, pc == 0);
+      continue;
+    }
+#endif
     macro_b_outer(M, n1 - n0, kc, Ap + pc * mpad, Bp + pc * npad + n0 * kc, 0, false, C + n0, ldc, alpha, beta,
                   pc == 0, nullptr, pk);
   }
@@ -739,7 +897,7 @@ bool gemm_packed(i64 M, i64 K, float alpha, const float* Ap, const float* Bp, i6
 bool gemm_packed_cols(bool ta, i64 M, i64 K, float alpha, const float* A, i64 lda, const float* Bp, i64 N, i64 n0,
                       i64 n1, float beta, float* C, i64 ldc, bool bf16) {
   if (M == 0 || n1 <= n0) return true;
-  float* Ap = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * packed_a_floats(M, K)));
+  float* Ap = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * packed_a_floats(M, K, bf16)));
   if (!Ap) return false;
   pack_a_full(ta, M, K, A, lda, Ap, bf16);
   return gemm_packed(M, K, alpha, Ap, Bp, N, n0, n1, beta, C, ldc, bf16);

@@ -29,11 +29,16 @@ constexpr i64 GEMM_DOT_M = 4;               // at most this many rows with op(B)
 // How packed operands are stored: float32; bf16 values kept as float32 (the emulated bf16 path);
 // bf16 pairs along k for vdpbf16ps. Every function below takes `bf16` (the gemm's precision) and
 // derives the kind from it, so operands packed for one call suit every other call.
-enum Pack { PK_F32 = 0, PK_BF16_ROUND = 1, PK_BF16_PAIRS = 2 };
+// The AMX kind packs B as pairs too, zero-padded to a multiple of 32 along k, and A as 16-row
+// panels of bf16 along k (the tile layouts).
+enum Pack { PK_F32 = 0, PK_BF16_ROUND = 1, PK_BF16_PAIRS = 2, PK_BF16_AMX = 3 };
 
-// Turns the vdpbf16ps path on (1: only where the CPU has avx512_bf16) or off (0); -1 only asks.
-// Returns 1 when bf16 gemms use vdpbf16ps, 0 when they use the emulated path.
-int set_bf16_dot(int on);
+// How bf16 gemms run: BF16_EMULATED (float32 FMA on rounded operands, everywhere), BF16_DOT
+// (vdpbf16ps, AVX-512 build on a CPU with avx512_bf16), BF16_AMX (AMX tiles, where the CPU and OS
+// allow them). set_bf16_mode(m) uses m or the best below it this CPU has; -1 only asks. Returns the
+// mode in effect.
+enum Bf16Mode { BF16_EMULATED = 0, BF16_DOT = 1, BF16_AMX = 2 };
+int set_bf16_mode(int mode);
 
 // Full gemm with strides, using up to nth pool threads. False if scratch memory ran out.
 bool gemm_ld(bool transA, bool transB, i64 M, i64 N, i64 K, float alpha, const float* A, i64 lda, const float* B,
@@ -43,12 +48,14 @@ bool gemm_ld(bool transA, bool transB, i64 M, i64 N, i64 K, float alpha, const f
 bool gemm_cols(bool transA, bool transB, i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda,
                const float* B, i64 ldb, float beta, float* C, i64 ldc, bool bf16);
 
-// Floats needed to prepack op(B) [K,N]: per KC block, ceil(N/NR) panels of [kc][NR].
-i64 packed_b_floats(i64 K, i64 N);
+// Floats needed to prepack op(B) [K,N] for a gemm of this precision: per KC block, ceil(N/NR)
+// panels of [kc][NR] (AMX: kc rounded up to 32).
+i64 packed_b_floats(i64 K, i64 N, bool bf16);
 // Packs part `tid` of `nth` of op(B) into dst (call from every thread of a region, or tid 0 of 1).
 void pack_b_full(bool transB, i64 K, i64 N, const float* B, i64 ldb, float* dst, int tid, int nth, bool bf16);
-// Floats needed to prepack op(A) [M,K]: per KC block, ceil(M/MR) panels of [kc][MR].
-i64 packed_a_floats(i64 M, i64 K);
+// Floats needed to prepack op(A) [M,K] for a gemm of this precision: per KC block, ceil(M/MR)
+// panels of [kc][MR] (AMX: ceil(M/16) panels of [16][kc rounded up to 32] bf16).
+i64 packed_a_floats(i64 M, i64 K, bool bf16);
 // Packs all of op(A) (single-threaded), so several gemms with the same A pack it once.
 void pack_a_full(bool transA, i64 M, i64 K, const float* A, i64 lda, float* dst, bool bf16);
 // Single-threaded C[:, n0:n1] = alpha · op(A) · op(B)[:, n0:n1] + beta · C[:, n0:n1] with both

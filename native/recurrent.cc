@@ -146,7 +146,7 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
   // Gate pre-activations of all steps [T·B, GH]: the workspace's gates region, else scratch; RNN uses y.
   float* Gx = rnn ? y : ws ? ws : static_cast<float*>(scratch(SCRATCH_REC_G, sizeof(float) * T * B * GH));
   float* extra = ws ? ws + T * B * GH : nullptr;  // [T,B,H] cells (LSTM) or hn (GRU)
-  const i64 pw = packed_b_floats(H, H);
+  const i64 pw = packed_b_floats(H, H, bf16);
   float* Wp = prepack ? static_cast<float*>(scratch(SCRATCH_REC_W, sizeof(float) * G * pw)) : nullptr;
   float* bias = static_cast<float*>(scratch(SCRATCH_REC_S, sizeof(float) * 2 * GH));
   float* Gh = gru ? static_cast<float*>(scratch(SCRATCH_REC_G2, sizeof(float) * B * GH)) : nullptr;  // [B, GH]
@@ -197,7 +197,7 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
       split_range(H, tid, nt, GEMM_NR, &j0, &j1);
       if (j0 >= j1) return;
       // h_{t-1} packed once per thread, used by all G gate blocks.
-      float* Ap = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * packed_a_floats(B, H)));
+      float* Ap = static_cast<float*>(scratch(SCRATCH_PACK_A, sizeof(float) * packed_a_floats(B, H, bf16)));
       if (!Ap) {
         ok[tid] = false;
         return;
@@ -299,10 +299,11 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
   const int nth = pool_threads();
   const float* gates = ws;                           // [T,B,GH] post-activations
   const float* extra = ws ? ws + TB * GH : nullptr;  // [T,B,H] cells (LSTM) / hn (GRU)
-  // Few rows: the step gemm reads W_hh in place as fast as packed panels, so skip the packing.
-  const bool prepack = B > GEMM_DIRECT_M, bf16 = d.bf16;
+  // Few rows: the float32 step gemm reads W_hh in place as fast as packed panels, so skip the
+  // packing. bf16 gemms never read B in place (it must be converted), so they pack once.
+  const bool bf16 = d.bf16, prepack = B > (bf16 ? GEMM_DOT_M : GEMM_DIRECT_M);
 
-  const i64 pw = packed_b_floats(GH, H);
+  const i64 pw = packed_b_floats(GH, H, bf16);
   float* Wp = prepack ? static_cast<float*>(scratch(SCRATCH_REC_W, sizeof(float) * pw)) : nullptr;
   float* dGx = static_cast<float*>(scratch(SCRATCH_REC_G, sizeof(float) * TB * GH));  // [T·B, GH]
   float* dGh = gru ? static_cast<float*>(scratch(SCRATCH_REC_G2, sizeof(float) * TB * GH)) : dGx;

@@ -67,6 +67,14 @@ const KernelTable* pick_isa(const char* want) {
   return nullptr;
 }
 
+// How bf16 gemms run, by KernelTable::set_bf16_mode index; an unknown name asks for the best.
+const char* kBf16Modes[] = {"emulated", "vdpbf16ps", "amx"};
+int bf16_mode_index(const char* name) {
+  for (int m = 0; m < 3; m++)
+    if (std::strcmp(name, kBf16Modes[m]) == 0) return m;
+  return 2;
+}
+
 // ------------------------------------------------------------------ call context and errors
 
 struct Instance {
@@ -763,7 +771,7 @@ napi_value Info(napi_env env, napi_callback_info) {
   set_prop(env, o, "threads", number(env, rnnlm::pool_threads()));
   set_prop(env, o, "gemmMr", number(env, g_table->gemm_mr));
   set_prop(env, o, "gemmNr", number(env, g_table->gemm_nr));
-  set_prop(env, o, "bf16", str(env, g_table->set_bf16_dot(-1) ? "vdpbf16ps" : "emulated"));
+  set_prop(env, o, "bf16", str(env, kBf16Modes[g_table->set_bf16_mode(-1)]));
   return o;
 }
 
@@ -780,15 +788,14 @@ napi_value SetIsa(napi_env env, napi_callback_info info) {
   return r;
 }
 
-// setBf16Dot(on) → true if bf16 gemms now use vdpbf16ps (on = false: the emulated path, for tests).
-napi_value SetBf16Dot(napi_env env, napi_callback_info info) {
+// setBf16Mode(name) → the mode bf16 gemms now use: `name`, or the best below it that this CPU has
+// ("emulated" < "vdpbf16ps" < "amx"; lower modes are for tests and comparisons).
+napi_value SetBf16Mode(napi_env env, napi_callback_info info) {
   Call c;
-  READ(get_call(env, info, "setBf16Dot", c));
-  bool on;
-  READ(get_bool(c, 0, "on", &on));
-  napi_value r;
-  napi_get_boolean(env, g_table->set_bf16_dot(on ? 1 : 0) != 0, &r);
-  return r;
+  READ(get_call(env, info, "setBf16Mode", c));
+  std::string s;
+  get_string(c, 0, &s);
+  return str(env, kBf16Modes[g_table->set_bf16_mode(bf16_mode_index(s.c_str()))]);
 }
 
 // setThreads(n) → the thread count in effect.
@@ -878,9 +885,9 @@ NAPI_MODULE_INIT() {
     const char* want = std::getenv("RNNLM_NATIVE_ISA");
     g_table = (want && *want) ? pick_isa(want) : nullptr;
     if (!g_table) g_table = pick_isa(nullptr);
-    // RNNLM_NATIVE_BF16=emulated: bf16 gemms on the float32 FMA path even where vdpbf16ps exists.
+    // RNNLM_NATIVE_BF16=emulated|vdpbf16ps: bf16 gemms on a lower path than the best the CPU has.
     const char* bf = std::getenv("RNNLM_NATIVE_BF16");
-    if (bf && std::strcmp(bf, "emulated") == 0) g_table->set_bf16_dot(0);
+    if (bf && *bf) g_table->set_bf16_mode(bf16_mode_index(bf));
   }
   napi_set_instance_data(env, new Instance(), finalize_instance, nullptr);
   struct Fn {
@@ -891,7 +898,7 @@ NAPI_MODULE_INIT() {
       {"info", Info},
       {"setIsa", SetIsa},
       {"setThreads", SetThreads},
-      {"setBf16Dot", SetBf16Dot},
+      {"setBf16Mode", SetBf16Mode},
       {"fmaPeak", FmaPeak},
       {"poolAccounting", PoolAccounting},
       {"takePoolBusy", TakePoolBusy},

@@ -8,14 +8,22 @@ import type { F, Kernels } from './kernels.js';
 
 export type BackendName = 'js' | 'native' | 'wasm';
 
+/**
+ * How a backend runs gemms in 'bf16' precision, slowest first: 'emulated' (operands rounded to
+ * bf16, float32 math: correct, no faster), 'vdpbf16ps' (AVX-512 BF16 dot products), 'amx' (Intel
+ * AMX tiles). All three round the operands the same way and sum in float32.
+ */
+export const BF16_MODES = ['emulated', 'vdpbf16ps', 'amx'] as const;
+export type Bf16Mode = (typeof BF16_MODES)[number];
+
 export interface Backend {
   readonly name: BackendName;
   /** Human-readable detail for logs and `--version` (e.g. BLAS, threads, SIMD). */
   readonly description: string;
   readonly float64: boolean;
   readonly kernels: Kernels;
-  /** How gemms in 'bf16' precision run: 'vdpbf16ps' (hardware bf16 dot products) or 'emulated' (rounded operands, float32 math: correct, no faster). */
-  readonly bf16: 'vdpbf16ps' | 'emulated';
+  /** How gemms in 'bf16' precision run (BF16_MODES). */
+  readonly bf16: Bf16Mode;
 }
 
 const registry = new Map<BackendName, Backend>();

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import '../helpers/backend.js';
 import { backward } from '../../src/autograd/graph.js';
+import { BF16_MODES } from '../../src/backend/backend.js';
 import { roundArrayBf16, roundBf16 } from '../../src/backend/bf16.js';
 import { jsBackend } from '../../src/backend/js/index.js';
 import { type F, type Kernels, type RecurrentMode, type RecurrentWeights, gatesOf } from '../../src/backend/kernels.js';
@@ -77,17 +78,21 @@ function backends(): { name: string; k: Kernels; f64: boolean; setup?: () => () 
   if (!native || !ctl) return list;
   const info = ctl.info();
   for (const isa of info.isas) {
-    for (const dot of isa === 'avx512' ? [true, false] : [false]) {
+    // Every bf16 path this ISA build runs on this CPU (asking for one it lacks gives a lower one).
+    ctl.setIsa(isa);
+    const modes = isa === 'avx512' ? BF16_MODES.filter((m) => ctl.setBf16Mode(m) === m) : ['emulated' as const];
+    ctl.setBf16Mode(info.bf16);
+    ctl.setIsa(info.isa);
+    for (const mode of modes) {
       const pin = (): (() => void) => {
         ctl.setIsa(isa);
-        const on = ctl.setBf16Dot(dot);
-        if (dot && !on) return () => ctl.setIsa(info.isa); // this CPU lacks avx512_bf16: the emulated path runs instead
+        ctl.setBf16Mode(mode);
         return () => {
-          ctl.setBf16Dot(true);
+          ctl.setBf16Mode(info.bf16);
           ctl.setIsa(info.isa);
         };
       };
-      list.push({ name: `native ${isa} ${dot ? 'vdpbf16ps' : 'emulated'}`, k: native.kernels, f64: false, setup: pin });
+      list.push({ name: `native ${isa} ${mode}`, k: native.kernels, f64: false, setup: pin });
     }
   }
   return list;

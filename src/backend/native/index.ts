@@ -9,13 +9,14 @@
  * Environment: RNNLM_THREADS (kernel threads, default: the CPUs this process may use),
  * RNNLM_NATIVE_ISA (avx512 | avx2 | generic: force a lower instruction-set build),
  * RNNLM_NATIVE_ADDON (path of the .node file, instead of native/build/Release/rnnlm_native.node),
- * RNNLM_NATIVE_BF16=emulated (bf16 gemms on the float32 path even where the CPU has vdpbf16ps).
+ * RNNLM_NATIVE_BF16=emulated|vdpbf16ps (bf16 gemms on a lower path than the best this CPU has: amx >
+ * vdpbf16ps > emulated).
  *
  * Dimension legend: as in kernels.ts (M/N/K gemm, T time, B batch, I input, H hidden, V vocab).
  */
 import { createRequire } from 'node:module';
 import { RnnlmError } from '../../errors.js';
-import type { Backend } from '../backend.js';
+import type { Backend, Bf16Mode } from '../backend.js';
 import type { AdamOptions, F, Kernels, Precision, RecurrentDesc, SgdOptions, UnaryOp } from '../kernels.js';
 
 /** What the addon exports (native/napi/binding.cc). Arrays must be Float32Array (Int32Array for ids). */
@@ -28,7 +29,7 @@ interface NativeAddon {
   cpuGhz(ms: number): number;
   poolAccounting(on: boolean): void;
   takePoolBusy(): number[];
-  setBf16Dot(on: boolean): boolean;
+  setBf16Mode(mode: Bf16Mode): Bf16Mode;
   gemm(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: F, B: F, beta: number, C: F, precision?: Precision): void;
   add(a: F, b: F, out: F): void;
   mul(a: F, b: F, out: F): void;
@@ -61,8 +62,8 @@ export interface NativeInfo {
   threads: number;
   gemmMr: number;
   gemmNr: number;
-  /** How bf16-precision gemms run: 'vdpbf16ps' (AVX-512 BF16 dot products) or 'emulated' (float32 FMA on rounded operands, no faster). */
-  bf16: 'vdpbf16ps' | 'emulated';
+  /** How bf16-precision gemms run (BF16_MODES). */
+  bf16: Bf16Mode;
 }
 
 /** Knobs for benchmarks and tests (process-wide: they affect every user of the addon). */
@@ -70,8 +71,8 @@ export interface NativeControls {
   info(): NativeInfo;
   /** Switches to another instruction-set build; false if this CPU cannot run it. */
   setIsa(isa: string): boolean;
-  /** bf16 gemms on vdpbf16ps (true, where the CPU has it) or on the emulated path (false); returns whether vdpbf16ps is used. */
-  setBf16Dot(on: boolean): boolean;
+  /** Runs bf16 gemms in `mode`, or the best mode below it this CPU has; returns the mode in effect. */
+  setBf16Mode(mode: Bf16Mode): Bf16Mode;
   /** Sets the kernel thread count; returns the count in effect. */
   setThreads(n: number): number;
   /** Measured single-thread FMA throughput of the current build, GFLOP/s (runs ~ms milliseconds). */
@@ -127,7 +128,7 @@ export function nativeControls(): NativeControls | null {
     info: () => addon.info(),
     setIsa: (isa) => addon.setIsa(isa),
     setThreads: (n) => addon.setThreads(n),
-    setBf16Dot: (on) => addon.setBf16Dot(on),
+    setBf16Mode: (mode) => addon.setBf16Mode(mode),
     fmaPeakGflops: (ms) => addon.fmaPeak(ms),
     cpuGhz: (ms) => addon.cpuGhz(ms),
     setAccounting: (on) => addon.poolAccounting(on),
