@@ -50,9 +50,15 @@ constexpr i64 KC = GEMM_KC, MC = GEMM_MC;
 // so no block is short. Packed layouts (pack_b_full) use the same blocking.
 // AMX blocks are a multiple of 32 deep (one tile step), so every block's zero-padded depth
 // kpad ≤ KB and the blocked layouts keep their offsets (block at pc·width).
+// AMX blocks are shallower: the 32-row A pair (32·kb bf16) must stay in L1 while B panels stream
+// from L2, since a 2×2-tile step reads 4 KiB per 64 cycles of tile math.
+#ifndef RNNLM_AMX_KC
+#define RNNLM_AMX_KC 256
+#endif
 static inline i64 kc_for(i64 K, Pack pk) {
-  i64 kb = ceil_div(K, ceil_div(K, KC));
-  return pk == PK_BF16_AMX ? ceil_div(kb, 32) * 32 : kb;
+  if (pk != PK_BF16_AMX) return ceil_div(K, ceil_div(K, KC));
+  const i64 kb = ceil_div(K, ceil_div(K, i64(RNNLM_AMX_KC)));
+  return ceil_div(kb, 32) * 32;
 }
 // Depth a packed panel of kc rows occupies: kc, or kc rounded up to 32 for AMX (zero rows).
 static inline i64 kpad(i64 kc, Pack pk) { return pk == PK_BF16_AMX ? ceil_div(kc, 32) * 32 : kc; }
@@ -423,47 +429,85 @@ static void pack_b(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 j0, i64
 
 // ------------------------------------------------------------------ AMX packing and macrokernel
 #ifdef RNNLM_AMX
+// r[i][j] → r[j][i] for a 16×16 block of 32-bit words (unpack 32, unpack 64, two 128-bit shuffles).
+__attribute__((target("avx512f"))) static inline void transpose16(__m512i (&r)[16]) {
+  __m512i t[16];
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 16; i += 4) {
+    r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+    r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+    r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+    r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+  }
+  for (int h = 0; h < 16; h += 8)
+    for (int i = 0; i < 4; i++) {
+      t[h + i] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0x88);
+      t[h + i + 4] = _mm512_shuffle_i32x4(r[h + i], r[h + i + 4], 0xdd);
+    }
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0x88);
+    r[i + 8] = _mm512_shuffle_i32x4(t[i], t[i + 8], 0xdd);
+  }
+}
+
+// 16 words, one per lane: bf16 of lo (low half) and hi (high half); hi = null gives zero halves.
+static inline __m512i pair_words(const float* lo, const float* hi, i64 n) {
+  vu l = bf16_bits((vu)(n == VL ? vld(lo) : vld_part(lo, n, 0))) >> 16;
+  vu h = hi ? bf16_bits((vu)(n == VL ? vld(hi) : vld_part(hi, n, 0))) : vu{};
+  return (__m512i)(h | l);
+}
+
 // op(A)[i0:i0+mc, p0:p0+kc] → ceil(mc/16) panels [16][kp] of bf16 (rows along k, zero past mc and
-// kc), the AMX A-tile layout. op(A) = A reads rows in place; op(A) = Aᵀ goes through 8×8 float
-// transposes into a [16][32] staging block first. Rounding: vcvtne2ps2bf16 (as load_bf16x32).
+// kc), the AMX A-tile layout. op(A) = A converts rows in place (vcvtne2ps2bf16); op(A) = Aᵀ
+// (A stored [K, M]) pairs rows k, k+1 of A into words along m and transposes 16×16 words.
 __attribute__((target("avx512f,avx512bf16"))) static void pack_a_amx(bool ta, const float* A, i64 lda, i64 i0, i64 mc,
                                                                      i64 p0, i64 kc, i64 kp, uint16_t* dst) {
-  alignas(64) float st[16 * 32];
   for (i64 ir = 0; ir < mc; ir += 16) {
     const i64 mr = imin(16, mc - ir);
     uint16_t* d = dst + ir * kp;  // panel ir/16: [16][kp]
     for (i64 k = 0; k < kp; k += 32) {
-      const i64 left = kc - k;  // valid k in this step (≤ 0: all padding)
       if (!ta) {
         for (i64 r = 0; r < mr; r++)
-          _mm512_storeu_si512(d + r * kp + k, (__m512i)load_bf16x32(A + (i0 + ir + r) * lda + p0 + k, left));
-      } else {
-        // st[r][kk] = A[(p0 + k + kk)·lda + i0 + ir + r]
-        const i64 kn = imin(32, imax(left, 0));
-        const float* s = A + (p0 + k) * lda + i0 + ir;
-        if (mr == 16) {
-          i64 k8 = kn & ~i64(7);
-          for (i64 kk = 0; kk < k8; kk += 8)
-            for (i64 r = 0; r < 16; r += 8) transpose8(s + kk * lda + r, lda, st + r * 32 + kk, 32);
-          for (i64 kk = k8; kk < kn; kk++)
-            for (i64 r = 0; r < 16; r++) st[r * 32 + kk] = s[kk * lda + r];
-        } else {
-          for (i64 kk = 0; kk < kn; kk++)
-            for (i64 r = 0; r < mr; r++) st[r * 32 + kk] = s[kk * lda + r];
-        }
-        for (i64 r = 0; r < mr; r++) _mm512_storeu_si512(d + r * kp + k, (__m512i)load_bf16x32(st + r * 32, kn));
+          _mm512_storeu_si512(d + r * kp + k, (__m512i)load_bf16x32(A + (i0 + ir + r) * lda + p0 + k, kc - k));
+        continue;
       }
+      __m512i w[16];  // w[k2]: words (op(A)[m][k+2·k2], op(A)[m][k+2·k2+1]) for m = 0..15
+      for (i64 k2 = 0; k2 < 16; k2++) {
+        const i64 kk = k + 2 * k2;
+        const float* row = A + (p0 + kk) * lda + i0 + ir;
+        w[k2] = kk >= kc ? _mm512_setzero_si512() : pair_words(row, kk + 1 < kc ? row + lda : nullptr, mr);
+      }
+      transpose16(w);
+      for (i64 r = 0; r < mr; r++) _mm512_storeu_si512(d + r * kp + k, w[r]);
     }
     for (i64 r = mr; r < 16; r++) __builtin_memset(d + r * kp, 0, sizeof(uint16_t) * kp);
   }
 }
 
-// op(B)[p0:p0+kc, j0:j0+nc] → ceil(nc/NR) pair panels [kp/2][NR] words, panel jr/NR at dst + jr·kp
-// floats (each panel's region is kp·NR floats; the pairs fill half of it), zero rows past kc.
-static void pack_b_amx_panel(bool tb, const float* B, i64 ldb, i64 p0, i64 kc, i64 kp, i64 j0, i64 nr, float* d) {
-  pack_b_panel(tb, B, ldb, p0, kc, j0, nr, d, PK_BF16_AMX);  // float32 panel, then pairs in place
-  const i64 used = (kc + 1) / 2;
-  __builtin_memset(d + used * NR, 0, sizeof(float) * (kp / 2 - used) * NR);
+// op(B)[p0:p0+kc, j0:j0+nr] (nr ≤ NR) → one pair panel [kp/2][NR] words at d (its region is kp·NR
+// floats; the pairs fill half of it), zero past kc and nr. op(B) = B: the float32 panel, then pairs
+// in place. op(B) = Bᵀ (B stored [N, K]): each row of B converts straight to 16 pair words along k,
+// and 16×16 word transposes put them into panel rows.
+__attribute__((target("avx512f,avx512bf16"))) static void pack_b_amx_panel(bool tb, const float* B, i64 ldb, i64 p0,
+                                                                           i64 kc, i64 kp, i64 j0, i64 nr, float* d) {
+  if (!tb) {
+    pack_b_panel(false, B, ldb, p0, kc, j0, nr, d, PK_BF16_AMX);
+    const i64 used = (kc + 1) / 2;
+    __builtin_memset(d + used * NR, 0, sizeof(float) * (kp / 2 - used) * NR);
+    return;
+  }
+  for (i64 h = 0; h < NR; h += 16) {
+    for (i64 k = 0; k < kp; k += 32) {
+      __m512i w[16];  // w[n]: pair words along k of column j0 + h + n
+      for (i64 n = 0; n < 16; n++)
+        w[n] = h + n < nr ? (__m512i)load_bf16x32(B + (j0 + h + n) * ldb + p0 + k, kc - k) : _mm512_setzero_si512();
+      transpose16(w);
+      for (i64 k2 = 0; k2 < 16; k2++) _mm512_storeu_si512(d + (k / 2 + k2) * NR + h, w[k2]);
+    }
+  }
 }
 
 // C[0:mc, 0:nc] (+)= alpha · A · B for one packed A block ([16][kp] bf16 panels) and B block (pair
@@ -473,7 +517,7 @@ static void macro_amx(i64 mc, i64 nc, i64 kp, const uint16_t* Ap, const float* B
   static_assert(NR == 32, "the AMX block is 32 columns: one pair panel");
   amx_configure();
   alignas(64) float acc[32][32];
-  const vf va = vbc(alpha), vb = vbc(beta);
+  const vf va = vbc(alpha);
   for (i64 ir = 0; ir < mc; ir += 32) {
     const i64 mr = imin(32, mc - ir);
     const uint16_t* a0 = Ap + ir * kp;
@@ -482,16 +526,21 @@ static void macro_amx(i64 mc, i64 nc, i64 kp, const uint16_t* Ap, const float* B
       const uint32_t* b = reinterpret_cast<const uint32_t*>(Bp + jr * kp);
       if (mr > 16) amx_block<true>(kp, a0, a0 + 16 * kp, b, NR, acc);
       else amx_block<false>(kp, a0, nullptr, b, NR, acc);
+      // C = alpha·acc (+ beta·C on the first block, + C after); beta = 0 never reads C.
+      const bool read = !first || beta != 0;
+      const vf vc = vbc(first ? beta : 1.0f);
       for (i64 i = 0; i < mr; i++) {
         float* c = C + (ir + i) * ldc + jr;
         for (i64 j = 0; j < nr; j += VL) {
           const i64 n = imin(VL, nr - j);
           vf r = vld(&acc[i][j]) * va;
-          vf old = n == VL ? vld(c + j) : vld_part(c + j, n, 0);
-          if (!first) r += old;
-          else if (beta != 0) r += vb * old;
-          if (n == VL) vst(c + j, r);
-          else vst_part(c + j, r, n);
+          if (n == VL) {
+            if (read) r += vc * vld(c + j);
+            vst(c + j, r);
+          } else {
+            if (read) r += vc * vld_part(c + j, n, 0);
+            vst_part(c + j, r, n);
+          }
         }
       }
     }
