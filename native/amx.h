@@ -54,17 +54,29 @@ __attribute__((target("amx-tile"))) static inline void amx_configure() {
   done = true;
 }
 
-// acc[32][32] = A (rows 0–15 from a0, 16–31 from a1 when two) · B over kp, float32 sums.
+// One 32×32 block (16×32 unless Two) of float32 sums of A · B over kp, starting from zero or from
+// `init`, ending in `out`; init/out: row stride ld floats (the acc buffer, or C itself).
 // a0/a1: [16][kp] bf16; b: [kp/2][nrw] words (nrw words between k-pair rows, ≥ 32).
 template <bool Two>
 __attribute__((target("amx-tile,amx-bf16"))) static inline void amx_block(i64 kp, const uint16_t* a0,
                                                                          const uint16_t* a1, const uint32_t* b,
-                                                                         i64 nrw, float (*acc)[32]) {
-  _tile_zero(0);
-  _tile_zero(1);
-  if (Two) {
-    _tile_zero(2);
-    _tile_zero(3);
+                                                                         i64 nrw, const float* init, float* out,
+                                                                         i64 ld) {
+  const i64 sc = ld * 4;  // bytes between C rows
+  if (init) {
+    _tile_loadd(0, init, sc);
+    _tile_loadd(1, init + 16, sc);
+    if (Two) {
+      _tile_loadd(2, init + 16 * ld, sc);
+      _tile_loadd(3, init + 16 * ld + 16, sc);
+    }
+  } else {
+    _tile_zero(0);
+    _tile_zero(1);
+    if (Two) {
+      _tile_zero(2);
+      _tile_zero(3);
+    }
   }
   const i64 sa = kp * 2, sb = nrw * 4;  // bytes between tile rows
   for (i64 k = 0; k < kp; k += 32) {
@@ -80,11 +92,11 @@ __attribute__((target("amx-tile,amx-bf16"))) static inline void amx_block(i64 kp
       _tile_dpbf16ps(3, 5, 7);
     }
   }
-  _tile_stored(0, &acc[0][0], 128);
-  _tile_stored(1, &acc[0][16], 128);
+  _tile_stored(0, out, sc);
+  _tile_stored(1, out + 16, sc);
   if (Two) {
-    _tile_stored(2, &acc[16][0], 128);
-    _tile_stored(3, &acc[16][16], 128);
+    _tile_stored(2, out + 16 * ld, sc);
+    _tile_stored(3, out + 16 * ld + 16, sc);
   }
 }
 

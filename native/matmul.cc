@@ -524,22 +524,31 @@ static void macro_amx(i64 mc, i64 nc, i64 kp, const uint16_t* Ap, const float* B
     for (i64 jr = 0; jr < nc; jr += NR) {
       const i64 nr = imin(NR, nc - jr);
       const uint32_t* b = reinterpret_cast<const uint32_t*>(Bp + jr * kp);
-      if (mr > 16) amx_block<true>(kp, a0, a0 + 16 * kp, b, NR, acc);
-      else amx_block<false>(kp, a0, nullptr, b, NR, acc);
-      // C = alpha·acc (+ beta·C on the first block, + C after); beta = 0 never reads C.
+      float* c = C + ir * ldc + jr;
+      // Whole tiles with alpha = 1 and beta 0 or 1 (the usual case): the tiles start from C (or
+      // zero) and store straight into it. Otherwise through acc: C = alpha·acc (+ beta·C on the
+      // first block, + C after); beta = 0 never reads C.
+      if (alpha == 1 && nr == NR && (mr == 16 || mr == 32) && (!first || beta == 0 || beta == 1)) {
+        const float* init = !first || beta == 1 ? c : nullptr;
+        if (mr == 32) amx_block<true>(kp, a0, a0 + 16 * kp, b, NR, init, c, ldc);
+        else amx_block<false>(kp, a0, nullptr, b, NR, init, c, ldc);
+        continue;
+      }
+      if (mr > 16) amx_block<true>(kp, a0, a0 + 16 * kp, b, NR, nullptr, &acc[0][0], 32);
+      else amx_block<false>(kp, a0, nullptr, b, NR, nullptr, &acc[0][0], 32);
       const bool read = !first || beta != 0;
       const vf vc = vbc(first ? beta : 1.0f);
       for (i64 i = 0; i < mr; i++) {
-        float* c = C + (ir + i) * ldc + jr;
+        float* ci = c + i * ldc;
         for (i64 j = 0; j < nr; j += VL) {
           const i64 n = imin(VL, nr - j);
           vf r = vld(&acc[i][j]) * va;
           if (n == VL) {
-            if (read) r += vc * vld(c + j);
-            vst(c + j, r);
+            if (read) r += vc * vld(ci + j);
+            vst(ci + j, r);
           } else {
-            if (read) r += vc * vld_part(c + j, n, 0);
-            vst_part(c + j, r, n);
+            if (read) r += vc * vld_part(ci + j, n, 0);
+            vst_part(ci + j, r, n);
           }
         }
       }
