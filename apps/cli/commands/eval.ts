@@ -14,7 +14,7 @@ import {
   useBackend,
 } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
-import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
+import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from '../ngram-mix.js';
 
 export function evalCommand(): Command {
   return withNgramOptions(new Command('eval'))

@@ -7,38 +7,32 @@
  * the model comes with a tokenizer: `--tokenizer char|bpe` or `--tokenizer-from MODEL_DIR` at
  * training time save it beside the ARPA file as FILE.arpa.tokenizer.json, which eval and score
  * then use. Self-contained (options parsed here) so the train front-end can be reshaped freely.
+ * Mixing an n-gram into eval, score and rescore (--ngram, --ngram-weight, --tune-weight) lives in
+ * ../ngram-mix.ts.
  */
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   type NgramCorpusScore,
-  type NgramMix,
   type NgramModel,
   NgramVocab,
-  type RNNLM,
   RnnlmError,
   type SentenceStream,
   type Tokenizer,
   buildTokenizer,
-  encodeSplit,
   estimateKneserNey,
   formatArpa,
-  mixedPerplexities,
-  ngramMix,
-  ngramStreamLogProbs,
   parseArpa,
   readCorpusFile,
   readTextFile,
-  rnnStreamLogProbs,
   summarizeNgramScores,
   tokenizerFromJSON,
   tokenizerSentences,
-  tuneNgramWeight,
   wordSentences,
 } from '../../../src/node.js';
-import { int, num, oneOf } from '../args.js';
-import { fileLines } from './score.js';
+import { int, oneOf } from '../args.js';
+import { fileLines } from '../input.js';
 
 /** The tokenizer file saved beside an ARPA model. */
 export const tokenizerSidecar = (arpa: string): string => `${arpa}.tokenizer.json`;
@@ -216,52 +210,4 @@ export function ngramCommandGroup(): Command {
     .addCommand(trainCommand())
     .addCommand(evalCommand())
     .addCommand(scoreCommand());
-}
-
-// ---- Mixing an n-gram into eval / score / rescore.
-
-export interface NgramMixOptions {
-  ngram?: string;
-  ngramWeight?: number;
-  tuneWeight?: string;
-}
-
-/** Adds --ngram, --ngram-weight and --tune-weight to a command. */
-export function withNgramOptions(cmd: Command): Command {
-  return cmd
-    .option('--ngram <file.arpa>', 'mix this n-gram model into the RNN token by token (same vocabulary; <eos> is </s>)')
-    .option('--ngram-weight <λ>', 'n-gram weight λ: p = (1 − λ)·p_rnn + λ·p_ngram (default 0.5 unless --tune-weight)', num(0, 1))
-    .option('--tune-weight <valid.txt>', 'pick λ by EM on this held-out text (maximum likelihood of the mixture)');
-}
-
-export interface ResolvedMix {
-  mix: NgramMix;
-  /** The line to print: where λ came from. */
-  note: string;
-}
-
-/** The n-gram mixture the options ask for (null without --ngram); tunes λ when asked. */
-export function resolveNgramMix(
-  model: RNNLM,
-  tokenizer: Tokenizer,
-  o: NgramMixOptions,
-  evalOpts: { batchSize?: number; bptt?: number } = {},
-): ResolvedMix | null {
-  if (!o.ngram) {
-    if (o.ngramWeight !== undefined || o.tuneWeight) throw new RnnlmError('invalid_argument', '--ngram-weight and --tune-weight need --ngram FILE.arpa');
-    return null;
-  }
-  if (o.ngramWeight !== undefined && o.tuneWeight) throw new RnnlmError('invalid_argument', 'give either --ngram-weight or --tune-weight, not both');
-  const ngram = parseArpa(readTextFile(o.ngram), o.ngram);
-  const mix = ngramMix(tokenizer, ngram, o.ngramWeight ?? 0.5, o.ngram);
-  if (!o.tuneWeight) return { mix, note: `n-gram ${o.ngram} (order ${ngram.order}) mixed with λ = ${mix.weight}` };
-  const ids = encodeSplit(tokenizer, readCorpusFile(o.tuneWeight), o.tuneWeight);
-  const rnn = rnnStreamLogProbs(model, ids, evalOpts);
-  const ng = ngramStreamLogProbs(mix, ids);
-  mix.weight = tuneNgramWeight(rnn, ng);
-  const p = mixedPerplexities(rnn, ng, mix.weight);
-  return {
-    mix,
-    note: `n-gram ${o.ngram} (order ${ngram.order}) mixed with λ = ${mix.weight.toFixed(4)}, tuned on ${o.tuneWeight}: perplexity RNN ${p.rnn.toFixed(2)}, n-gram ${p.ngram.toFixed(2)}, mixed ${p.mixed.toFixed(2)} (${p.tokens} tokens)`,
-  };
 }

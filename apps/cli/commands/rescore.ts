@@ -18,7 +18,7 @@ import {
   wordErrorRate,
 } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
-import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
+import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from '../ngram-mix.js';
 
 export interface RescoreCliOptions extends NgramMixOptions {
   /** References `id<TAB>text` (or `id text`): print WER/SER of the first-pass and rescored 1-best. */

@@ -10,12 +10,12 @@ import {
   readCorpusFile,
   scoreSentences,
   scoreSentencesMixed,
-  splitLines,
   summarizeScores,
   useBackend,
 } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
-import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
+import { fileLines } from '../input.js';
+import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from '../ngram-mix.js';
 
 export interface ScoreCliOptions extends NgramMixOptions {
   model: string;
@@ -23,11 +23,6 @@ export interface ScoreCliOptions extends NgramMixOptions {
   json: boolean;
   batchSize: number;
   backend: 'auto' | 'js' | 'native';
-}
-
-/** The sentences of a file: its lines ('\n', '\r\n' or '\r'); a final line break adds no empty sentence. */
-export function fileLines(text: string): string[] {
-  return splitLines(text).lines;
 }
 
 const fmtPpl = (p: number): string => (Number.isFinite(p) ? p.toFixed(2) : 'nan');
