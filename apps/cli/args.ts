@@ -1,4 +1,4 @@
-/** Option parsers for commander that fail with a clear message instead of producing NaN. */
+/** Option parsers for commander that fail with a clear message instead of producing NaN, and the choices many commands share. */
 import { InvalidArgumentError } from 'commander';
 
 export function int(min = 0) {
@@ -23,3 +23,7 @@ export function oneOf<T extends string>(values: readonly T[]) {
     return v as T;
   };
 }
+
+/** The --backend choices of every command that runs a model. */
+export const BACKEND_CHOICES = ['auto', 'js', 'native'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];

@@ -25,12 +25,9 @@ import {
   runDirOf,
   savedRunSpec,
 } from '../../src/node.js';
-import { int, num, oneOf } from './args.js';
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf } from './args.js';
 import { type FlagTable, type GivenFlag, applyFlags, at, attributeName, flag, flagName } from './flags.js';
 import { packageRoot } from './package-root.js';
-
-export type BackendChoice = 'auto' | 'js' | 'native';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'js', 'native'];
 
 /** commander parser for `--hidden-sizes 1150,1150,400`. */
 export function sizeList(v: string): number[] {

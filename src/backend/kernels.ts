@@ -18,9 +18,9 @@
 
 export type F = Float32Array | Float64Array;
 
-export type RecurrentMode = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu' | 'rnn_sigmoid';
-/** Every recurrent cell, in the order option lists show them. */
-export const RECURRENT_MODES: readonly RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
+/** Every recurrent cell, in the order option lists show them: the one list of cell names. */
+export const RECURRENT_MODES = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'] as const;
+export type RecurrentMode = (typeof RECURRENT_MODES)[number];
 
 export type UnaryOp = 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log' | 'neg';
 

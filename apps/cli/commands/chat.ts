@@ -9,7 +9,16 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { type OptimizerName, type RecurrentMode, describeBackend, loadLanguageModel, readTextFile, useBackend } from '../../../src/node.js';
+import {
+  OPTIMIZER_NAMES,
+  RECURRENT_MODES,
+  type OptimizerName,
+  type RecurrentMode,
+  describeBackend,
+  loadLanguageModel,
+  readTextFile,
+  useBackend,
+} from '../../../src/node.js';
 import {
   type ChatDecodeOptions,
   type Dialogue,
@@ -30,14 +39,10 @@ import {
   withoutOverlap,
 } from '../../../src/chat/index.js';
 import { ATTENTION_KINDS, type AttentionKind, Seq2Seq, evaluateTranslationLoss, pretokenize, trainTranslation } from '../../../src/translate/index.js';
-import { int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, int, num, oneOf } from '../args.js';
 import { createProgress } from '../progress.js';
 
 type Backend = 'auto' | 'js' | 'native';
-const BACKENDS = ['auto', 'js', 'native'] as const;
-const CELLS: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu'];
-const OPTIMIZERS: OptimizerName[] = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'];
-
 function readDialogues(file: string): Dialogue[] {
   return parseDialogues(readTextFile(file), file);
 }
@@ -220,7 +225,7 @@ function trainCommand(): Command {
     .option('--max-response <n>', 'skip training responses longer than n tokens', int(1), 40)
     .option('--min-count <n>', 'drop words seen fewer times (they become <unk>)', int(1), 2)
     .option('--max-vocab <n>', 'keep at most n word types', int(3))
-    .option('--cell <cell>', CELLS.join(' | '), oneOf(CELLS), 'lstm')
+    .option('--cell <cell>', RECURRENT_MODES.join(' | '), oneOf(RECURRENT_MODES), 'lstm')
     .option('--hidden <n>', 'hidden size', int(1), 256)
     .option('--emb <n>', 'embedding size', int(1), 256)
     .option('--layers <n>', 'encoder and decoder layers', int(1), 1)
@@ -228,7 +233,7 @@ function trainCommand(): Command {
     .option('--no-bidirectional', 'unidirectional encoder (default: bidirectional)')
     .option('--dropout <p>', 'dropout', num(0, 0.99), 0.3)
     .option('--init-range <r>', 'initialise every parameter U(±r) (0 = PyTorch layer defaults)', num(0), 0.1)
-    .option('--optimizer <name>', OPTIMIZERS.join(' | '), oneOf(OPTIMIZERS), 'adam')
+    .option('--optimizer <name>', OPTIMIZER_NAMES.join(' | '), oneOf(OPTIMIZER_NAMES), 'adam')
     .option('--lr <lr>', 'learning rate', num(0), 0.001)
     .option('--clip <norm>', 'clip the global gradient norm (0 = off)', num(0), 5)
     .option('--batch-size <n>', 'pairs per batch', int(1), 64)
@@ -240,7 +245,7 @@ function trainCommand(): Command {
     .option('--seed <n>', 'random seed', int(0), 1)
     .option('--checkpoint-every <steps>', 'also save the newest weights to OUT/last every n updates (0 = off)', int(0), 0)
     .option('--out <dir>', 'checkpoint directory', 'runs/chat')
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .option('--no-progress', 'no progress bar')
     .action(async (o: TrainCli) => {
       await runChatTrain(o, (s) => console.log(s));
@@ -385,7 +390,7 @@ function evalCommand(): Command {
     .option('--hyp <file>', 'write the responses here, one per line')
     .option('--samples <n>', 'print n example exchanges spread over the test set', int(0), 5)
     .option('--json', 'print one JSON object', false)
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto');
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
   return addDecodeOptions(cmd).action(async (o: EvalCli) => {
     await runChatEval(o);
   });
@@ -461,7 +466,7 @@ export function chatCommandGroup(): Command {
     .description('dialogue response model (attention encoder–decoder): train, eval, lm-data; with --model: chat in the terminal')
     .enablePositionalOptions() // options before a subcommand are the terminal chat's, after it the subcommand's
     .option('--model <dir>', 'chat with this model (rnnlm chat train) in the terminal')
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto');
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
   addDecodeOptions(cmd)
     .addCommand(trainCommand())
     .addCommand(evalCommand())

@@ -9,6 +9,7 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  OPTIMIZER_NAMES,
   type ClassifierEpochInfo,
   type EncodedExample,
   type Example,
@@ -39,12 +40,10 @@ import {
   trainClassifier,
   useBackend,
 } from '../../../src/node.js';
-import { int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, int, num, oneOf } from '../args.js';
 import { createProgress } from '../progress.js';
 
 type Backend = 'auto' | 'js' | 'native';
-const BACKENDS = ['auto', 'js', 'native'] as const;
-const OPTIMIZERS: OptimizerName[] = ['adam', 'adamw', 'sgd', 'adagrad', 'rmsprop'];
 const HEADERS: HeaderMode[] = ['auto', 'yes', 'no'];
 const FREEZE = ['none', 'embedding', 'encoder'] as const;
 type Freeze = (typeof FREEZE)[number];
@@ -288,7 +287,7 @@ function trainCommand(): Command {
     .option('--attention-size <n>', 'attention pooling: scorer hidden size (default: the encoder output size)', int(1))
     .option('--dropout <p>', 'dropout on the pooled vector and between recurrent layers', num(0, 0.99), 0.5)
     .option('--dropout-input <p>', 'dropout on the embeddings', num(0, 0.99), 0.3)
-    .option('--optimizer <name>', OPTIMIZERS.join(' | '), oneOf(OPTIMIZERS), 'adam')
+    .option('--optimizer <name>', OPTIMIZER_NAMES.join(' | '), oneOf(OPTIMIZER_NAMES), 'adam')
     .option('--lr <lr>', 'learning rate', num(0), 0.001)
     .option('--weight-decay <wd>', 'weight decay', num(0), 0)
     .option('--clip <norm>', 'clip the global gradient norm (0 = off)', num(0), 5)
@@ -301,7 +300,7 @@ function trainCommand(): Command {
     .option('--plateau-patience <n>', 'epochs without improvement before the lr drops', int(0), 0)
     .option('--seed <n>', 'random seed', int(0), 1)
     .option('--out <dir>', 'checkpoint directory', 'runs/classify')
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .option('--no-progress', 'no progress bar');
   return cmd.action(async (o: ClassifyTrainCli, c: Command) => {
     const explicit = new Set(c.options.map((x) => x.attributeName()).filter((k) => c.getOptionValueSource(k) === 'cli'));
@@ -333,7 +332,7 @@ function evalCommand(): Command {
     .option('--header <mode>', 'TSV header line: auto | yes | no', oneOf(HEADERS), 'auto')
     .option('--batch-size <n>', 'sentences per batch', int(1), 128)
     .option('--json', 'print one JSON object', false)
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .action((o: EvalCli) => {
       useBackend(o.backend);
       const loaded = loadClassifier(o.model);
@@ -386,7 +385,7 @@ function predictCommand(): Command {
     .option('--input <file>', 'one text per line (default: standard input)')
     .option('--batch-size <n>', 'sentences per batch', int(1), 128)
     .option('--json', 'one JSON object per line: {text, label, probs}', false)
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .action((o: PredictCli) => {
       useBackend(o.backend);
       const loaded = loadClassifier(o.model);

@@ -7,7 +7,7 @@
 import { Command } from 'commander';
 import * as path from 'node:path';
 import { type LmRunSpec, defaultLmSpec, generate, getBackend, useBackend } from '../../../src/node.js';
-import { int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, int, num, oneOf } from '../args.js';
 import { packageRoot } from '../package-root.js';
 import { type AfterStep, runTrain } from '../train-session.js';
 
@@ -37,7 +37,7 @@ export function demoCommand(): Command {
     .option('--sample-every <s>', 'print a short sample every s seconds of training', num(1), 10)
     .option('--out <dir>', 'checkpoint directory', 'runs/demo')
     .option('--seed <n>', 'random seed', int(0), 1)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .option('--no-progress', 'no live progress line')
     .action(
       async (o: { seconds: number; hidden?: number; sampleEvery: number; out: string; seed: number; backend: 'auto' | 'js' | 'native'; progress: boolean }) => {

@@ -13,7 +13,7 @@ import {
   summarizeScores,
   useBackend,
 } from '../../../src/node.js';
-import { int, oneOf } from '../args.js';
+import { BACKEND_CHOICES, int, oneOf } from '../args.js';
 import { fileLines } from '../input.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from '../ngram-mix.js';
 
@@ -54,7 +54,7 @@ export function scoreCommand(): Command {
     .requiredOption('--input <file>', 'one sentence per line (UTF-8)')
     .option('--json', 'print one JSON object { sentences: [{ logProb, tokens, perplexity }], summary }', false)
     .option('--batch-size <n>', 'sentences per batch', int(1), 32)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .action((o: ScoreCliOptions) => {
       runScore(o, (s) => process.stdout.write(s));
     });
