@@ -94,10 +94,10 @@ export {
   type TrainResult,
   type TrainOptimizerName,
   type LrDecayAfter,
-  type StepInfo,
   type EpochInfo,
   type CheckpointInfo,
 } from './train/loop.js';
+export type { LoopConfig, StepInfo, TrainBudget } from './train/engine.js';
 export {
   loadResumableCheckpoint,
   writeResumeCheckpoint,
