@@ -31,7 +31,7 @@ export {
   type SequenceEnd,
   type SequenceOptions,
 } from './generate/batch.js';
-export { beamSearch, lengthPenalty, type BeamSearchOptions, type BeamHypothesis } from './generate/beam.js';
+export { beamSearch, gnmtLengthPenalty, type BeamSearchOptions, type BeamHypothesis } from './generate/beam.js';
 export {
   scoreSentences,
   summarizeScores,

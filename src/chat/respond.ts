@@ -24,7 +24,7 @@ export interface ChatDecodeOptions {
   /** Beam width (default 5; 1 = greedy). Ignored when sampling. */
   beam?: number;
   /** α of the beam's length normalisation log P / length^α (default 1). */
-  lengthPenalty?: number;
+  lengthNormalization?: number;
   /** Never repeat an n-gram within a response (default 3; 0 = off). */
   noRepeatNgram?: number;
   /** No end of response before this many tokens (default 1). */
@@ -71,7 +71,7 @@ export function respond(m: LoadedChatModel, conversations: readonly (readonly st
     ? sampleIds(m.model, sources, { ...r, eosId, temperature: o.sample.temperature, topK: o.sample.topK, topP: o.sample.topP, rng: new Rng(o.sample.seed) })
     : translateIds(m.model, sources, {
         beam: o.beam ?? 5,
-        lengthPenalty: o.lengthPenalty ?? 1,
+        lengthNormalization: o.lengthNormalization ?? 1,
         maxLenA: 0,
         maxLenB: r.maxLen,
         noRepeatNgram: r.noRepeatNgram,

@@ -39,7 +39,7 @@ import {
   withoutOverlap,
 } from '../../../src/chat/index.js';
 import { ATTENTION_KINDS, type AttentionKind, Seq2Seq, evaluateTranslationLoss, pretokenize, trainTranslation } from '../../../src/translate/index.js';
-import { BACKEND_CHOICES, int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, withOldFlagName, int, num, oneOf } from '../args.js';
 import { createProgress } from '../progress.js';
 
 type Backend = 'auto' | 'js' | 'native';
@@ -49,7 +49,7 @@ function readDialogues(file: string): Dialogue[] {
 
 interface DecodeCli {
   beam: number;
-  lengthPenalty: number;
+  lengthNormalization: number;
   blockNgram: number;
   minLen: number;
   maxLen: number;
@@ -62,9 +62,9 @@ interface DecodeCli {
 }
 
 function addDecodeOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--beam <k>', 'beam width (1 = greedy)', int(1), 5)
-    .option('--length-penalty <alpha>', 'beam scores are log P / length^alpha', num(0), 1)
+    .option('--length-normalization <alpha>', 'beam scores are log P / length^alpha', num(0), 1)
     .option('--block-ngram <n>', 'never repeat an n-gram within a response (0 = off)', int(0), 3)
     .option('--min-len <n>', 'no end of response before n tokens', int(0), 1)
     .option('--max-len <n>', 'at most n tokens per response', int(1), 40)
@@ -74,12 +74,13 @@ function addDecodeOptions(cmd: Command): Command {
     .option('--top-p <p>', 'sample from the top-p nucleus (1 = off)', num(0.000001, 1), 0.9)
     .option('--seed <n>', 'sampling seed', int(0), 1)
     .option('--decode-batch-size <n>', 'conversations decoded together', int(1), 32);
+  return withOldFlagName(cmd, '--length-penalty <alpha>', '--length-normalization', num(0));
 }
 
 function decodeOptions(o: DecodeCli): ChatDecodeOptions {
   return {
     beam: o.beam,
-    lengthPenalty: o.lengthPenalty,
+    lengthNormalization: o.lengthNormalization,
     noRepeatNgram: o.blockNgram,
     minLen: o.minLen,
     maxLen: o.maxLen,
@@ -92,7 +93,7 @@ function describeDecoding(o: DecodeCli): string {
   const common = `block-ngram ${o.blockNgram}, min-len ${o.minLen}, max-len ${o.maxLen}`;
   return o.sample
     ? `sampling (temperature ${o.temperature}, top-k ${o.topK}, top-p ${o.topP}, seed ${o.seed}), ${common}`
-    : `beam ${o.beam}, length penalty ${o.lengthPenalty}, ${common}`;
+    : `beam ${o.beam}, length normalization ${o.lengthNormalization}, ${common}`;
 }
 
 interface TrainCli {

@@ -46,7 +46,7 @@ import {
   translateIds,
   withEos,
 } from '../../../src/translate/index.js';
-import { BACKEND_CHOICES, type BackendChoice as Backend, int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, withOldFlagName, type BackendChoice as Backend, int, num, oneOf } from '../args.js';
 import { type FlagTable, addFlags, applyFlags, at, flag, givenFlags } from '../flags.js';
 import { createProgress } from '../progress.js';
 
@@ -55,22 +55,23 @@ interface DecodeCli {
   beam: number;
   maxLenA: number;
   maxLenB: number;
-  lengthPenalty: number;
+  lengthNormalization: number;
   decodeBatchSize: number;
 }
 
 function addDecodeOptions(cmd: Command, beamDefault: number): Command {
-  return cmd
+  cmd
     .option('--beam <k>', 'beam width (1 = greedy)', int(1), beamDefault)
     .option('--max-len-a <a>', 'output length limit a·source_length + b: a', num(0), 1.5)
     .option('--max-len-b <b>', 'output length limit: b', num(0), 10)
-    .option('--length-penalty <alpha>', 'beam scores are log P / length^alpha', num(0), 1)
+    .option('--length-normalization <alpha>', 'beam scores are log P / length^alpha', num(0), 1)
     .option('--decode-batch-size <n>', 'sentences decoded together', int(1), 32)
     .option('--no-replace-unk', 'keep <unk> in the output (default: word models copy the source word it attended to most)');
+  return withOldFlagName(cmd, '--length-penalty <alpha>', '--length-normalization', num(0));
 }
 
 function decodeOpts(o: DecodeCli, eosId: number) {
-  return { beam: o.beam, maxLenA: o.maxLenA, maxLenB: o.maxLenB, lengthPenalty: o.lengthPenalty, batchSize: o.decodeBatchSize, eosId };
+  return { beam: o.beam, maxLenA: o.maxLenA, maxLenB: o.maxLenB, lengthNormalization: o.lengthNormalization, batchSize: o.decodeBatchSize, eosId };
 }
 
 /**
