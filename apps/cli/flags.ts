@@ -33,6 +33,8 @@ export interface Flag<S> {
   syntax: string;
   help: string;
   parse: ((raw: string) => unknown) | undefined;
+  /** commander's mandatory option: the command stops with "required option … not specified" without it. */
+  required?: boolean;
   get(spec: S): unknown;
   set(spec: S, value: unknown): void;
 }
@@ -44,12 +46,46 @@ export function flag<S, V>(syntax: string, help: string, place: Place<S, V>, par
   return { syntax, help, parse, get: (s) => place.get(s), set: (s, v) => place.set(s, v as V) };
 }
 
+/** The same flag, mandatory (commander's requiredOption). */
+export function required<S>(f: Flag<S>): Flag<S> {
+  return { ...f, required: true };
+}
+
+/** The place settings[key] of a flat settings record (what a run does beyond its spec: --out, --backend, …). */
+export function field<S, K extends keyof S>(key: K): Place<S, S[K]> {
+  return {
+    get: (s) => s[key],
+    set: (s, v) => {
+      s[key] = v;
+    },
+  };
+}
+
 /** The place spec[section][key]. */
 export function at<S, K extends keyof S, F extends keyof S[K]>(section: K, key: F): Place<S, S[K][F]> {
   return {
     get: (s) => s[section][key],
     set: (s, v) => {
       s[section][key] = v;
+    },
+  };
+}
+
+/** --max-minutes: the run spec's train.maxSeconds, in minutes. */
+export function maxMinutes<S extends { train: { maxSeconds?: number } }>(): Place<S, number> {
+  return {
+    get: (s) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60),
+    set: (s, m) => void (s.train.maxSeconds = m * 60),
+  };
+}
+
+/** --seed where one seed drives both the model's initialisation and the training loop (shuffling). */
+export function modelAndTrainSeed<S extends { model: { seed?: number }; train: { seed: number } }>(): Place<S, number> {
+  return {
+    get: (s) => s.train.seed,
+    set: (s, v) => {
+      s.model.seed = v;
+      s.train.seed = v;
     },
   };
 }
@@ -69,6 +105,7 @@ export function addFlags<S>(cmd: Command, table: FlagTable<S>, defaults: S): Com
   for (const f of table) {
     const opt = new Option(f.syntax, f.help);
     if (f.parse) opt.argParser(f.parse);
+    if (f.required) opt.makeOptionMandatory();
     const d = f.get(defaults);
     // A value flag shows its default; a switch's default is its absence.
     if (d !== undefined && d !== '' && /[<[]/.test(f.syntax)) opt.default(d);

@@ -27,3 +27,12 @@ export {
 } from './train.js';
 export { initFromLanguageModel, type LmInitResult } from './pretrain.js';
 export { saveClassifier, loadClassifier, CLASSIFIER_ARCHITECTURE, type LoadedClassifier } from './io.js';
+export {
+  defaultClassifySpec,
+  HEADER_MODES,
+  FREEZE_MODES,
+  type FreezeMode,
+  type ClassifyRunSpec,
+  type ClassifyDataSpec,
+  type ClassifyModelSpec,
+} from './spec.js';

@@ -47,7 +47,7 @@ import {
   withEos,
 } from '../../../src/translate/index.js';
 import { BACKEND_CHOICES, withOldFlagName, type BackendChoice as Backend, int, num, oneOf } from '../args.js';
-import { type FlagTable, addFlags, applyFlags, at, flag, givenFlags } from '../flags.js';
+import { type FlagTable, addFlags, applyFlags, at, field, flag, givenFlags, maxMinutes, modelAndTrainSeed } from '../flags.js';
 import { createProgress } from '../progress.js';
 
 interface DecodeCli {
@@ -131,29 +131,10 @@ const TRANSLATE_TRAIN_FLAGS: FlagTable<Spec> = [
   flag('--batch-size <n>', 'sentence pairs per batch', at('train', 'batchSize'), int(1)),
   flag('--eval-batch-size <n>', 'pairs per validation batch', at('train', 'evalBatchSize'), int(1)),
   flag('--epochs <n>', 'epochs', at('train', 'epochs'), int(1)),
-  flag(
-    '--max-minutes <m>',
-    'stop training after this much wall time (then validate, save, test)',
-    {
-      get: (s: Spec) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60),
-      set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60),
-    },
-    num(0),
-  ),
+  flag('--max-minutes <m>', 'stop training after this much wall time (then validate, save, test)', maxMinutes<Spec>(), num(0)),
   flag('--max-steps <n>', 'stop after this many updates', at('train', 'maxSteps'), int(1)),
   flag('--plateau-factor <f>', 'multiply lr by f when validation loss stops improving (1 = never)', at('train', 'plateauFactor'), num(0, 1)),
-  flag(
-    '--seed <n>',
-    'random seed',
-    {
-      get: (s: Spec) => s.train.seed,
-      set: (s: Spec, v: number) => {
-        s.model.seed = v;
-        s.train.seed = v;
-      },
-    },
-    int(0),
-  ),
+  flag('--seed <n>', 'random seed', modelAndTrainSeed<Spec>(), int(0)),
 ];
 
 /** What one `rnnlm translate train` does beyond the spec: BLEU reporting, where it writes, how it runs. */
@@ -174,15 +155,6 @@ const TRANSLATE_RUN_FLAGS: FlagTable<TranslateRunSettings> = [
   flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
   flag('--no-progress', 'no progress bar', field('progress')),
 ];
-
-function field<K extends keyof TranslateRunSettings>(key: K) {
-  return {
-    get: (s: TranslateRunSettings) => s[key],
-    set: (s: TranslateRunSettings, v: TranslateRunSettings[K]) => {
-      s[key] = v;
-    },
-  };
-}
 
 interface Splits {
   train: ParallelText;
