@@ -90,6 +90,14 @@ export function modelAndTrainSeed<S extends { model: { seed?: number }; train: {
   };
 }
 
+/** --init-range: the encoder–decoder's init, U(±r) for r > 0, PyTorch's layer defaults for 0. */
+export function initRange<S extends { model: { init?: 'torch' | number } }>(): Place<S, number> {
+  return {
+    get: (s) => (typeof s.model.init === 'number' ? s.model.init : 0),
+    set: (s, r) => void (s.model.init = r > 0 ? r : 'torch'),
+  };
+}
+
 /** commander's attribute name of a flag ('--max-vocab <n>' → maxVocab, '--no-progress' → progress). */
 export function attributeName(f: Flag<unknown>): string {
   return new Option(f.syntax).attributeName();

@@ -9,18 +9,11 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import {
-  OPTIMIZER_NAMES,
-  RECURRENT_MODES,
-  type OptimizerName,
-  type RecurrentMode,
-  describeBackend,
-  loadLanguageModel,
-  readTextFile,
-  useBackend,
-} from '../../../src/node.js';
+import { OPTIMIZER_NAMES, RECURRENT_MODES, describeBackend, loadLanguageModel, readTextFile, useBackend } from '../../../src/node.js';
 import {
   type ChatDecodeOptions,
+  type ChatRunSpec,
+  defaultChatSpec,
   type Dialogue,
   type DialogueMetrics,
   type LoadedChatModel,
@@ -38,11 +31,12 @@ import {
   saveChatModel,
   withoutOverlap,
 } from '../../../src/chat/index.js';
-import { ATTENTION_KINDS, type AttentionKind, Seq2Seq, evaluateTranslationLoss, pretokenize, trainTranslation } from '../../../src/translate/index.js';
-import { BACKEND_CHOICES, withOldFlagName, int, num, oneOf } from '../args.js';
+import { ATTENTION_KINDS, Seq2Seq, evaluateTranslationLoss, pretokenize, trainTranslation } from '../../../src/translate/index.js';
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf, withOldFlagName } from '../args.js';
+import { type FlagTable, addFlags, applyFlags, at, field, flag, givenFlags, initRange, maxMinutes, modelAndTrainSeed, required } from '../flags.js';
 import { createProgress } from '../progress.js';
 
-type Backend = 'auto' | 'js' | 'native';
+type Backend = BackendChoice;
 function readDialogues(file: string): Dialogue[] {
   return parseDialogues(readTextFile(file), file);
 }
@@ -96,119 +90,111 @@ function describeDecoding(o: DecodeCli): string {
     : `beam ${o.beam}, length normalization ${o.lengthNormalization}, ${common}`;
 }
 
-interface TrainCli {
-  train: string;
-  valid?: string;
-  contextTurns: number;
-  maxContext: number;
-  maxResponse: number;
-  minCount: number;
-  maxVocab?: number;
-  cell: RecurrentMode;
-  hidden: number;
-  emb: number;
-  layers: number;
-  attention: AttentionKind;
-  bidirectional: boolean;
-  dropout: number;
-  initRange: number;
-  optimizer: OptimizerName;
-  lr: number;
-  clip: number;
-  batchSize: number;
-  evalBatchSize: number;
-  epochs: number;
-  maxMinutes?: number;
-  maxSteps?: number;
-  plateauFactor: number;
-  seed: number;
+type Spec = ChatRunSpec;
+
+/** The chat run spec, flag by flag (the order is the order of --help). */
+const CHAT_TRAIN_FLAGS: FlagTable<Spec> = [
+  required(flag('--train <file>', 'training dialogues (DailyDialog format)', at('data', 'train'))),
+  flag('--valid <file>', 'validation dialogues (best checkpoint by validation loss)', at('data', 'valid')),
+  flag('--context-turns <k>', 'utterances of context before each response', at('data', 'contextTurns'), int(1)),
+  flag('--max-context <n>', 'keep the most recent n context tokens', at('data', 'maxContext'), int(1)),
+  flag('--max-response <n>', 'skip training responses longer than n tokens', at('data', 'maxResponse'), int(1)),
+  flag('--min-count <n>', 'drop words seen fewer times (they become <unk>)', at('data', 'minCount'), int(1)),
+  flag('--max-vocab <n>', 'keep at most n word types', at('data', 'maxVocab'), int(3)),
+  flag('--cell <cell>', RECURRENT_MODES.join(' | '), at('model', 'cell'), oneOf(RECURRENT_MODES)),
+  flag('--hidden <n>', 'hidden size', at('model', 'hiddenSize'), int(1)),
+  flag('--emb <n>', 'embedding size', at('model', 'embedSize'), int(1)),
+  flag('--layers <n>', 'encoder and decoder layers', at('model', 'numLayers'), int(1)),
+  flag('--attention <kind>', ATTENTION_KINDS.join(' | '), at('model', 'attention'), oneOf(ATTENTION_KINDS)),
+  flag('--no-bidirectional', 'unidirectional encoder (default: bidirectional)', at('model', 'bidirectional')),
+  flag('--dropout <p>', 'dropout', at('model', 'dropout'), num(0, 0.99)),
+  flag('--init-range <r>', 'initialise every parameter U(±r) (0 = PyTorch layer defaults)', initRange<Spec>(), num(0)),
+  flag('--optimizer <name>', OPTIMIZER_NAMES.join(' | '), at('train', 'optimizer'), oneOf(OPTIMIZER_NAMES)),
+  flag('--lr <lr>', 'learning rate', at('train', 'lr'), num(0)),
+  flag('--clip <norm>', 'clip the global gradient norm (0 = off)', at('train', 'clip'), num(0)),
+  flag('--batch-size <n>', 'pairs per batch', at('train', 'batchSize'), int(1)),
+  flag('--eval-batch-size <n>', 'pairs per validation batch', at('train', 'evalBatchSize'), int(1)),
+  flag('--epochs <n>', 'epochs', at('train', 'epochs'), int(1)),
+  flag('--max-minutes <m>', 'stop training after this much wall time (then validate and save)', maxMinutes<Spec>(), num(0)),
+  flag('--max-steps <n>', 'stop after this many updates', at('train', 'maxSteps'), int(1)),
+  flag('--plateau-factor <f>', 'multiply lr by f when validation loss stops improving (1 = never)', at('train', 'plateauFactor'), num(0, 1)),
+  flag('--seed <n>', 'random seed', modelAndTrainSeed<Spec>(), int(0)),
+];
+
+/** What one `rnnlm chat train` does beyond the spec: crash-safe copies, where it writes, how it runs. */
+export interface ChatRunSettings {
   checkpointEvery: number;
   out: string;
   backend: Backend;
   progress: boolean;
 }
 
-export async function runChatTrain(o: TrainCli, log: (s: string) => void): Promise<{ validPerplexity: number | null; seconds: number }> {
-  useBackend(o.backend);
+const DEFAULT_CHAT_RUN: ChatRunSettings = { checkpointEvery: 0, out: 'runs/chat', backend: 'auto', progress: true };
+
+const CHAT_RUN_FLAGS: FlagTable<ChatRunSettings> = [
+  flag('--checkpoint-every <steps>', 'also save the newest weights to OUT/last every n updates (0 = off)', field('checkpointEvery'), int(0)),
+  flag('--out <dir>', 'checkpoint directory', field('out')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+  flag('--no-progress', 'no progress bar', field('progress')),
+];
+
+export async function runChatTrain(
+  spec: ChatRunSpec,
+  run: ChatRunSettings,
+  log: (s: string) => void,
+): Promise<{ validPerplexity: number | null; seconds: number }> {
+  useBackend(run.backend);
   log(`backend: ${describeBackend()}`);
-  const trainD = readDialogues(o.train);
-  const validD = o.valid ? readDialogues(o.valid) : null;
+  const { data: d, model: m } = spec;
+  const trainD = readDialogues(d.train);
+  const validD = d.valid ? readDialogues(d.valid) : null;
   const side = buildDialogueSide(
-    trainD.flatMap((d) => d.turns),
-    { minCount: o.minCount, ...(o.maxVocab ? { maxVocab: o.maxVocab } : {}) },
+    trainD.flatMap((x) => x.turns),
+    { minCount: d.minCount, ...(d.maxVocab ? { maxVocab: d.maxVocab } : {}) },
   );
-  const shape = { maxContext: o.maxContext };
-  const train = encodeDialoguePairs(dialoguePairs(trainD, o.contextTurns), side, { ...shape, maxResponse: o.maxResponse });
-  const valid = validD ? encodeDialoguePairs(dialoguePairs(validD, o.contextTurns), side, shape) : null;
+  const shape = { maxContext: d.maxContext };
+  const train = encodeDialoguePairs(dialoguePairs(trainD, d.contextTurns), side, { ...shape, maxResponse: d.maxResponse });
+  const valid = validD ? encodeDialoguePairs(dialoguePairs(validD, d.contextTurns), side, shape) : null;
   log(
-    `data: ${trainD.length} dialogues → ${train.length} training pairs (context: last ${o.contextTurns} utterances, at most ${o.maxContext} tokens; ` +
-      `responses of 1..${o.maxResponse} tokens), ${valid?.length ?? 0} validation pairs; shared vocabulary ${side.vocabSize} words`,
+    `data: ${trainD.length} dialogues → ${train.length} training pairs (context: last ${d.contextTurns} utterances, at most ${d.maxContext} tokens; ` +
+      `responses of 1..${d.maxResponse} tokens), ${valid?.length ?? 0} validation pairs; shared vocabulary ${side.vocabSize} words`,
   );
-  const model = new Seq2Seq({
-    srcVocabSize: side.vocabSize,
-    tgtVocabSize: side.vocabSize,
-    embedSize: o.emb,
-    hiddenSize: o.hidden,
-    numLayers: o.layers,
-    cell: o.cell,
-    bidirectional: o.bidirectional,
-    attention: o.attention,
-    dropout: o.dropout,
-    seed: o.seed,
-    ...(o.initRange > 0 ? { init: o.initRange } : {}),
-  });
+  const model = new Seq2Seq({ ...m, srcVocabSize: side.vocabSize, tgtVocabSize: side.vocabSize });
   log(
-    `model: ${o.layers}×${o.hidden} ${o.bidirectional ? 'bidirectional ' : ''}${o.cell} encoder–decoder, ${o.attention} attention, embedding ${o.emb}, ` +
+    `model: ${m.numLayers}×${m.hiddenSize} ${m.bidirectional ? 'bidirectional ' : ''}${m.cell} encoder–decoder, ${m.attention} attention, embedding ${m.embedSize}, ` +
       `${model.numParameters().toLocaleString('en-US')} parameters`,
   );
-  fs.mkdirSync(o.out, { recursive: true });
-  const logPath = path.join(o.out, 'train-log.jsonl');
+  const out = run.out;
+  fs.mkdirSync(out, { recursive: true });
+  const logPath = path.join(out, 'train-log.jsonl');
   fs.writeFileSync(logPath, '');
-  const chat = { contextTurns: o.contextTurns, maxContext: o.maxContext };
-  const progress = createProgress({ enabled: o.progress, label: 'chat' });
+  const chat = { contextTurns: d.contextTurns, maxContext: d.maxContext };
+  const progress = createProgress({ enabled: run.progress, label: 'chat' });
   let saved = false;
-  const result = await trainTranslation(
-    model,
-    { train, valid, srcEos: side.eosId, tgtEos: side.eosId },
-    {
-      batchSize: o.batchSize,
-      epochs: o.epochs,
-      optimizer: o.optimizer,
-      lr: o.lr,
-      clip: o.clip,
-      teacherForcingRatio: 1,
-      plateauFactor: o.plateauFactor,
-      plateauPatience: 0,
-      evalBatchSize: o.evalBatchSize,
-      seed: o.seed,
-      ...(o.maxMinutes !== undefined ? { maxSeconds: o.maxMinutes * 60 } : {}),
-      ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
+  const result = await trainTranslation(model, { train, valid, srcEos: side.eosId, tgtEos: side.eosId }, spec.train, {
+    onStep: (s) => {
+      progress.step(s);
+      if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
+      // A crash-safe copy of the newest weights (the best-by-validation model stays in --out).
+      if (run.checkpointEvery > 0 && s.step % run.checkpointEvery === 0)
+        saveChatModel(path.join(out, 'last'), model, side, chat, { step: s.step, epoch: s.epoch });
     },
-    {
-      onStep: (s) => {
-        progress.step(s);
-        if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
-        // A crash-safe copy of the newest weights (the best-by-validation model stays in --out).
-        if (o.checkpointEvery > 0 && s.step % o.checkpointEvery === 0)
-          saveChatModel(path.join(o.out, 'last'), model, side, chat, { step: s.step, epoch: s.epoch });
-      },
-      onEpoch: (e) => {
-        progress.stop();
-        fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'epoch', ...e })}\n`);
-        const v = e.validLoss === null ? 'no validation' : `valid loss ${e.validLoss.toFixed(4)} ppl ${Math.exp(e.validLoss).toFixed(2)}`;
-        log(
-          `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`,
-        );
-        if (e.improved || e.validLoss === null) {
-          saveChatModel(o.out, model, side, chat);
-          saved = true;
-          log(`saved ${o.out}`);
-        }
-      },
+    onEpoch: (e) => {
+      progress.stop();
+      fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'epoch', ...e })}\n`);
+      const v = e.validLoss === null ? 'no validation' : `valid loss ${e.validLoss.toFixed(4)} ppl ${Math.exp(e.validLoss).toFixed(2)}`;
+      log(
+        `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`,
+      );
+      if (e.improved || e.validLoss === null) {
+        saveChatModel(out, model, side, chat);
+        saved = true;
+        log(`saved ${out}`);
+      }
     },
-  );
+  });
   progress.stop();
-  if (!saved) saveChatModel(o.out, model, side, chat);
+  if (!saved) saveChatModel(out, model, side, chat);
   log(
     `trained in ${result.seconds.toFixed(1)}s (${result.steps} steps, stopped by ${result.stoppedBy}, ${Math.round(result.tokens / result.seconds)} response tok/s)`,
   );
@@ -217,40 +203,14 @@ export async function runChatTrain(o: TrainCli, log: (s: string) => void): Promi
 }
 
 function trainCommand(): Command {
-  return new Command('train')
-    .description('train an attention encoder–decoder response model on dialogues (one per line, utterances ended by __eou__)')
-    .requiredOption('--train <file>', 'training dialogues (DailyDialog format)')
-    .option('--valid <file>', 'validation dialogues (best checkpoint by validation loss)')
-    .option('--context-turns <k>', 'utterances of context before each response', int(1), 3)
-    .option('--max-context <n>', 'keep the most recent n context tokens', int(1), 80)
-    .option('--max-response <n>', 'skip training responses longer than n tokens', int(1), 40)
-    .option('--min-count <n>', 'drop words seen fewer times (they become <unk>)', int(1), 2)
-    .option('--max-vocab <n>', 'keep at most n word types', int(3))
-    .option('--cell <cell>', RECURRENT_MODES.join(' | '), oneOf(RECURRENT_MODES), 'lstm')
-    .option('--hidden <n>', 'hidden size', int(1), 256)
-    .option('--emb <n>', 'embedding size', int(1), 256)
-    .option('--layers <n>', 'encoder and decoder layers', int(1), 1)
-    .option('--attention <kind>', ATTENTION_KINDS.join(' | '), oneOf(ATTENTION_KINDS), 'general')
-    .option('--no-bidirectional', 'unidirectional encoder (default: bidirectional)')
-    .option('--dropout <p>', 'dropout', num(0, 0.99), 0.3)
-    .option('--init-range <r>', 'initialise every parameter U(±r) (0 = PyTorch layer defaults)', num(0), 0.1)
-    .option('--optimizer <name>', OPTIMIZER_NAMES.join(' | '), oneOf(OPTIMIZER_NAMES), 'adam')
-    .option('--lr <lr>', 'learning rate', num(0), 0.001)
-    .option('--clip <norm>', 'clip the global gradient norm (0 = off)', num(0), 5)
-    .option('--batch-size <n>', 'pairs per batch', int(1), 64)
-    .option('--eval-batch-size <n>', 'pairs per validation batch', int(1), 64)
-    .option('--epochs <n>', 'epochs', int(1), 10)
-    .option('--max-minutes <m>', 'stop training after this much wall time (then validate and save)', num(0))
-    .option('--max-steps <n>', 'stop after this many updates', int(1))
-    .option('--plateau-factor <f>', 'multiply lr by f when validation loss stops improving (1 = never)', num(0, 1), 0.5)
-    .option('--seed <n>', 'random seed', int(0), 1)
-    .option('--checkpoint-every <steps>', 'also save the newest weights to OUT/last every n updates (0 = off)', int(0), 0)
-    .option('--out <dir>', 'checkpoint directory', 'runs/chat')
-    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
-    .option('--no-progress', 'no progress bar')
-    .action(async (o: TrainCli) => {
-      await runChatTrain(o, (s) => console.log(s));
-    });
+  const defaults = defaultChatSpec();
+  const cmd = new Command('train').description('train an attention encoder–decoder response model on dialogues (one per line, utterances ended by __eou__)');
+  addFlags(cmd, CHAT_TRAIN_FLAGS, defaults);
+  addFlags(cmd, CHAT_RUN_FLAGS, DEFAULT_CHAT_RUN);
+  return cmd.action(async (_o: unknown, c: Command) => {
+    const spec = applyFlags(defaults, givenFlags(c, CHAT_TRAIN_FLAGS));
+    await runChatTrain(spec, applyFlags(DEFAULT_CHAT_RUN, givenFlags(c, CHAT_RUN_FLAGS)), (s) => console.log(s));
+  });
 }
 
 /** Reference tokens for the metrics: the response pre-tokenized and lowercased like the model's vocabulary. */

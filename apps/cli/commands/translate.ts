@@ -47,7 +47,7 @@ import {
   withEos,
 } from '../../../src/translate/index.js';
 import { BACKEND_CHOICES, withOldFlagName, type BackendChoice as Backend, int, num, oneOf } from '../args.js';
-import { type FlagTable, addFlags, applyFlags, at, field, flag, givenFlags, maxMinutes, modelAndTrainSeed } from '../flags.js';
+import { type FlagTable, addFlags, applyFlags, at, field, flag, givenFlags, initRange, maxMinutes, modelAndTrainSeed } from '../flags.js';
 import { createProgress } from '../progress.js';
 
 interface DecodeCli {
@@ -118,12 +118,7 @@ const TRANSLATE_TRAIN_FLAGS: FlagTable<Spec> = [
   flag('--bidirectional', 'bidirectional encoder', at('model', 'bidirectional')),
   flag('--dropout <p>', 'dropout', at('model', 'dropout'), num(0, 0.99)),
   flag('--precision <p>', 'matrix products: fp32 | bf16 (mixed precision: bf16 operands, fp32 sums and weights)', at('model', 'precision'), oneOf(PRECISIONS)),
-  flag(
-    '--init-range <r>',
-    'initialise every parameter U(±r) (0 = PyTorch layer defaults)',
-    { get: (s: Spec) => (typeof s.model.init === 'number' ? s.model.init : 0), set: (s: Spec, r: number) => void (s.model.init = r > 0 ? r : 'torch') },
-    num(0),
-  ),
+  flag('--init-range <r>', 'initialise every parameter U(±r) (0 = PyTorch layer defaults)', initRange<Spec>(), num(0)),
   flag('--teacher-forcing-ratio <r>', '1 = teacher forcing; < 1 = scheduled sampling (slower: step by step)', at('train', 'teacherForcingRatio'), num(0, 1)),
   flag('--optimizer <name>', OPTIMIZER_NAMES.join(' | '), at('train', 'optimizer'), oneOf(OPTIMIZER_NAMES)),
   flag('--lr <lr>', 'learning rate', at('train', 'lr'), num(0)),
