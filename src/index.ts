@@ -71,6 +71,9 @@ export {
   type NgramCorpusScore,
   type NgramSentenceScore,
   type SentenceStream,
+  defaultNgramSpec,
+  type NgramRunSpec,
+  type NgramDataSpec,
 } from './ngram/index.js';
 export { wordErrorRate, alignWords, type WordAlignment, type ErrorCounts, type CorpusErrorRate } from './generate/wer.js';
 export { parseNBest, rescoreNBest, formatRescored, type NBestEntry, type RescoreOptions, type RescoredEntry } from './generate/nbest.js';

@@ -16,11 +16,14 @@ import * as path from 'node:path';
 import {
   type NgramCorpusScore,
   type NgramModel,
+  type NgramRunSpec,
   NgramVocab,
   RnnlmError,
+  TOKENIZER_KINDS,
   type SentenceStream,
   type Tokenizer,
   buildTokenizer,
+  defaultNgramSpec,
   estimateKneserNey,
   formatArpa,
   parseArpa,
@@ -32,6 +35,7 @@ import {
   wordSentences,
 } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
+import { type FlagTable, addFlags, applyFlags, at, field, flag, givenFlags, required } from '../flags.js';
 import { fileLines } from '../input.js';
 
 /** The tokenizer file saved beside an ARPA model. */
@@ -95,65 +99,82 @@ function formatScore(s: NgramCorpusScore, file: string): string {
   );
 }
 
-interface TrainOptions {
-  train: string;
+type Spec = NgramRunSpec;
+
+/** The n-gram run spec, flag by flag (the order is the order of --help). */
+const NGRAM_TRAIN_FLAGS: FlagTable<Spec> = [
+  required(flag('--train <file>', 'training text, one sentence per line (UTF-8)', at('data', 'train'))),
+  flag('--order <n>', 'n-gram order', at('model', 'order'), int(1)),
+  flag('--tokenizer <kind>', 'word (SRILM: whitespace words) | char | bpe', at('data', 'tokenizer'), oneOf(TOKENIZER_KINDS)),
+  flag('--bpe-merges <n>', 'bpe tokenizer: merge operations to learn', at('data', 'bpeMerges'), int(0)),
+  flag('--tokenizer-from <dir>', "use a checkpoint's tokenizer (same vocabulary as that RNN, needed to mix the two)", at('data', 'tokenizerFrom')),
+  flag(
+    '--min-count <list>',
+    'count pruning: minimum count per order, comma-separated, last value repeats (SRILM -gtNmin); default none',
+    at('model', 'minCounts'),
+    minCountList,
+  ),
+  flag('--valid <file>', 'also print the perplexity of this text', at('data', 'valid')),
+];
+
+/** Where `rnnlm ngram train` writes. */
+interface NgramRunSettings {
   out: string;
-  order: number;
-  tokenizer: 'word' | 'char' | 'bpe';
-  bpeMerges: number;
-  tokenizerFrom?: string;
-  minCount?: number[];
-  valid?: string;
+}
+
+const NGRAM_RUN_FLAGS: FlagTable<NgramRunSettings> = [required(flag('--out <file.arpa>', 'ARPA file to write', field('out')))];
+
+/** Estimates the model of `spec`, writes it to `out` (with its tokenizer beside it unless whitespace words) and reports on stderr. */
+function runNgramTrain(spec: NgramRunSpec, out: string): void {
+  const { data: d, model: m } = spec;
+  const t0 = performance.now();
+  const text = readCorpusFile(d.train);
+  const tokenizer = d.tokenizerFrom ? tokenizerOfCheckpoint(d.tokenizerFrom) : buildTokenizer(text, { tokenizer: d.tokenizer, bpeMerges: d.bpeMerges });
+  const vocab = NgramVocab.fromTokenizer(tokenizer);
+  const st = tokenizerSentences(tokenizer, text, vocab);
+  const { model, stats } = estimateKneserNey(vocab, st.ids, m);
+  const t1 = performance.now();
+  const saveTokenizer = d.tokenizerFrom !== undefined || d.tokenizer !== 'word';
+  const comment = [
+    `rnnlm ngram train: order ${m.order}, interpolated modified Kneser-Ney, ${st.sentences} sentences, ${st.words} words of ${path.basename(d.train)}`,
+    `min counts ${m.minCounts ? m.minCounts.join(',') : 'none'}; discounts D1,D2,D3+ per order ${stats.discounts.map((x) => x.map((v) => v.toFixed(4)).join(',')).join(' | ')}`,
+    saveTokenizer
+      ? `text is read with the ${tokenizer.kind} tokenizer in ${path.basename(tokenizerSidecar(out))}`
+      : 'text is read as whitespace-separated words, one sentence per line',
+  ];
+  writeArpaFile(out, model, comment);
+  const side = tokenizerSidecar(out);
+  if (saveTokenizer) fs.writeFileSync(side, JSON.stringify(tokenizer.toJSON()));
+  else if (fs.existsSync(side)) fs.unlinkSync(side); // a stale one would change how eval reads text
+  const t2 = performance.now();
+  const log = (s: string): void => void process.stderr.write(`${s}\n`);
+  log(`${st.sentences} sentences, ${st.words} words, vocabulary ${vocab.size - 1} + <s> (${tokenizer.kind})`);
+  stats.ngramsBeforePruning.forEach((n, k) => {
+    const dk = stats.discounts[k]!;
+    log(
+      `${k + 1}-grams ${model.levels[k]!.words.length}${n !== model.levels[k]!.words.length ? ` (of ${n} before pruning)` : ''}  D1 ${dk[0].toFixed(4)} D2 ${dk[1].toFixed(4)} D3+ ${dk[2].toFixed(4)}`,
+    );
+  });
+  log(
+    `estimated in ${((t1 - t0) / 1000).toFixed(1)} s, wrote ${out} in ${((t2 - t1) / 1000).toFixed(1)} s; model arrays ${mb(model.bytes())}, peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`,
+  );
+  if (d.valid) {
+    const s = summarizeNgramScores(model.scoreStream(tokenizerSentences(tokenizer, readCorpusFile(d.valid), vocab)));
+    process.stdout.write(formatScore(s, d.valid));
+  }
 }
 
 function trainCommand(): Command {
-  return new Command('train')
-    .description('estimate an interpolated modified Kneser–Ney model (SRILM -kndiscount -interpolate -unk) and write it as ARPA')
-    .requiredOption('--train <file>', 'training text, one sentence per line (UTF-8)')
-    .requiredOption('--out <file.arpa>', 'ARPA file to write')
-    .option('--order <n>', 'n-gram order', int(1), 5)
-    .option('--tokenizer <kind>', 'word (SRILM: whitespace words) | char | bpe', oneOf(['word', 'char', 'bpe'] as const), 'word')
-    .option('--bpe-merges <n>', 'bpe tokenizer: merge operations to learn', int(0), 1000)
-    .option('--tokenizer-from <dir>', "use a checkpoint's tokenizer (same vocabulary as that RNN, needed to mix the two)")
-    .option('--min-count <list>', 'count pruning: minimum count per order, comma-separated, last value repeats (SRILM -gtNmin); default none', minCountList)
-    .option('--valid <file>', 'also print the perplexity of this text')
-    .action((o: TrainOptions) => {
-      const t0 = performance.now();
-      const text = readCorpusFile(o.train);
-      const tokenizer = o.tokenizerFrom ? tokenizerOfCheckpoint(o.tokenizerFrom) : buildTokenizer(text, { tokenizer: o.tokenizer, bpeMerges: o.bpeMerges });
-      const vocab = NgramVocab.fromTokenizer(tokenizer);
-      const st = tokenizerSentences(tokenizer, text, vocab);
-      const { model, stats } = estimateKneserNey(vocab, st.ids, { order: o.order, ...(o.minCount ? { minCounts: o.minCount } : {}) });
-      const t1 = performance.now();
-      const saveTokenizer = o.tokenizerFrom !== undefined || o.tokenizer !== 'word';
-      const comment = [
-        `rnnlm ngram train: order ${o.order}, interpolated modified Kneser-Ney, ${st.sentences} sentences, ${st.words} words of ${path.basename(o.train)}`,
-        `min counts ${o.minCount ? o.minCount.join(',') : 'none'}; discounts D1,D2,D3+ per order ${stats.discounts.map((d) => d.map((x) => x.toFixed(4)).join(',')).join(' | ')}`,
-        saveTokenizer
-          ? `text is read with the ${tokenizer.kind} tokenizer in ${path.basename(tokenizerSidecar(o.out))}`
-          : 'text is read as whitespace-separated words, one sentence per line',
-      ];
-      writeArpaFile(o.out, model, comment);
-      const side = tokenizerSidecar(o.out);
-      if (saveTokenizer) fs.writeFileSync(side, JSON.stringify(tokenizer.toJSON()));
-      else if (fs.existsSync(side)) fs.unlinkSync(side); // a stale one would change how eval reads text
-      const t2 = performance.now();
-      const log = (s: string): void => void process.stderr.write(`${s}\n`);
-      log(`${st.sentences} sentences, ${st.words} words, vocabulary ${vocab.size - 1} + <s> (${tokenizer.kind})`);
-      stats.ngramsBeforePruning.forEach((n, k) => {
-        const d = stats.discounts[k]!;
-        log(
-          `${k + 1}-grams ${model.levels[k]!.words.length}${n !== model.levels[k]!.words.length ? ` (of ${n} before pruning)` : ''}  D1 ${d[0].toFixed(4)} D2 ${d[1].toFixed(4)} D3+ ${d[2].toFixed(4)}`,
-        );
-      });
-      log(
-        `estimated in ${((t1 - t0) / 1000).toFixed(1)} s, wrote ${o.out} in ${((t2 - t1) / 1000).toFixed(1)} s; model arrays ${mb(model.bytes())}, peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`,
-      );
-      if (o.valid) {
-        const s = summarizeNgramScores(model.scoreStream(tokenizerSentences(tokenizer, readCorpusFile(o.valid), vocab)));
-        process.stdout.write(formatScore(s, o.valid));
-      }
-    });
+  const defaults = defaultNgramSpec();
+  const cmd = new Command('train').description('estimate an interpolated modified Kneser–Ney model (SRILM -kndiscount -interpolate -unk) and write it as ARPA');
+  // --out stands second in --help, as it always has.
+  addFlags(cmd, NGRAM_TRAIN_FLAGS.slice(0, 1), defaults);
+  addFlags(cmd, NGRAM_RUN_FLAGS, { out: '' });
+  addFlags(cmd, NGRAM_TRAIN_FLAGS.slice(1), defaults);
+  return cmd.action((_o: unknown, c: Command) => {
+    const run = applyFlags({ out: '' }, givenFlags(c, NGRAM_RUN_FLAGS));
+    runNgramTrain(applyFlags(defaults, givenFlags(c, NGRAM_TRAIN_FLAGS)), run.out);
+  });
 }
 
 function evalCommand(): Command {
