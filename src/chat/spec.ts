@@ -3,7 +3,7 @@
  * (dialogue files and how context → response pairs are cut from them), model (the translation
  * engine's encoder–decoder, translate/spec.ts) and train (the translation loop's config).
  */
-import type { TranslationModelSpec } from '../translate/spec.js';
+import { type TranslationModelSpec, defaultTranslationSpec } from '../translate/spec.js';
 import type { TranslationTrainConfig } from '../translate/train.js';
 
 export interface ChatDataSpec {
@@ -26,22 +26,11 @@ export interface ChatRunSpec {
   train: TranslationTrainConfig;
 }
 
-/** The run `rnnlm chat train` makes when nothing else is said: a bidirectional LSTM encoder–decoder with general attention. */
+/** The run `rnnlm chat train` makes when nothing else is said: a bidirectional LSTM encoder–decoder with general attention, trained as translation is. */
 export function defaultChatSpec(): ChatRunSpec {
   return {
     data: { train: '', contextTurns: 3, maxContext: 80, maxResponse: 40, minCount: 2 },
     model: { embedSize: 256, hiddenSize: 256, numLayers: 1, cell: 'lstm', attention: 'general', bidirectional: true, dropout: 0.3, init: 0.1, seed: 1 },
-    train: {
-      batchSize: 64,
-      epochs: 10,
-      optimizer: 'adam',
-      lr: 0.001,
-      clip: 5,
-      teacherForcingRatio: 1,
-      plateauFactor: 0.5,
-      plateauPatience: 0,
-      evalBatchSize: 64,
-      seed: 1,
-    },
+    train: defaultTranslationSpec().train, // teacher-forced, as translation trains
   };
 }
