@@ -11,7 +11,9 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { OPTIMIZER_NAMES, RECURRENT_MODES, describeBackend, loadLanguageModel, readTextFile, useBackend } from '../../../src/node.js';
 import {
+  CHAT_DECODE_DEFAULTS,
   type ChatDecodeOptions,
+  type ChatSampling,
   type ChatRunSpec,
   defaultChatSpec,
   type Dialogue,
@@ -41,53 +43,55 @@ function readDialogues(file: string): Dialogue[] {
   return parseDialogues(readTextFile(file), file);
 }
 
-interface DecodeCli {
-  beam: number;
-  lengthNormalization: number;
-  blockNgram: number;
-  minLen: number;
-  maxLen: number;
+/** How `chat eval` and the terminal chat decode: the search settings, and sampling instead when `sample` is on. */
+interface DecodeSpec {
+  decode: Required<Omit<ChatDecodeOptions, 'sample'>>;
   sample: boolean;
-  temperature: number;
-  topK: number;
-  topP: number;
-  seed: number;
-  decodeBatchSize: number;
+  sampling: ChatSampling;
 }
 
+const DEFAULT_DECODE: DecodeSpec = {
+  decode: { ...CHAT_DECODE_DEFAULTS },
+  sample: false,
+  sampling: { temperature: 0.8, topK: 0, topP: 0.9, seed: 1 },
+};
+
+/** The decoding flags of `chat eval` and the terminal chat (the order is the order of --help). */
+const DECODE_FLAGS: FlagTable<DecodeSpec> = [
+  flag('--beam <k>', 'beam width (1 = greedy)', at('decode', 'beam'), int(1)),
+  flag('--length-normalization <alpha>', 'beam scores are log P / length^alpha', at('decode', 'lengthNormalization'), num(0)),
+  flag('--block-ngram <n>', 'never repeat an n-gram within a response (0 = off)', at('decode', 'noRepeatNgram'), int(0)),
+  flag('--min-len <n>', 'no end of response before n tokens', at('decode', 'minLen'), int(0)),
+  flag('--max-len <n>', 'at most n tokens per response', at('decode', 'maxLen'), int(1)),
+  flag('--sample', 'sample instead of beam search (temperature, top-k, top-p)', field('sample')),
+  flag('--temperature <t>', 'sampling temperature', at('sampling', 'temperature'), num(0)),
+  flag('--top-k <k>', 'sample from the k most probable tokens (0 = off)', at('sampling', 'topK'), int(0)),
+  flag('--top-p <p>', 'sample from the top-p nucleus (1 = off)', at('sampling', 'topP'), num(0.000001, 1)),
+  flag('--seed <n>', 'sampling seed', at('sampling', 'seed'), int(0)),
+  flag('--decode-batch-size <n>', 'conversations decoded together', at('decode', 'batchSize'), int(1)),
+];
+
 function addDecodeOptions(cmd: Command): Command {
-  cmd
-    .option('--beam <k>', 'beam width (1 = greedy)', int(1), 5)
-    .option('--length-normalization <alpha>', 'beam scores are log P / length^alpha', num(0), 1)
-    .option('--block-ngram <n>', 'never repeat an n-gram within a response (0 = off)', int(0), 3)
-    .option('--min-len <n>', 'no end of response before n tokens', int(0), 1)
-    .option('--max-len <n>', 'at most n tokens per response', int(1), 40)
-    .option('--sample', 'sample instead of beam search (temperature, top-k, top-p)', false)
-    .option('--temperature <t>', 'sampling temperature', num(0), 0.8)
-    .option('--top-k <k>', 'sample from the k most probable tokens (0 = off)', int(0), 0)
-    .option('--top-p <p>', 'sample from the top-p nucleus (1 = off)', num(0.000001, 1), 0.9)
-    .option('--seed <n>', 'sampling seed', int(0), 1)
-    .option('--decode-batch-size <n>', 'conversations decoded together', int(1), 32);
+  addFlags(cmd, DECODE_FLAGS, DEFAULT_DECODE);
   return withOldFlagName(cmd, '--length-penalty <alpha>', '--length-normalization', num(0));
 }
 
-function decodeOptions(o: DecodeCli): ChatDecodeOptions {
-  return {
-    beam: o.beam,
-    lengthNormalization: o.lengthNormalization,
-    noRepeatNgram: o.blockNgram,
-    minLen: o.minLen,
-    maxLen: o.maxLen,
-    batchSize: o.decodeBatchSize,
-    ...(o.sample ? { sample: { temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed } } : {}),
-  };
+/** The decoding the flags given to `cmd` ask for. */
+function decodeSpecOf(cmd: Command): DecodeSpec {
+  return applyFlags(DEFAULT_DECODE, givenFlags(cmd, DECODE_FLAGS));
 }
 
-function describeDecoding(o: DecodeCli): string {
-  const common = `block-ngram ${o.blockNgram}, min-len ${o.minLen}, max-len ${o.maxLen}`;
+function decodeOptions(o: DecodeSpec): ChatDecodeOptions {
+  return { ...o.decode, ...(o.sample ? { sample: { ...o.sampling } } : {}) };
+}
+
+function describeDecoding(o: DecodeSpec): string {
+  const d = o.decode;
+  const s = o.sampling;
+  const common = `block-ngram ${d.noRepeatNgram}, min-len ${d.minLen}, max-len ${d.maxLen}`;
   return o.sample
-    ? `sampling (temperature ${o.temperature}, top-k ${o.topK}, top-p ${o.topP}, seed ${o.seed}), ${common}`
-    : `beam ${o.beam}, length normalization ${o.lengthNormalization}, ${common}`;
+    ? `sampling (temperature ${s.temperature}, top-k ${s.topK}, top-p ${s.topP}, seed ${s.seed}), ${common}`
+    : `beam ${d.beam}, length normalization ${d.lengthNormalization}, ${common}`;
 }
 
 type Spec = ChatRunSpec;
@@ -218,7 +222,7 @@ function referenceTokens(text: string): string[] {
   return pretokenize(text.toLowerCase());
 }
 
-interface EvalCli extends DecodeCli {
+interface EvalCli {
   model: string;
   test: string;
   train?: string;
@@ -240,7 +244,7 @@ interface EvalSet {
 
 const fmt = (x: number, d = 3): string => x.toFixed(d);
 
-async function runChatEval(o: EvalCli): Promise<void> {
+async function runChatEval(o: EvalCli, decode: DecodeSpec): Promise<void> {
   useBackend(o.backend);
   const m = loadChatModel(o.model);
   const testD = readDialogues(o.test);
@@ -293,10 +297,10 @@ async function runChatEval(o: EvalCli): Promise<void> {
   const responses = respond(
     m,
     pairs.map((p) => p.context),
-    decodeOptions(o),
+    decodeOptions(decode),
   );
   const decodeSeconds = (Date.now() - t0) / 1000;
-  log(`decoding (${describeDecoding(o)}): ${decodeSeconds.toFixed(1)}s`);
+  log(`decoding (${describeDecoding(decode)}): ${decodeSeconds.toFixed(1)}s`);
   if (o.hyp) fs.writeFileSync(o.hyp, `${responses.map((r) => r.text).join('\n')}\n`);
   const refs = pairs.map((p) => referenceTokens(p.response));
   const sets: EvalSet[] = [];
@@ -316,7 +320,7 @@ async function runChatEval(o: EvalCli): Promise<void> {
   add('full', () => true, pplFull, lmFull);
   if (keptLines) add('deduplicated', inDedup, pplDedup!, lmDedup);
   if (o.json) {
-    console.log(JSON.stringify({ model: o.model, decoding: describeDecoding(o), decodeSeconds, sets }));
+    console.log(JSON.stringify({ model: o.model, decoding: describeDecoding(decode), decodeSeconds, sets }));
     return;
   }
   console.log('set           pairs   ppl     LM ppl  BLEU-1  BLEU-2  dist-1  dist-2  avg len (ref)');
@@ -352,8 +356,8 @@ function evalCommand(): Command {
     .option('--samples <n>', 'print n example exchanges spread over the test set', int(0), 5)
     .option('--json', 'print one JSON object', false)
     .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
-  return addDecodeOptions(cmd).action(async (o: EvalCli) => {
-    await runChatEval(o);
+  return addDecodeOptions(cmd).action(async (o: EvalCli, c: Command) => {
+    await runChatEval(o, decodeSpecOf(c));
   });
 }
 
@@ -362,11 +366,11 @@ function evalCommand(): Command {
  * conversation so far (its last k utterances). /reset starts over, /quit (or end of input)
  * leaves. Without a terminal it reads stdin line by line and prints one response per line.
  */
-async function interactive(o: DecodeCli & { model: string; backend: Backend }): Promise<void> {
+async function interactive(o: { model: string; backend: Backend }, decode: DecodeSpec): Promise<void> {
   useBackend(o.backend);
   const m: LoadedChatModel = loadChatModel(o.model);
   const tty = process.stdin.isTTY === true;
-  if (tty) console.log(`chat with ${o.model} (${describeDecoding(o)}); /reset starts over, /quit leaves`);
+  if (tty) console.log(`chat with ${o.model} (${describeDecoding(decode)}); /reset starts over, /quit leaves`);
   const rl = readline.createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty });
   const history: string[] = [];
   let turn = 0;
@@ -380,8 +384,8 @@ async function interactive(o: DecodeCli & { model: string; backend: Backend }): 
       if (tty) console.log('(new conversation)');
     } else if (line !== '') {
       history.push(line);
-      const dec = decodeOptions(o);
-      if (dec.sample) dec.sample.seed = o.seed + turn++; // a new draw each turn, reproducible from --seed
+      const dec = decodeOptions(decode);
+      if (dec.sample) dec.sample.seed = decode.sampling.seed + turn++; // a new draw each turn, reproducible from --seed
       const text = new ResponseText(m);
       if (tty) process.stdout.write('bot> ');
       const steps = respondSteps(m, history, dec);
@@ -432,12 +436,12 @@ export function chatCommandGroup(): Command {
     .addCommand(trainCommand())
     .addCommand(evalCommand())
     .addCommand(lmDataCommand())
-    .action(async (o: DecodeCli & { model?: string; backend: Backend }) => {
+    .action(async (o: { model?: string; backend: Backend }) => {
       if (!o.model) {
         cmd.help();
         return;
       }
-      await interactive({ ...o, model: o.model });
+      await interactive({ model: o.model, backend: o.backend }, decodeSpecOf(cmd));
     });
   return cmd;
 }
