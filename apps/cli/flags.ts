@@ -18,9 +18,11 @@
  *   });
  *
  * A flag that is not a plain field (a unit change, two fields at once) gives its own get/set
- * instead of at(); see apps/cli/train-spec.ts.
+ * instead of at(); see apps/cli/train-spec.ts. A flat settings record (what a run does beyond its
+ * spec: --out, --backend, or a command with no spec at all) uses field(); a mandatory flag is
+ * required(flag(...)); tableCommand() makes a whole command of one table.
  */
-import { type Command, Option } from 'commander';
+import { Command, Option } from 'commander';
 
 /** Where a flag's value lives in a spec S: read it (for defaults and messages) and write it into a draft. */
 export interface Place<S, V> {
@@ -139,4 +141,16 @@ export function applyFlags<S>(base: S, given: readonly GivenFlag<S>[]): S {
   const spec = structuredClone(base);
   for (const g of given) g.flag.set(spec, g.value);
   return spec;
+}
+
+/** A command whose options are `table` (defaults from `defaults`); its action gets the settings the given flags make. */
+export function tableCommand<S>(
+  name: string,
+  description: string,
+  table: FlagTable<S>,
+  defaults: S,
+  action: (settings: S, cmd: Command) => void | Promise<void>,
+): Command {
+  const cmd = addFlags(new Command(name).description(description), table, defaults);
+  return cmd.action((_o: unknown, c: Command) => action(applyFlags(defaults, givenFlags(c, table)), c));
 }

@@ -35,7 +35,20 @@ import {
 } from '../../../src/chat/index.js';
 import { ATTENTION_KINDS, Seq2Seq, evaluateTranslationLoss, pretokenize, trainTranslation } from '../../../src/translate/index.js';
 import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf, withOldFlagName } from '../args.js';
-import { type FlagTable, addFlags, applyFlags, at, field, flag, givenFlags, initRange, maxMinutes, modelAndTrainSeed, required } from '../flags.js';
+import {
+  type FlagTable,
+  addFlags,
+  applyFlags,
+  at,
+  field,
+  flag,
+  givenFlags,
+  initRange,
+  maxMinutes,
+  modelAndTrainSeed,
+  required,
+  tableCommand,
+} from '../flags.js';
 import { createProgress } from '../progress.js';
 
 type Backend = BackendChoice;
@@ -344,20 +357,27 @@ async function runChatEval(o: EvalCli, decode: DecodeSpec): Promise<void> {
   }
 }
 
+const EVAL_FLAGS: FlagTable<EvalCli> = [
+  required(flag('--model <dir>', 'chat model (rnnlm chat train)', field('model'))),
+  required(flag('--test <file>', 'test dialogues (DailyDialog format)', field('test'))),
+  flag('--train <file>', 'training dialogues: also report the test set without the dialogues that occur in it', field('train')),
+  flag('--lm <dir>', 'LM baseline (rnnlm train on rnnlm chat lm-data text): its response perplexity beside the model', field('lm')),
+  flag('--limit <n>', 'only the first n pairs (0 = all)', field('limit'), int(0)),
+  flag('--hyp <file>', 'write the responses here, one per line', field('hyp')),
+  flag('--samples <n>', 'print n example exchanges spread over the test set', field('samples'), int(0)),
+  flag('--json', 'print one JSON object', field('json')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+];
+
+const DEFAULT_EVAL: EvalCli = { model: '', test: '', limit: 0, samples: 5, json: false, backend: 'auto' };
+
 function evalCommand(): Command {
-  const cmd = new Command('eval')
-    .description('response perplexity, BLEU-1/2, distinct-1/2 and length of a chat model on test dialogues (and of an LM baseline)')
-    .requiredOption('--model <dir>', 'chat model (rnnlm chat train)')
-    .requiredOption('--test <file>', 'test dialogues (DailyDialog format)')
-    .option('--train <file>', 'training dialogues: also report the test set without the dialogues that occur in it')
-    .option('--lm <dir>', 'LM baseline (rnnlm train on rnnlm chat lm-data text): its response perplexity beside the model')
-    .option('--limit <n>', 'only the first n pairs (0 = all)', int(0), 0)
-    .option('--hyp <file>', 'write the responses here, one per line')
-    .option('--samples <n>', 'print n example exchanges spread over the test set', int(0), 5)
-    .option('--json', 'print one JSON object', false)
-    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
-  return addDecodeOptions(cmd).action(async (o: EvalCli, c: Command) => {
-    await runChatEval(o, decodeSpecOf(c));
+  const cmd = new Command('eval').description(
+    'response perplexity, BLEU-1/2, distinct-1/2 and length of a chat model on test dialogues (and of an LM baseline)',
+  );
+  addFlags(cmd, EVAL_FLAGS, DEFAULT_EVAL);
+  return addDecodeOptions(cmd).action(async (_o: unknown, c: Command) => {
+    await runChatEval(applyFlags(DEFAULT_EVAL, givenFlags(c, EVAL_FLAGS)), decodeSpecOf(c));
   });
 }
 
@@ -402,41 +422,59 @@ async function interactive(o: { model: string; backend: Backend }, decode: Decod
   rl.close();
 }
 
-function lmDataCommand(): Command {
-  return new Command('lm-data')
-    .description("write dialogues as language-model text in a chat model's vocabulary (for the LM baseline: rnnlm train on it, then rnnlm chat eval --lm)")
-    .requiredOption('--model <dir>', 'chat model whose vocabulary to use')
-    .requiredOption('--out <dir>', 'folder for train.txt / valid.txt / test.txt')
-    .option('--train <file>', 'training dialogues')
-    .option('--valid <file>', 'validation dialogues')
-    .option('--test <file>', 'test dialogues')
-    .action((o: { model: string; out: string; train?: string; valid?: string; test?: string }) => {
-      const { side } = loadChatModel(o.model);
-      fs.mkdirSync(o.out, { recursive: true });
-      for (const [name, file] of [
-        ['train', o.train],
-        ['valid', o.valid],
-        ['test', o.test],
-      ] as const) {
-        if (!file) continue;
-        const d = readDialogues(file);
-        fs.writeFileSync(path.join(o.out, `${name}.txt`), exportLmText(d, side));
-        console.log(`${path.join(o.out, `${name}.txt`)}: ${d.length} dialogues`);
-      }
-    });
+interface LmDataSettings {
+  model: string;
+  out: string;
+  train?: string;
+  valid?: string;
+  test?: string;
 }
+
+const LM_DATA_FLAGS: FlagTable<LmDataSettings> = [
+  required(flag('--model <dir>', 'chat model whose vocabulary to use', field('model'))),
+  required(flag('--out <dir>', 'folder for train.txt / valid.txt / test.txt', field('out'))),
+  flag('--train <file>', 'training dialogues', field('train')),
+  flag('--valid <file>', 'validation dialogues', field('valid')),
+  flag('--test <file>', 'test dialogues', field('test')),
+];
+
+function lmDataCommand(): Command {
+  const description = "write dialogues as language-model text in a chat model's vocabulary (for the LM baseline: rnnlm train on it, then rnnlm chat eval --lm)";
+  return tableCommand('lm-data', description, LM_DATA_FLAGS, { model: '', out: '' }, (o) => {
+    const { side } = loadChatModel(o.model);
+    fs.mkdirSync(o.out, { recursive: true });
+    for (const [name, file] of [
+      ['train', o.train],
+      ['valid', o.valid],
+      ['test', o.test],
+    ] as const) {
+      if (!file) continue;
+      const d = readDialogues(file);
+      fs.writeFileSync(path.join(o.out, `${name}.txt`), exportLmText(d, side));
+      console.log(`${path.join(o.out, `${name}.txt`)}: ${d.length} dialogues`);
+    }
+  });
+}
+
+/** The terminal chat's own flags (its decoding ones are DECODE_FLAGS). */
+const CHAT_FLAGS: FlagTable<{ model?: string; backend: Backend }> = [
+  flag('--model <dir>', 'chat with this model (rnnlm chat train) in the terminal', field('model')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+];
+
+const DEFAULT_CHAT: { model?: string; backend: Backend } = { backend: 'auto' };
 
 export function chatCommandGroup(): Command {
   const cmd = new Command('chat')
     .description('dialogue response model (attention encoder–decoder): train, eval, lm-data; with --model: chat in the terminal')
-    .enablePositionalOptions() // options before a subcommand are the terminal chat's, after it the subcommand's
-    .option('--model <dir>', 'chat with this model (rnnlm chat train) in the terminal')
-    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
+    .enablePositionalOptions(); // options before a subcommand are the terminal chat's, after it the subcommand's
+  addFlags(cmd, CHAT_FLAGS, DEFAULT_CHAT);
   addDecodeOptions(cmd)
     .addCommand(trainCommand())
     .addCommand(evalCommand())
     .addCommand(lmDataCommand())
-    .action(async (o: { model?: string; backend: Backend }) => {
+    .action(async () => {
+      const o = applyFlags(DEFAULT_CHAT, givenFlags(cmd, CHAT_FLAGS));
       if (!o.model) {
         cmd.help();
         return;

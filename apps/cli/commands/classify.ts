@@ -43,7 +43,20 @@ import {
   useBackend,
 } from '../../../src/node.js';
 import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf } from '../args.js';
-import { type FlagTable, addFlags, applyFlags, at, attributeName, field, flag, givenFlags, maxMinutes, modelAndTrainSeed, required } from '../flags.js';
+import {
+  type FlagTable,
+  addFlags,
+  applyFlags,
+  at,
+  attributeName,
+  field,
+  flag,
+  givenFlags,
+  maxMinutes,
+  modelAndTrainSeed,
+  required,
+  tableCommand,
+} from '../flags.js';
 import { createProgress } from '../progress.js';
 
 type Backend = BackendChoice;
@@ -309,42 +322,45 @@ function encodeFor(loaded: { tokenizer: Tokenizer; labels: LabelSet }, examples:
   return encodeExamples(examples, loaded.tokenizer, loaded.labels, what);
 }
 
+const EVAL_FLAGS: FlagTable<EvalCli> = [
+  required(flag('--model <dir>', 'classifier checkpoint directory', field('model'))),
+  required(flag('--data <file>', 'TSV text<TAB>label, or one text per line with --labels', field('data'))),
+  flag('--labels <file>', 'labels of --data, one per line', field('labels')),
+  flag('--header <mode>', 'TSV header line: auto | yes | no', field('header'), oneOf(HEADER_MODES)),
+  flag('--batch-size <n>', 'sentences per batch', field('batchSize'), int(1)),
+  flag('--json', 'print one JSON object', field('json')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+];
+
+const DEFAULT_EVAL: EvalCli = { model: '', data: '', header: 'auto', batchSize: 128, json: false, backend: 'auto' };
+
 function evalCommand(): Command {
-  return new Command('eval')
-    .description('accuracy, macro-F1 and the confusion matrix of a classifier on labelled data')
-    .requiredOption('--model <dir>', 'classifier checkpoint directory')
-    .requiredOption('--data <file>', 'TSV text<TAB>label, or one text per line with --labels')
-    .option('--labels <file>', 'labels of --data, one per line')
-    .option('--header <mode>', 'TSV header line: auto | yes | no', oneOf(HEADER_MODES), 'auto')
-    .option('--batch-size <n>', 'sentences per batch', int(1), 128)
-    .option('--json', 'print one JSON object', false)
-    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
-    .action((o: EvalCli) => {
-      useBackend(o.backend);
-      const loaded = loadClassifier(o.model);
-      const examples = readSplit(o.data, o.labels, o.header);
-      const t0 = Date.now();
-      const r = evaluateClassifier(loaded.model, encodeFor(loaded, examples, o.data), o.batchSize);
-      const seconds = (Date.now() - t0) / 1000;
-      if (o.json) {
-        const perClass = Object.fromEntries(r.report.perClass.map((m, c) => [loaded.labels.name(c), m]));
-        console.log(
-          JSON.stringify({
-            accuracy: r.report.accuracy,
-            macroF1: r.report.macroF1,
-            loss: r.loss,
-            n: r.report.n,
-            labels: loaded.labels.names,
-            confusion: r.report.confusion,
-            perClass,
-            seconds,
-          }),
-        );
-      } else {
-        console.log(formatReport(r.report, loaded.labels.names));
-        console.log(`\n${r.report.n} examples, loss ${r.loss.toFixed(4)}, ${seconds.toFixed(1)}s, backend ${describeBackend()}`);
-      }
-    });
+  return tableCommand('eval', 'accuracy, macro-F1 and the confusion matrix of a classifier on labelled data', EVAL_FLAGS, DEFAULT_EVAL, (o) => {
+    useBackend(o.backend);
+    const loaded = loadClassifier(o.model);
+    const examples = readSplit(o.data, o.labels, o.header);
+    const t0 = Date.now();
+    const r = evaluateClassifier(loaded.model, encodeFor(loaded, examples, o.data), o.batchSize);
+    const seconds = (Date.now() - t0) / 1000;
+    if (o.json) {
+      const perClass = Object.fromEntries(r.report.perClass.map((m, c) => [loaded.labels.name(c), m]));
+      console.log(
+        JSON.stringify({
+          accuracy: r.report.accuracy,
+          macroF1: r.report.macroF1,
+          loss: r.loss,
+          n: r.report.n,
+          labels: loaded.labels.names,
+          confusion: r.report.confusion,
+          perClass,
+          seconds,
+        }),
+      );
+    } else {
+      console.log(formatReport(r.report, loaded.labels.names));
+      console.log(`\n${r.report.n} examples, loss ${r.loss.toFixed(4)}, ${seconds.toFixed(1)}s, backend ${describeBackend()}`);
+    }
+  });
 }
 
 interface PredictCli {
@@ -364,24 +380,27 @@ export function formatPrediction(text: string, probs: ArrayLike<number>, labels:
   return [labels.name(best), ...named.map(([n, p]) => `${n}=${p.toFixed(4)}`)].join('\t');
 }
 
+const PREDICT_FLAGS: FlagTable<PredictCli> = [
+  required(flag('--model <dir>', 'classifier checkpoint directory', field('model'))),
+  flag('--input <file>', 'one text per line (default: standard input)', field('input')),
+  flag('--batch-size <n>', 'sentences per batch', field('batchSize'), int(1)),
+  flag('--json', 'one JSON object per line: {text, label, probs}', field('json')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+];
+
+const DEFAULT_PREDICT: PredictCli = { model: '', batchSize: 128, json: false, backend: 'auto' };
+
 function predictCommand(): Command {
-  return new Command('predict')
-    .description('print the predicted label and the class probabilities of each input line')
-    .requiredOption('--model <dir>', 'classifier checkpoint directory')
-    .option('--input <file>', 'one text per line (default: standard input)')
-    .option('--batch-size <n>', 'sentences per batch', int(1), 128)
-    .option('--json', 'one JSON object per line: {text, label, probs}', false)
-    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
-    .action((o: PredictCli) => {
-      useBackend(o.backend);
-      const loaded = loadClassifier(o.model);
-      const what = o.input ?? 'standard input';
-      const content = o.input ? fs.readFileSync(o.input, 'utf8') : fs.readFileSync(0, 'utf8');
-      const examples = parseTextAndLabels(content, null, { what });
-      const p = predictClasses(loaded.model, encodeExamples(examples, loaded.tokenizer, null, what), o.batchSize);
-      const C = loaded.labels.size;
-      examples.forEach((e, i) => process.stdout.write(`${formatPrediction(e.text, p.probs.subarray(i * C, (i + 1) * C), loaded.labels, o.json)}\n`));
-    });
+  return tableCommand('predict', 'print the predicted label and the class probabilities of each input line', PREDICT_FLAGS, DEFAULT_PREDICT, (o) => {
+    useBackend(o.backend);
+    const loaded = loadClassifier(o.model);
+    const what = o.input ?? 'standard input';
+    const content = o.input ? fs.readFileSync(o.input, 'utf8') : fs.readFileSync(0, 'utf8');
+    const examples = parseTextAndLabels(content, null, { what });
+    const p = predictClasses(loaded.model, encodeExamples(examples, loaded.tokenizer, null, what), o.batchSize);
+    const C = loaded.labels.size;
+    examples.forEach((e, i) => process.stdout.write(`${formatPrediction(e.text, p.probs.subarray(i * C, (i + 1) * C), loaded.labels, o.json)}\n`));
+  });
 }
 
 export function classifyCommandGroup(): Command {

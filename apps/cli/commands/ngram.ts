@@ -35,7 +35,7 @@ import {
   wordSentences,
 } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
-import { type FlagTable, addFlags, applyFlags, at, field, flag, givenFlags, required } from '../flags.js';
+import { type FlagTable, addFlags, applyFlags, at, field, flag, givenFlags, required, tableCommand } from '../flags.js';
 import { fileLines } from '../input.js';
 
 /** The tokenizer file saved beside an ARPA model. */
@@ -177,52 +177,75 @@ function trainCommand(): Command {
   });
 }
 
-function evalCommand(): Command {
-  return new Command('eval')
-    .description('perplexity of an ARPA model on a text file, as SRILM `ngram -ppl` reports it')
-    .requiredOption('--lm <file.arpa>', 'ARPA model (SRILM, KenLM or rnnlm ngram train)')
-    .requiredOption('--data <file>', 'text, one sentence per line')
-    .option('--tokenizer-from <dir>', "read the text with a checkpoint's tokenizer (default: FILE.arpa.tokenizer.json if present, else whitespace words)")
-    .option('--json', 'print one JSON object', false)
-    .action((o: { lm: string; data: string; tokenizerFrom?: string; json: boolean }) => {
-      const ng = loadNgram(o.lm, o.tokenizerFrom);
-      const s = summarizeNgramScores(ng.model.scoreStream(sentencesOf(ng, readCorpusFile(o.data))));
-      if (o.json) console.log(JSON.stringify({ order: ng.model.order, ngrams: ng.model.counts(), ...s }));
-      else process.stdout.write(formatScore(s, o.data));
-    });
+interface EvalSettings {
+  lm: string;
+  data: string;
+  tokenizerFrom?: string;
+  json: boolean;
 }
 
+const EVAL_FLAGS: FlagTable<EvalSettings> = [
+  required(flag('--lm <file.arpa>', 'ARPA model (SRILM, KenLM or rnnlm ngram train)', field('lm'))),
+  required(flag('--data <file>', 'text, one sentence per line', field('data'))),
+  flag(
+    '--tokenizer-from <dir>',
+    "read the text with a checkpoint's tokenizer (default: FILE.arpa.tokenizer.json if present, else whitespace words)",
+    field('tokenizerFrom'),
+  ),
+  flag('--json', 'print one JSON object', field('json')),
+];
+
+function evalCommand(): Command {
+  const description = 'perplexity of an ARPA model on a text file, as SRILM `ngram -ppl` reports it';
+  return tableCommand('eval', description, EVAL_FLAGS, { lm: '', data: '', json: false }, (o) => {
+    const ng = loadNgram(o.lm, o.tokenizerFrom);
+    const s = summarizeNgramScores(ng.model.scoreStream(sentencesOf(ng, readCorpusFile(o.data))));
+    if (o.json) console.log(JSON.stringify({ order: ng.model.order, ngrams: ng.model.counts(), ...s }));
+    else process.stdout.write(formatScore(s, o.data));
+  });
+}
+
+interface ScoreSettings {
+  lm: string;
+  input: string;
+  tokenizerFrom?: string;
+  log10: boolean;
+  json: boolean;
+}
+
+const SCORE_FLAGS: FlagTable<ScoreSettings> = [
+  required(flag('--lm <file.arpa>', 'ARPA model', field('lm'))),
+  required(flag('--input <file>', 'one sentence per line', field('input'))),
+  flag('--tokenizer-from <dir>', "read the text with a checkpoint's tokenizer", field('tokenizerFrom')),
+  flag('--log10', 'log10 (SRILM) instead of nats', field('log10')),
+  flag('--json', 'print one JSON object { sentences, summary }', field('json')),
+];
+
 function scoreCommand(): Command {
-  return new Command('score')
-    .description('log-probability of each line as a sentence: logprob<TAB>tokens<TAB>ppl (tokens = words + </s>, OOVs not scored)')
-    .requiredOption('--lm <file.arpa>', 'ARPA model')
-    .requiredOption('--input <file>', 'one sentence per line')
-    .option('--tokenizer-from <dir>', "read the text with a checkpoint's tokenizer")
-    .option('--log10', 'log10 (SRILM) instead of nats', false)
-    .option('--json', 'print one JSON object { sentences, summary }', false)
-    .action((o: { lm: string; input: string; tokenizerFrom?: string; log10: boolean; json: boolean }) => {
-      const ng = loadNgram(o.lm, o.tokenizerFrom);
-      const lines = fileLines(readCorpusFile(o.input));
-      const unit = o.log10 ? 1 : Math.LN10;
-      const { bos, eos } = ng.model.vocab;
-      const scores = lines.map((line) => {
-        const st = sentencesOf(ng, line);
-        const ids = st.sentences === 1 ? st.ids : Int32Array.of(bos, eos); // an empty line is <s> </s>
-        return ng.model.scoreStream({ ...st, ids, sentences: 1 })[0]!;
-      });
-      const sum = summarizeNgramScores(scores);
-      const out = scores.map((s) => {
-        const tokens = s.words - s.oovs - s.zeroProbs + 1;
-        return { logProb: s.log10Prob * unit, tokens, perplexity: 10 ** (-s.log10Prob / tokens), oovs: s.oovs };
-      });
-      if (o.json) console.log(JSON.stringify({ sentences: out, summary: { ...sum, logProb: sum.log10Prob * unit } }));
-      else {
-        for (const s of out) console.log(`${s.logProb.toFixed(4)}\t${s.tokens}\t${s.perplexity.toFixed(2)}`);
-        console.log(
-          `# sentences ${sum.sentences}  tokens ${sum.tokens}  OOVs ${sum.oovs}  logprob ${(sum.log10Prob * unit).toFixed(4)} (${o.log10 ? 'log10' : 'nats'})  ppl ${sum.perplexity.toFixed(2)}`,
-        );
-      }
+  const description = 'log-probability of each line as a sentence: logprob<TAB>tokens<TAB>ppl (tokens = words + </s>, OOVs not scored)';
+  return tableCommand('score', description, SCORE_FLAGS, { lm: '', input: '', log10: false, json: false }, (o) => {
+    const ng = loadNgram(o.lm, o.tokenizerFrom);
+    const lines = fileLines(readCorpusFile(o.input));
+    const unit = o.log10 ? 1 : Math.LN10;
+    const { bos, eos } = ng.model.vocab;
+    const scores = lines.map((line) => {
+      const st = sentencesOf(ng, line);
+      const ids = st.sentences === 1 ? st.ids : Int32Array.of(bos, eos); // an empty line is <s> </s>
+      return ng.model.scoreStream({ ...st, ids, sentences: 1 })[0]!;
     });
+    const sum = summarizeNgramScores(scores);
+    const out = scores.map((s) => {
+      const tokens = s.words - s.oovs - s.zeroProbs + 1;
+      return { logProb: s.log10Prob * unit, tokens, perplexity: 10 ** (-s.log10Prob / tokens), oovs: s.oovs };
+    });
+    if (o.json) console.log(JSON.stringify({ sentences: out, summary: { ...sum, logProb: sum.log10Prob * unit } }));
+    else {
+      for (const s of out) console.log(`${s.logProb.toFixed(4)}\t${s.tokens}\t${s.perplexity.toFixed(2)}`);
+      console.log(
+        `# sentences ${sum.sentences}  tokens ${sum.tokens}  OOVs ${sum.oovs}  logprob ${(sum.log10Prob * unit).toFixed(4)} (${o.log10 ? 'log10' : 'nats'})  ppl ${sum.perplexity.toFixed(2)}`,
+      );
+    }
+  });
 }
 
 export function ngramCommandGroup(): Command {
