@@ -10,6 +10,7 @@ export {
   makeBatch as makeClassifyBatch,
   makeBatches as makeClassifyBatches,
   type Example,
+  HEADER_MODES,
   type HeaderMode,
   type EncodedExample,
   type ClassifyBatch,
@@ -29,7 +30,6 @@ export { initFromLanguageModel, type LmInitResult } from './pretrain.js';
 export { saveClassifier, loadClassifier, CLASSIFIER_ARCHITECTURE, type LoadedClassifier } from './io.js';
 export {
   defaultClassifySpec,
-  HEADER_MODES,
   FREEZE_MODES,
   type FreezeMode,
   type ClassifyRunSpec,

@@ -10,9 +10,6 @@ import type { TokenizerKind } from '../tokenizers/tokenizer.js';
 import type { HeaderMode } from './data.js';
 import type { ClassifierTrainConfig } from './train.js';
 
-/** TSV header handling: auto skips a first line whose label column reads like a header. */
-export const HEADER_MODES: readonly HeaderMode[] = ['auto', 'yes', 'no'];
-
 /** Pretrained weights kept fixed: none, the embedding, or the embedding and recurrent layers. */
 export const FREEZE_MODES = ['none', 'embedding', 'encoder'] as const;
 export type FreezeMode = (typeof FREEZE_MODES)[number];

@@ -22,7 +22,7 @@ import {
   renderGradientFlow,
   useBackend,
 } from '../../../src/node.js';
-import { BACKEND_CHOICES, int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf } from '../args.js';
 
 interface GradientsCliOptions {
   model: string[];
@@ -42,7 +42,7 @@ interface GradientsCliOptions {
   out: string;
   json?: string;
   title?: string;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];

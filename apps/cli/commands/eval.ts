@@ -13,7 +13,7 @@ import {
   rnnStreamLogProbs,
   useBackend,
 } from '../../../src/node.js';
-import { BACKEND_CHOICES, int, oneOf } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice, int, oneOf } from '../args.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from '../ngram-mix.js';
 
 export function evalCommand(): Command {
@@ -34,7 +34,7 @@ export function evalCommand(): Command {
           batchSize: number;
           bptt: number;
           json: boolean;
-          backend: 'auto' | 'js' | 'native';
+          backend: BackendChoice;
           precision?: Precision;
         } & NgramMixOptions,
       ) => {

@@ -1,7 +1,7 @@
 /** `rnnlm generate`: stream a continuation of a prompt from a checkpoint. */
 import { Command } from 'commander';
 import { PRECISIONS, type Precision, beamSearch, generateTokens, loadLanguageModel, topCandidates, useBackend } from '../../../src/node.js';
-import { BACKEND_CHOICES, int, num, oneOf, withOldFlagName } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf, withOldFlagName } from '../args.js';
 
 interface GenerateCliOptions {
   model: string;
@@ -15,7 +15,7 @@ interface GenerateCliOptions {
   beam?: number;
   gnmtAlpha: number;
   candidates?: number;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
   precision?: Precision;
 }
 

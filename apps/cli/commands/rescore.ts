@@ -17,7 +17,7 @@ import {
   useBackend,
   wordErrorRate,
 } from '../../../src/node.js';
-import { BACKEND_CHOICES, int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf } from '../args.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from '../ngram-mix.js';
 
 export interface RescoreCliOptions extends NgramMixOptions {
@@ -30,7 +30,7 @@ export interface RescoreCliOptions extends NgramMixOptions {
   log10: boolean;
   out?: string;
   batchSize: number;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
 }
 
 /** Rescores and writes the result (to o.out, else through `write`); returns the summary line. */

@@ -13,7 +13,7 @@ import {
   summarizeScores,
   useBackend,
 } from '../../../src/node.js';
-import { BACKEND_CHOICES, int, oneOf } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice, int, oneOf } from '../args.js';
 import { fileLines } from '../input.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from '../ngram-mix.js';
 
@@ -22,7 +22,7 @@ export interface ScoreCliOptions extends NgramMixOptions {
   input: string;
   json: boolean;
   batchSize: number;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
 }
 
 const fmtPpl = (p: number): string => (Number.isFinite(p) ? p.toFixed(2) : 'nan');

@@ -12,7 +12,7 @@ import { CLASSIFIER_ARCHITECTURE, RnnlmError, describeBackend, loadClassifier, l
 import { DEFAULT_LIMITS, DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownEvent, buildServer } from '../../server/app.js';
 import { buildClassifierServer } from '../../server/classify.js';
 import { loadChatModel } from '../../../src/chat/index.js';
-import { BACKEND_CHOICES, int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf } from '../args.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -36,7 +36,7 @@ interface ServeCliOptions {
   timeout: number;
   name?: string;
   logLevel: (typeof LOG_LEVELS)[number];
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
 }
 
 function port(v: string): number {
