@@ -5,9 +5,9 @@
 export { RnnlmError, isRnnlmError, type ErrorCode } from './errors.js';
 export { Tensor, type DType, type FloatArray } from './tensor/tensor.js';
 export { Rng } from './tensor/random.js';
-export { type Backend, type BackendName, getBackend, setBackend, registerBackend, availableBackends } from './backend/backend.js';
+export { BACKEND_NAMES, type Backend, type BackendName, getBackend, setBackend, registerBackend, availableBackends } from './backend/backend.js';
 export { PRECISIONS, RECURRENT_MODES, type Kernels, type Precision, type RecurrentMode } from './backend/kernels.js';
-export { selectBackend, describeBackend, describePrecision, type BackendPreference, type BackendCandidate } from './backend/select.js';
+export { BACKEND_PREFERENCES, selectBackend, describeBackend, describePrecision, type BackendPreference, type BackendCandidate } from './backend/select.js';
 export { jsBackend } from './backend/js/index.js';
 export { backward, noGrad, gradcheck } from './autograd/index.js';
 export * as ops from './ops/index.js';
@@ -31,7 +31,7 @@ export {
   type SequenceEnd,
   type SequenceOptions,
 } from './generate/batch.js';
-export { beamSearch, lengthPenalty, type BeamSearchOptions, type BeamHypothesis } from './generate/beam.js';
+export { beamSearch, gnmtLengthPenalty, type BeamSearchOptions, type BeamHypothesis } from './generate/beam.js';
 export {
   scoreSentences,
   summarizeScores,
@@ -71,6 +71,9 @@ export {
   type NgramCorpusScore,
   type NgramSentenceScore,
   type SentenceStream,
+  defaultNgramSpec,
+  type NgramRunSpec,
+  type NgramDataSpec,
 } from './ngram/index.js';
 export { wordErrorRate, alignWords, type WordAlignment, type ErrorCounts, type CorpusErrorRate } from './generate/wer.js';
 export { parseNBest, rescoreNBest, formatRescored, type NBestEntry, type RescoreOptions, type RescoredEntry } from './generate/nbest.js';
@@ -94,10 +97,10 @@ export {
   type TrainResult,
   type TrainOptimizerName,
   type LrDecayAfter,
-  type StepInfo,
   type EpochInfo,
   type CheckpointInfo,
 } from './train/loop.js';
+export type { LoopConfig, StepInfo, TrainBudget } from './train/engine.js';
 export {
   loadResumableCheckpoint,
   writeResumeCheckpoint,

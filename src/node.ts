@@ -3,7 +3,7 @@
  * (RNNLM_BACKEND=js|native|auto overrides), then re-exports the public API.
  */
 import { loadNativeBackend, nativeUnavailableReason } from './backend/native/index.js';
-import { type BackendCandidate, type BackendPreference, selectBackend } from './backend/select.js';
+import { BACKEND_PREFERENCES, type BackendCandidate, type BackendPreference, selectBackend } from './backend/select.js';
 import { nodePlatform } from './platform/node.js';
 import { setPlatform } from './platform/platform.js';
 
@@ -31,4 +31,4 @@ export function useBackend(preference: BackendPreference = 'auto') {
 }
 
 const envPref = (process.env.RNNLM_BACKEND ?? 'auto') as BackendPreference;
-useBackend(['auto', 'js', 'native', 'wasm'].includes(envPref) ? envPref : 'auto');
+useBackend(BACKEND_PREFERENCES.includes(envPref) ? envPref : 'auto');

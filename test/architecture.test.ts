@@ -115,3 +115,35 @@ test('front-ends (apps/) import only the public entry points of src/', () => {
   }
   assert.deepEqual(bad, []);
 });
+
+test('no module of src/ or apps/ imports itself back at run time (no import cycle)', () => {
+  const walk = (dir: string): string[] =>
+    fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+      const p = path.join(dir, e.name);
+      return e.isDirectory() ? walk(p) : e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts') ? [p] : [];
+    });
+  // Run-time edges only: `import type` is erased, so a type shared both ways is no cycle.
+  const edges = new Map<string, string[]>();
+  for (const file of [...walk(path.join(root, 'src')), ...walk(path.join(root, 'apps'))]) {
+    const text = fs.readFileSync(file, 'utf8');
+    const to = [...text.matchAll(/^(?:import|export)\s+(?!type\s)[^']*?from\s+'(\.[^']+)'/gm)].map((m) =>
+      path.relative(root, path.resolve(path.dirname(file), m[1]!)).replace(/\.js$/, '.ts'),
+    );
+    edges.set(path.relative(root, file), to);
+  }
+  const cycles: string[] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (f: string, trail: string[]): void => {
+    if (state.get(f) === 'done' || !edges.has(f)) return;
+    if (state.get(f) === 'open') {
+      cycles.push([...trail.slice(trail.indexOf(f)), f].join(' → '));
+      return;
+    }
+    state.set(f, 'open');
+    for (const t of edges.get(f)!) visit(t, [...trail, f]);
+    state.set(f, 'done');
+  };
+  for (const f of edges.keys()) visit(f, []);
+  assert.ok(edges.size > 100, `only ${edges.size} modules found`);
+  assert.deepEqual(cycles, []);
+});

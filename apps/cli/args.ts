@@ -1,5 +1,5 @@
-/** Option parsers for commander that fail with a clear message instead of producing NaN. */
-import { InvalidArgumentError } from 'commander';
+/** Option parsers for commander that fail with a clear message instead of producing NaN, and the choices many commands share. */
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
 export function int(min = 0) {
   return (v: string): number => {
@@ -22,4 +22,20 @@ export function oneOf<T extends string>(values: readonly T[]) {
     if (!(values as readonly string[]).includes(v)) throw new InvalidArgumentError(`expected one of ${values.join(', ')}, got "${v}"`);
     return v as T;
   };
+}
+
+/** The --backend choices of every command that runs a model. */
+export const BACKEND_CHOICES = ['auto', 'js', 'native'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+/**
+ * Keeps a renamed value flag working: `oldSyntax` ('--length-penalty <a>') is listed as the old
+ * name of `newFlag` and writes its value there, so the command reads the new name only.
+ */
+export function withOldFlagName(cmd: Command, oldSyntax: string, newFlag: string, parse: (raw: string) => unknown): Command {
+  const old = new Option(oldSyntax, `old name of ${newFlag} (still accepted)`).argParser(parse);
+  const to = new Option(newFlag).attributeName();
+  cmd.addOption(old);
+  cmd.on(`option:${old.name()}`, (raw: string) => cmd.setOptionValueWithSource(to, parse(raw), 'cli'));
+  return cmd;
 }

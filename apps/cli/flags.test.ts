@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Command } from 'commander';
 import { int } from './args.js';
-import { type FlagTable, addFlags, applyFlags, at, attributeName, flag, flagName, givenFlags } from './flags.js';
+import { type FlagTable, addFlags, applyFlags, at, attributeName, field, flag, flagName, givenFlags, required, tableCommand } from './flags.js';
 
 interface Spec {
   data: { train: string };
@@ -56,5 +56,25 @@ describe('flag tables', () => {
     assert.equal(attributeName(f), 'progress');
     assert.equal(flagName(f), '--no-progress');
     assert.equal(flagName(FLAGS[3]!), '--max-minutes');
+  });
+
+  test('tableCommand: flat settings from field() places; a required() flag must be given', () => {
+    interface Settings {
+      model: string;
+      json: boolean;
+    }
+    const table: FlagTable<Settings> = [required(flag('--model <dir>', 'model', field('model'))), flag('--json', 'JSON', field('json'))];
+    const seen: Settings[] = [];
+    const make = (): Command =>
+      tableCommand('x', 'a command', table, { model: '', json: false }, (o) => void seen.push(o))
+        .exitOverride()
+        .configureOutput({ writeErr: () => {} });
+    make().parse(['--model', 'm', '--json'], { from: 'user' });
+    make().parse(['--model', 'n'], { from: 'user' });
+    assert.deepEqual(seen, [
+      { model: 'm', json: true },
+      { model: 'n', json: false },
+    ]);
+    assert.throws(() => make().parse([], { from: 'user' }), /required option '--model <dir>' not specified/);
   });
 });

@@ -18,9 +18,11 @@
  *   });
  *
  * A flag that is not a plain field (a unit change, two fields at once) gives its own get/set
- * instead of at(); see apps/cli/train-spec.ts.
+ * instead of at(); see apps/cli/train-spec.ts. A flat settings record (what a run does beyond its
+ * spec: --out, --backend, or a command with no spec at all) uses field(); a mandatory flag is
+ * required(flag(...)); tableCommand() makes a whole command of one table.
  */
-import { type Command, Option } from 'commander';
+import { Command, Option } from 'commander';
 
 /** Where a flag's value lives in a spec S: read it (for defaults and messages) and write it into a draft. */
 export interface Place<S, V> {
@@ -33,6 +35,8 @@ export interface Flag<S> {
   syntax: string;
   help: string;
   parse: ((raw: string) => unknown) | undefined;
+  /** commander's mandatory option: the command stops with "required option … not specified" without it. */
+  required?: boolean;
   get(spec: S): unknown;
   set(spec: S, value: unknown): void;
 }
@@ -44,6 +48,21 @@ export function flag<S, V>(syntax: string, help: string, place: Place<S, V>, par
   return { syntax, help, parse, get: (s) => place.get(s), set: (s, v) => place.set(s, v as V) };
 }
 
+/** The same flag, mandatory (commander's requiredOption). */
+export function required<S>(f: Flag<S>): Flag<S> {
+  return { ...f, required: true };
+}
+
+/** The place settings[key] of a flat settings record (what a run does beyond its spec: --out, --backend, …). */
+export function field<S, K extends keyof S>(key: K): Place<S, S[K]> {
+  return {
+    get: (s) => s[key],
+    set: (s, v) => {
+      s[key] = v;
+    },
+  };
+}
+
 /** The place spec[section][key]. */
 export function at<S, K extends keyof S, F extends keyof S[K]>(section: K, key: F): Place<S, S[K][F]> {
   return {
@@ -51,6 +70,33 @@ export function at<S, K extends keyof S, F extends keyof S[K]>(section: K, key: 
     set: (s, v) => {
       s[section][key] = v;
     },
+  };
+}
+
+/** --max-minutes: the run spec's train.maxSeconds, in minutes. */
+export function maxMinutes<S extends { train: { maxSeconds?: number } }>(): Place<S, number> {
+  return {
+    get: (s) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60),
+    set: (s, m) => void (s.train.maxSeconds = m * 60),
+  };
+}
+
+/** --seed where one seed drives both the model's initialisation and the training loop (shuffling). */
+export function modelAndTrainSeed<S extends { model: { seed?: number }; train: { seed: number } }>(): Place<S, number> {
+  return {
+    get: (s) => s.train.seed,
+    set: (s, v) => {
+      s.model.seed = v;
+      s.train.seed = v;
+    },
+  };
+}
+
+/** --init-range: the encoder–decoder's init, U(±r) for r > 0, PyTorch's layer defaults for 0. */
+export function initRange<S extends { model: { init?: 'torch' | number } }>(): Place<S, number> {
+  return {
+    get: (s) => (typeof s.model.init === 'number' ? s.model.init : 0),
+    set: (s, r) => void (s.model.init = r > 0 ? r : 'torch'),
   };
 }
 
@@ -69,6 +115,7 @@ export function addFlags<S>(cmd: Command, table: FlagTable<S>, defaults: S): Com
   for (const f of table) {
     const opt = new Option(f.syntax, f.help);
     if (f.parse) opt.argParser(f.parse);
+    if (f.required) opt.makeOptionMandatory();
     const d = f.get(defaults);
     // A value flag shows its default; a switch's default is its absence.
     if (d !== undefined && d !== '' && /[<[]/.test(f.syntax)) opt.default(d);
@@ -94,4 +141,16 @@ export function applyFlags<S>(base: S, given: readonly GivenFlag<S>[]): S {
   const spec = structuredClone(base);
   for (const g of given) g.flag.set(spec, g.value);
   return spec;
+}
+
+/** A command whose options are `table` (defaults from `defaults`); its action gets the settings the given flags make. */
+export function tableCommand<S>(
+  name: string,
+  description: string,
+  table: FlagTable<S>,
+  defaults: S,
+  action: (settings: S, cmd: Command) => void | Promise<void>,
+): Command {
+  const cmd = addFlags(new Command(name).description(description), table, defaults);
+  return cmd.action((_o: unknown, c: Command) => action(applyFlags(defaults, givenFlags(c, table)), c));
 }

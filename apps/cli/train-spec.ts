@@ -13,6 +13,7 @@ import {
   RECURRENT_MODES,
   type ResumableCheckpoint,
   RnnlmError,
+  TOKENIZER_KINDS,
   TRAIN_OPTIMIZER_NAMES,
   checkRNNLMConfig,
   defaultLmSpec,
@@ -25,12 +26,9 @@ import {
   runDirOf,
   savedRunSpec,
 } from '../../src/node.js';
-import { int, num, oneOf } from './args.js';
-import { type FlagTable, type GivenFlag, applyFlags, at, attributeName, flag, flagName } from './flags.js';
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf } from './args.js';
+import { type FlagTable, type GivenFlag, applyFlags, at, attributeName, field, flag, flagName, maxMinutes } from './flags.js';
 import { packageRoot } from './package-root.js';
-
-export type BackendChoice = 'auto' | 'js' | 'native';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'js', 'native'];
 
 /** commander parser for `--hidden-sizes 1150,1150,400`. */
 export function sizeList(v: string): number[] {
@@ -86,7 +84,7 @@ export const TRAIN_FLAGS: FlagTable<Spec> = [
   flag('--train <file>', 'training text (UTF-8); required unless --preset or --resume supplies it', at('data', 'train')),
   flag('--valid <file>', 'validation text (default: hold out --valid-fraction of train)', at('data', 'valid')),
   flag('--test <file>', 'test text, evaluated with the best checkpoint at the end', at('data', 'test')),
-  flag('--tokenizer <kind>', 'char | word | bpe', at('data', 'tokenizer'), oneOf(['char', 'word', 'bpe'] as const)),
+  flag('--tokenizer <kind>', 'char | word | bpe', at('data', 'tokenizer'), oneOf(TOKENIZER_KINDS)),
   flag('--bpe-merges <n>', 'bpe tokenizer: merge operations to learn', at('data', 'bpeMerges'), int(0)),
   flag(
     '--pretrained-embeddings <file>',
@@ -114,15 +112,7 @@ export const TRAIN_FLAGS: FlagTable<Spec> = [
   flag('--eval-batch-size <n>', 'evaluation streams', at('train', 'evalBatchSize'), int(1)),
   flag('--bptt <n>', 'truncated BPTT window', at('train', 'bptt'), int(1)),
   flag('--epochs <n>', 'epochs', at('train', 'epochs'), int(1)),
-  flag(
-    '--max-minutes <m>',
-    'stop after this much wall time (then validate and save)',
-    {
-      get: (s: Spec) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60),
-      set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60),
-    },
-    num(0),
-  ),
+  flag('--max-minutes <m>', 'stop after this much wall time (then validate and save)', maxMinutes<Spec>(), num(0)),
   flag('--max-steps <n>', 'stop after this many updates', at('train', 'maxSteps'), int(1)),
   flag('--plateau-factor <f>', 'multiply lr by f when validation stops improving (1 = never)', at('train', 'plateauFactor'), num(0, 1)),
   flag('--seed <n>', 'random seed', at('model', 'seed'), int(0)),
@@ -171,23 +161,13 @@ export interface TrainRunSettings {
 export const DEFAULT_RUN: TrainRunSettings = { out: 'runs/model', backend: 'auto', progress: true };
 
 export const RUN_FLAGS: FlagTable<TrainRunSettings> = [
-  flag('--out <dir>', 'checkpoint directory (default: runs/model, runs/PRESET with --preset, the run folder with --resume)', at1('out')),
-  flag('--backend <name>', BACKEND_CHOICES.join(' | '), at1('backend'), oneOf(BACKEND_CHOICES)),
-  flag('--resume <dir>', 'continue the run saved in DIR (DIR/resume, or DIR itself) with its saved settings, writing into DIR', at1('resume')),
-  flag('--preset <name>', 'a published recipe (see --list-presets); explicit options override it', at1('preset')),
-  flag('--list-presets', 'list the presets and exit', at1('listPresets')),
-  flag('--no-progress', 'no progress bar', at1('progress')),
+  flag('--out <dir>', 'checkpoint directory (default: runs/model, runs/PRESET with --preset, the run folder with --resume)', field('out')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+  flag('--resume <dir>', 'continue the run saved in DIR (DIR/resume, or DIR itself) with its saved settings, writing into DIR', field('resume')),
+  flag('--preset <name>', 'a published recipe (see --list-presets); explicit options override it', field('preset')),
+  flag('--list-presets', 'list the presets and exit', field('listPresets')),
+  flag('--no-progress', 'no progress bar', field('progress')),
 ];
-
-/** The place settings[key] of a flat settings object. */
-function at1<K extends keyof TrainRunSettings>(key: K) {
-  return {
-    get: (s: TrainRunSettings) => s[key],
-    set: (s: TrainRunSettings, v: TrainRunSettings[K]) => {
-      s[key] = v;
-    },
-  };
-}
 
 /** A run ready to train: its spec, its settings, and the checkpoint it continues (null for a new run). */
 export interface TrainRun {

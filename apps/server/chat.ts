@@ -13,7 +13,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import { type ChatDecodeOptions, type LoadedChatModel, ResponseText, respondSteps } from '../../src/chat/index.js';
+import { CHAT_DECODE_DEFAULTS, type ChatDecodeOptions, type LoadedChatModel, ResponseText, respondSteps } from '../../src/chat/index.js';
 import { type ServerContext, beginWork } from './context.js';
 import { ApiError, toApiError } from './errors.js';
 import type { ServerLimits } from './limits.js';
@@ -78,8 +78,9 @@ export function chatSchema(l: ServerLimits) {
 }
 
 function decodeOf(b: ChatBody): ChatDecodeOptions {
-  const common = { maxLen: b.max_tokens ?? 40, noRepeatNgram: b.no_repeat_ngram_size ?? 3 };
-  if (b.temperature === undefined) return { ...common, beam: b.beam ?? 5 };
+  const d = CHAT_DECODE_DEFAULTS;
+  const common = { maxLen: b.max_tokens ?? d.maxLen, noRepeatNgram: b.no_repeat_ngram_size ?? d.noRepeatNgram };
+  if (b.temperature === undefined) return { ...common, beam: b.beam ?? d.beam };
   return { ...common, sample: { temperature: b.temperature, topP: b.top_p ?? 1, topK: b.top_k ?? 0, seed: b.seed ?? randomInt(0, 2 ** 32 - 1) } };
 }
 

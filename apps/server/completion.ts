@@ -12,7 +12,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type BatchToken, RnnlmError, type Sequence, topCandidates } from '../../src/node.js';
+import { type BatchToken, type Sequence, topCandidates } from '../../src/node.js';
 import { type AbortReason, type ServerContext, type Work, beginWork } from './context.js';
 import { ApiError, toApiError } from './errors.js';
 import { DEFAULT_MAX_TOKENS } from './limits.js';
@@ -20,6 +20,7 @@ import type { CompletionBody } from './schemas.js';
 import { scoreIds } from './score.js';
 import { StopFilter } from './stop.js';
 import { TextPieces } from './text.js';
+import { tokenizeParam } from './tokens.js';
 
 export type FinishReason = 'length' | 'stop';
 
@@ -40,31 +41,6 @@ interface CompletionParams {
 /** Tokens a reader may fall behind before its sequence pauses, and where it resumes. */
 const PAUSE_AT = 64;
 const RESUME_AT = 8;
-
-/** Tokenizes a text (checking its length); an unknown character is the client's error. */
-export function tokenizeParam(ctx: ServerContext, text: string, param: string): Int32Array {
-  let ids: Int32Array;
-  try {
-    ids = ctx.tokenizer.encode(text, { addEos: false });
-  } catch (e) {
-    if (e instanceof RnnlmError) throw new ApiError(400, e.message, param, e.code);
-    throw e;
-  }
-  if (ids.length > ctx.limits.maxPromptTokens) {
-    throw new ApiError(
-      400,
-      `'${param}' is ${ids.length} tokens long; this server accepts at most ${ctx.limits.maxPromptTokens}. Send a shorter text.`,
-      param,
-      'prompt_too_long',
-    );
-  }
-  return ids;
-}
-
-/** The token count of a text (see tokenizeParam). */
-export function countTokens(ctx: ServerContext, text: string, param: string): number {
-  return tokenizeParam(ctx, text, param).length;
-}
 
 function paramsOf(ctx: ServerContext, b: CompletionBody): CompletionParams {
   const echo = b.echo === true;

@@ -13,10 +13,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type RNNLM, type Tokenizer, sentenceIds, tokenLogProbs } from '../../src/node.js';
-import { countTokens } from './completion.js';
 import { type ServerContext, type Work, beginWork, shuttingDown } from './context.js';
 import { ApiError } from './errors.js';
 import type { ScoreBody } from './schemas.js';
+import { countTokens } from './tokens.js';
 
 const CHUNK = 128;
 

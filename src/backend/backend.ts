@@ -6,7 +6,9 @@
 import { RnnlmError } from '../errors.js';
 import type { F, Kernels } from './kernels.js';
 
-export type BackendName = 'js' | 'native' | 'wasm';
+/** Every backend rnnlm has: the one list of their names. */
+export const BACKEND_NAMES = ['js', 'native', 'wasm'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
 
 /**
  * How a backend runs gemms in 'bf16' precision, slowest first: 'emulated' (operands rounded to

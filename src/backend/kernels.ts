@@ -18,9 +18,9 @@
 
 export type F = Float32Array | Float64Array;
 
-export type RecurrentMode = 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu' | 'rnn_sigmoid';
-/** Every recurrent cell, in the order option lists show them. */
-export const RECURRENT_MODES: readonly RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
+/** Every recurrent cell, in the order option lists show them: the one list of cell names. */
+export const RECURRENT_MODES = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'] as const;
+export type RecurrentMode = (typeof RECURRENT_MODES)[number];
 
 export type UnaryOp = 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log' | 'neg';
 
@@ -31,8 +31,8 @@ export type UnaryOp = 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log' | 'neg';
  * float32 (exactly so: a product of two bf16 values fits a float32). Everything else (outputs,
  * gate math, softmax, loss, gradients, optimizer state) stays in the array's own precision.
  */
-export type Precision = 'fp32' | 'bf16';
-export const PRECISIONS: readonly Precision[] = ['fp32', 'bf16'];
+export const PRECISIONS = ['fp32', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 
 /** Gate blocks per mode: LSTM 4, GRU 3, RNN 1. */
 export function gatesOf(mode: RecurrentMode): number {

@@ -4,11 +4,13 @@
  * training log can say which backend runs.
  */
 import { RnnlmError } from '../errors.js';
-import { type Backend, type BackendName, getBackend, registerBackend, setBackend } from './backend.js';
+import { BACKEND_NAMES, type Backend, type BackendName, getBackend, registerBackend, setBackend } from './backend.js';
 import type { Precision } from './kernels.js';
 import { jsBackend } from './js/index.js';
 
 export type BackendPreference = 'auto' | BackendName;
+/** 'auto' and every backend name. */
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', ...BACKEND_NAMES];
 
 export interface BackendCandidate {
   name: BackendName;

@@ -15,4 +15,14 @@ export {
 export { saveChatModel, loadChatModel, type ChatShape, type LoadedChatModel } from './io.js';
 export { exportLmText, lmResponseScores, utteranceTokens, type ResponseScore } from './lm.js';
 export { dialogueMetrics, sentenceBleuMethod7, distinctN, type DialogueMetrics, type Tokens } from './metrics.js';
-export { respond, respondSteps, responseTokens, ResponseText, type ChatDecodeOptions, type ChatSampling, type ChatResponse } from './respond.js';
+export {
+  CHAT_DECODE_DEFAULTS,
+  respond,
+  respondSteps,
+  responseTokens,
+  ResponseText,
+  type ChatDecodeOptions,
+  type ChatSampling,
+  type ChatResponse,
+} from './respond.js';
+export { defaultChatSpec, type ChatRunSpec, type ChatDataSpec } from './spec.js';

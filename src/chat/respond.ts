@@ -24,7 +24,7 @@ export interface ChatDecodeOptions {
   /** Beam width (default 5; 1 = greedy). Ignored when sampling. */
   beam?: number;
   /** α of the beam's length normalisation log P / length^α (default 1). */
-  lengthPenalty?: number;
+  lengthNormalization?: number;
   /** Never repeat an n-gram within a response (default 3; 0 = off). */
   noRepeatNgram?: number;
   /** No end of response before this many tokens (default 1). */
@@ -52,8 +52,24 @@ function sourceOf(m: LoadedChatModel, turns: readonly string[]): Int32Array {
   return encodeContext(m.side, turns.slice(-m.contextTurns), m.maxContext);
 }
 
+/** What respond() uses for a ChatDecodeOptions field not given. */
+export const CHAT_DECODE_DEFAULTS: Readonly<Required<Omit<ChatDecodeOptions, 'sample'>>> = {
+  beam: 5,
+  lengthNormalization: 1,
+  noRepeatNgram: 3,
+  minLen: 1,
+  maxLen: 40,
+  batchSize: 32,
+};
+
 function resolved(o: ChatDecodeOptions) {
-  return { noRepeatNgram: o.noRepeatNgram ?? 3, minLen: o.minLen ?? 1, maxLen: o.maxLen ?? 40, batchSize: o.batchSize ?? 32 };
+  const d = CHAT_DECODE_DEFAULTS;
+  return {
+    noRepeatNgram: o.noRepeatNgram ?? d.noRepeatNgram,
+    minLen: o.minLen ?? d.minLen,
+    maxLen: o.maxLen ?? d.maxLen,
+    batchSize: o.batchSize ?? d.batchSize,
+  };
 }
 
 /** The response model's vocabulary text of ids. */
@@ -70,8 +86,8 @@ export function respond(m: LoadedChatModel, conversations: readonly (readonly st
   const hyps = o.sample
     ? sampleIds(m.model, sources, { ...r, eosId, temperature: o.sample.temperature, topK: o.sample.topK, topP: o.sample.topP, rng: new Rng(o.sample.seed) })
     : translateIds(m.model, sources, {
-        beam: o.beam ?? 5,
-        lengthPenalty: o.lengthPenalty ?? 1,
+        beam: o.beam ?? CHAT_DECODE_DEFAULTS.beam,
+        lengthNormalization: o.lengthNormalization ?? CHAT_DECODE_DEFAULTS.lengthNormalization,
         maxLenA: 0,
         maxLenB: r.maxLen,
         noRepeatNgram: r.noRepeatNgram,

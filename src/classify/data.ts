@@ -21,7 +21,9 @@ export interface Example {
   line: number;
 }
 
-export type HeaderMode = 'auto' | 'yes' | 'no';
+/** TSV header handling: auto skips a first line whose label column reads like a header. */
+export const HEADER_MODES = ['auto', 'yes', 'no'] as const;
+export type HeaderMode = (typeof HEADER_MODES)[number];
 
 /** Column names that mark the first TSV line as a header in 'auto' mode (compared lower-case). */
 const LABEL_HEADERS = new Set(['label', 'labels', 'class', 'category', 'target', 'sentiment', 'y']);

@@ -10,6 +10,7 @@ export {
   makeBatch as makeClassifyBatch,
   makeBatches as makeClassifyBatches,
   type Example,
+  HEADER_MODES,
   type HeaderMode,
   type EncodedExample,
   type ClassifyBatch,
@@ -27,3 +28,11 @@ export {
 } from './train.js';
 export { initFromLanguageModel, type LmInitResult } from './pretrain.js';
 export { saveClassifier, loadClassifier, CLASSIFIER_ARCHITECTURE, type LoadedClassifier } from './io.js';
+export {
+  defaultClassifySpec,
+  FREEZE_MODES,
+  type FreezeMode,
+  type ClassifyRunSpec,
+  type ClassifyDataSpec,
+  type ClassifyModelSpec,
+} from './spec.js';

@@ -3,36 +3,22 @@
  * cross-entropy over the batch, gradient clipping, an optimizer from optim/, plateau LR decay on
  * validation accuracy, an optional freeze of some parameters (pretrained layers) for the first
  * epochs or the whole run, and a wall-clock / step budget. Progress after every update is the
- * language-model loop's StepInfo (so the CLI's progress bar serves both).
+ * StepInfo of train/engine.ts (so the CLI's progress bar serves every task).
  * Legend: B batch, C classes, N examples.
  */
-import { backward, noGrad } from '../autograd/graph.js';
+import { noGrad } from '../autograd/graph.js';
 import { RnnlmError } from '../errors.js';
 import type { RNNClassifier } from '../models/classifier.js';
 import { crossEntropy } from '../ops/loss.js';
-import { type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer } from '../optim/index.js';
-import { ReduceLROnPlateau } from '../optim/schedule.js';
-import { platform } from '../platform/platform.js';
+import { createOptimizer } from '../optim/index.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import type { StepInfo } from '../train/loop.js';
+import { type LoopConfig, RunClock, type StepInfo, backwardAndClip, checkFiniteLoss, plateauSchedule } from '../train/engine.js';
 import { type ClassificationReport, classificationReport } from './metrics.js';
 import { type ClassifyBatch, type EncodedExample, makeBatches } from './data.js';
 
-export interface ClassifierTrainConfig {
-  batchSize: number;
-  epochs: number;
-  optimizer: OptimizerName;
-  lr: number;
-  optimizerOptions?: Omit<OptimizerOptions, 'lr'>;
-  /** Global gradient-norm clip; 0 = off. */
-  clip: number;
-  /** Multiply the LR by this when validation accuracy does not improve (1 = never). */
-  plateauFactor: number;
-  plateauPatience: number;
-  evalBatchSize: number;
-  maxSeconds?: number;
-  maxSteps?: number;
+/** The loop's settings; the plateau schedule watches validation accuracy. */
+export interface ClassifierTrainConfig extends LoopConfig {
   /** Shuffling. */
   seed: number;
   /** Parameters kept fixed (requiresGrad off) … */
@@ -150,8 +136,6 @@ function batchLoss(model: RNNClassifier, b: ClassifyBatch): { loss: Tensor; corr
   return { loss: crossEntropy(logits, b.labels, { reduction: 'mean' }), correct };
 }
 
-const yieldToEventLoop = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
-
 function setFrozen(params: readonly Tensor[], frozen: boolean): void {
   for (const p of params) {
     p.requiresGrad = !frozen;
@@ -172,17 +156,14 @@ export async function trainClassifier(
   const unfreezeAfter = cfg.unfreezeAfter ?? null;
   setFrozen(frozen, true);
   const opt = createOptimizer(cfg.optimizer, model.parameters(), { lr: cfg.lr, ...cfg.optimizerOptions });
-  const plateau = cfg.plateauFactor < 1 ? new ReduceLROnPlateau(opt, { mode: 'max', factor: cfg.plateauFactor, patience: cfg.plateauPatience }) : null;
+  const plateau = plateauSchedule(opt, cfg, 'max');
   const rng = new Rng(cfg.seed);
-  const clock = platform();
-  const t0 = clock.now();
-  const elapsed = (): number => (clock.now() - t0) / 1000;
+  const clock = new RunClock();
   const epochs: ClassifierEpochInfo[] = [];
   let step = 0;
   let tokens = 0;
   let best: { acc: number; loss: number; epoch: number } | null = null;
   let stoppedBy: ClassifierTrainResult['stoppedBy'] = 'epochs';
-  let lastYield = clock.now();
 
   try {
     for (let epoch = 1; epoch <= cfg.epochs && stoppedBy === 'epochs'; epoch++) {
@@ -197,39 +178,18 @@ export async function trainClassifier(
         const b = batches[i]!;
         const r = batchLoss(model, b);
         const lv = r.loss.item();
-        if (!Number.isFinite(lv)) {
-          throw new RnnlmError(
-            'non_finite',
-            `training loss became ${lv} at epoch ${epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`,
-          );
-        }
-        model.zeroGrad();
-        backward(r.loss);
-        const gradNorm = cfg.clip > 0 ? clipGradNorm(model.parameters(), cfg.clip) : NaN;
+        checkFiniteLoss(lv, epoch, step);
+        const gradNorm = backwardAndClip(model, r.loss, model.parameters(), cfg.clip);
         opt.step();
         step++;
         for (let k = 0; k < b.B; k++) tokens += b.lengths[k]!;
         nats += lv * b.B;
         seen += b.B;
         correct += r.correct;
-        hooks.onStep?.({
-          epoch,
-          batch: i + 1,
-          batches: batches.length,
-          step,
-          loss: nats / seen,
-          lr: opt.lr,
-          gradNorm,
-          tokensPerSecond: tokens / Math.max(1e-9, elapsed()),
-          elapsedSeconds: elapsed(),
-        });
-        if (cfg.maxSteps !== undefined && step >= cfg.maxSteps) stoppedBy = 'steps';
-        else if (cfg.maxSeconds !== undefined && elapsed() >= cfg.maxSeconds) stoppedBy = 'time';
+        hooks.onStep?.(clock.stepInfo({ epoch, batch: i + 1, batches: batches.length, step, loss: nats / seen, lr: opt.lr, gradNorm }, tokens));
+        stoppedBy = clock.spent(cfg, step) ?? 'epochs';
         if (stoppedBy !== 'epochs') break;
-        if (clock.now() - lastYield > 100) {
-          await yieldToEventLoop();
-          lastYield = clock.now();
-        }
+        await clock.yieldSometimes();
       }
       const v = data.valid && data.valid.length > 0 ? evaluateClassifier(model, data.valid, cfg.evalBatchSize) : null;
       const improved = v !== null && (best === null || v.report.accuracy > best.acc || (v.report.accuracy === best.acc && v.loss < best.loss));
@@ -252,5 +212,5 @@ export async function trainClassifier(
   } finally {
     setFrozen(frozen, false);
   }
-  return { epochs, steps: step, seconds: elapsed(), bestEpoch: best?.epoch ?? null, stoppedBy };
+  return { epochs, steps: step, seconds: clock.elapsed(), bestEpoch: best?.epoch ?? null, stoppedBy };
 }

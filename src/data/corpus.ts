@@ -8,7 +8,7 @@ import { RnnlmError } from '../errors.js';
 import { readTextFile } from '../platform/platform.js';
 import { BpeTokenizer } from '../tokenizers/bpe.js';
 import { CharTokenizer, type CharTokenizerOptions } from '../tokenizers/char.js';
-import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import type { Tokenizer, TokenizerKind } from '../tokenizers/tokenizer.js';
 import { WordTokenizer, type WordTokenizerOptions } from '../tokenizers/word.js';
 
 /**
@@ -100,7 +100,7 @@ export function encodeSplit(tokenizer: Tokenizer, text: string, what: string): I
   return ids;
 }
 
-export type TokenizerKindOption = 'char' | 'word' | 'bpe';
+export type TokenizerKindOption = TokenizerKind;
 
 export interface BuildTokenizerOptions extends WordTokenizerOptions, CharTokenizerOptions {
   tokenizer: TokenizerKindOption;

@@ -14,7 +14,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { CharTokenizer } from '../tokenizers/char.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { WordTokenizer } from '../tokenizers/word.js';
-import { beamSearch, gatherState, lengthPenalty } from './beam.js';
+import { beamSearch, gatherState, gnmtLengthPenalty } from './beam.js';
 import { generateTokens } from './generate.js';
 
 const TEXT = 'the cat sat on the mat\nthe dog ran to the cat\na bird sat on a tree\n';
@@ -115,14 +115,14 @@ describe('beamSearch', () => {
       for (const alpha of [0, 0.8, 2]) {
         const scored = terminal.map((s) => {
           const lp = seqLogProb(model, prompt, s);
-          return { s, lp, score: lp / lengthPenalty(s.length, alpha) };
+          return { s, lp, score: lp / gnmtLengthPenalty(s.length, alpha) };
         });
         scored.sort((x, y) => y.score - x.score);
-        const [best] = beamSearch(model, tok, { prompt: 'a', beamSize: V ** 2, maxTokens: 3, lengthPenalty: alpha });
+        const [best] = beamSearch(model, tok, { prompt: 'a', beamSize: V ** 2, maxTokens: 3, gnmtAlpha: alpha });
         assert.deepEqual(best!.ids, scored[0]!.s, `seed ${seed} α ${alpha}`);
         assert.ok(Math.abs(best!.score - scored[0]!.score) < 1e-5);
         assert.equal(best!.finished, best!.ids[best!.ids.length - 1] === eos);
-        assert.ok(Math.abs(best!.score - best!.logProb / lengthPenalty(best!.ids.length, alpha)) < 1e-12);
+        assert.ok(Math.abs(best!.score - best!.logProb / gnmtLengthPenalty(best!.ids.length, alpha)) < 1e-12);
       }
     }
   });
@@ -144,7 +144,7 @@ describe('beamSearch', () => {
     const model = modelFor(wordTok, { seed: 7 });
     const prompt = Array.from(wordTok.encode('the cat', { addEos: false }));
     for (const alpha of [0, 0.6]) {
-      const hyps = beamSearch(model, wordTok, { prompt: 'the cat', beamSize: 6, maxTokens: 8, nBest: 6, lengthPenalty: alpha });
+      const hyps = beamSearch(model, wordTok, { prompt: 'the cat', beamSize: 6, maxTokens: 8, nBest: 6, gnmtAlpha: alpha });
       assert.equal(hyps.length, 6);
       for (const [i, h] of hyps.entries()) {
         assert.ok(Math.abs(h.logProb - seqLogProb(model, prompt, h.ids)) < 1e-5, `hyp ${i}`);
@@ -201,7 +201,8 @@ describe('beamSearch', () => {
       );
     bad({ beamSize: 0 }, /beamSize/);
     bad({ maxTokens: -1 }, /maxTokens/);
-    bad({ lengthPenalty: -0.5 }, /lengthPenalty/);
+    bad({ gnmtAlpha: -0.5 }, /gnmtAlpha/);
+    bad({ lengthPenalty: 0.6 }, /now gnmtAlpha/); // the old name would otherwise be ignored silently
     bad({ beamSize: 2, nBest: 3 }, /nBest/);
   });
 });

@@ -32,8 +32,8 @@ export interface BeamSearchOptions {
   beamSize?: number;
   /** Most tokens generated (default 50). */
   maxTokens?: number;
-  /** α of the GNMT length penalty ((5 + len) / 6)^α; 0 = rank by total log-prob (default 0). */
-  lengthPenalty?: number;
+  /** α of the GNMT length penalty: score = log P / ((5 + len) / 6)^α; 0 = rank by total log-prob (default 0). */
+  gnmtAlpha?: number;
   /** Finish a hypothesis when it emits <eos> (word and BPE models; default true). */
   stopAtEos?: boolean;
   /** Hypotheses returned, best first (default 1, at most beamSize). */
@@ -53,8 +53,8 @@ export interface BeamHypothesis {
   finished: boolean;
 }
 
-/** GNMT length penalty ((5 + len) / 6)^α. */
-export function lengthPenalty(len: number, alpha: number): number {
+/** GNMT length penalty ((5 + len) / 6)^α (Wu et al. 2016); the translation decoder's plain length^α is another formula. */
+export function gnmtLengthPenalty(len: number, alpha: number): number {
   return alpha === 0 ? 1 : ((5 + len) / 6) ** alpha;
 }
 
@@ -66,13 +66,14 @@ interface Hyp {
 export function beamSearch(model: RNNLM, tokenizer: Tokenizer, opts: BeamSearchOptions = {}): BeamHypothesis[] {
   const beamSize = opts.beamSize ?? 4;
   const maxTokens = opts.maxTokens ?? 50;
-  const alpha = opts.lengthPenalty ?? 0;
+  if ('lengthPenalty' in opts) throw new RnnlmError('invalid_argument', 'beamSearch: lengthPenalty is now gnmtAlpha (α of log P / ((5 + len) / 6)^α)');
+  const alpha = opts.gnmtAlpha ?? 0;
   const nBest = opts.nBest ?? 1;
   const stopAtEos = opts.stopAtEos ?? true;
   if (!(Number.isInteger(beamSize) && beamSize >= 1)) throw new RnnlmError('invalid_argument', `beamSize must be an integer ≥ 1, got ${beamSize}`);
   if (!(Number.isInteger(maxTokens) && maxTokens >= 0)) throw new RnnlmError('invalid_argument', `maxTokens must be an integer ≥ 0, got ${maxTokens}`);
   if (!(typeof alpha === 'number' && Number.isFinite(alpha) && alpha >= 0)) {
-    throw new RnnlmError('invalid_argument', `lengthPenalty (α) must be a finite number ≥ 0 (0 = none, 0.6–1 typical), got ${alpha}`);
+    throw new RnnlmError('invalid_argument', `gnmtAlpha (α) must be a finite number ≥ 0 (0 = none, 0.6–1 typical), got ${alpha}`);
   }
   if (!(Number.isInteger(nBest) && nBest >= 1 && nBest <= beamSize)) {
     throw new RnnlmError('invalid_argument', `nBest must be an integer in [1, beamSize = ${beamSize}], got ${nBest}`);
@@ -83,7 +84,7 @@ export function beamSearch(model: RNNLM, tokenizer: Tokenizer, opts: BeamSearchO
   let prompt = opts.prompt ? tokenizer.encode(opts.prompt, { addEos: false }) : new Int32Array(0);
   if (prompt.length === 0) prompt = Int32Array.of(startId(tokenizer));
 
-  const score = (h: Hyp): number => h.logProb / lengthPenalty(h.ids.length, alpha);
+  const score = (h: Hyp): number => h.logProb / gnmtLengthPenalty(h.ids.length, alpha);
   const finished: BeamHypothesis[] = [];
   const finish = (h: Hyp, done: boolean): void => {
     const body = done ? h.ids.slice(0, -1) : h.ids;
@@ -129,7 +130,7 @@ export function beamSearch(model: RNNLM, tokenizer: Tokenizer, opts: BeamSearchO
         }
         if (finished.length >= nBest) {
           finished.sort(byScore);
-          const bestLive = Math.max(...next.map((h) => h.logProb)) / lengthPenalty(maxTokens, alpha);
+          const bestLive = Math.max(...next.map((h) => h.logProb)) / gnmtLengthPenalty(maxTokens, alpha);
           if (finished[nBest - 1]!.score >= bestLive) break;
         }
         state = gatherState(state, parents); // [L,B,H] rows reordered by parent

@@ -13,15 +13,12 @@
  *
  * Legend: B streams, T window, V vocabulary, N = T·B rows, n tokens of the stream.
  */
-import { kernelsFor } from '../backend/backend.js';
-import { noGrad } from '../autograd/graph.js';
-import { batchify, bpttWindows } from '../data/batchify.js';
 import { RnnlmError } from '../errors.js';
-import type { RNNLM, RNNState } from '../models/rnnlm.js';
+import type { RNNLM } from '../models/rnnlm.js';
 import type { NgramModel } from '../ngram/model.js';
 import { NgramVocab, sentenceEndId } from '../ngram/vocab.js';
-import { allocArray } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { scanEvalWindows } from '../train/evaluate.js';
 import { type SentenceScore, scoreSentenceTokens } from './score.js';
 
 /** An n-gram model ready to mix with an RNN of a given tokenizer. */
@@ -102,48 +99,23 @@ export function ngramStreamLogProbs(mix: NgramMix, ids: Int32Array): Float64Arra
 }
 
 /**
- * ln p_rnn of each position of a stream, read as `evaluate` reads it (B columns, windows of
- * `bptt`, state carried); NaN where nothing is predicted (each column's first token and the
- * remainder batchify drops).
+ * ln p_rnn of each position of a stream, read as `evaluate` reads it (scanEvalWindows: B
+ * columns, windows of `bptt`, state carried); NaN where nothing is predicted (each column's
+ * first token and the remainder batchify drops).
  */
 export function rnnStreamLogProbs(
   model: RNNLM,
   ids: Int32Array,
   opts: { batchSize?: number; bptt?: number; onProgress?: (done: number, total: number) => void } = {},
 ): Float64Array {
-  const B = opts.batchSize ?? 10;
-  const bptt = opts.bptt ?? 35;
-  if (ids.length < 2 * B) throw new RnnlmError('empty_corpus', `evaluation needs at least ${2 * B} tokens (got ${ids.length}); use a smaller batch size`);
   const out = new Float64Array(ids.length).fill(NaN);
-  const wasTraining = model.training;
-  model.eval();
-  try {
-    noGrad(() => {
-      const batched = batchify(ids, B);
-      const L = batched.L;
-      const V = model.config.vocabSize;
-      let state: RNNState | null = null;
-      let done = 0;
-      for (const w of bpttWindows(batched, bptt)) {
-        const fwd = model.forward(w.input, w.T, B, state);
-        state = fwd.state;
-        const N = w.T * B;
-        const k = kernelsFor(fwd.logits.data);
-        const lse = allocArray(fwd.logits.dtype, N);
-        const losses = allocArray(fwd.logits.dtype, N);
-        k.softmaxXentForward(fwd.logits.data, w.target, N, V, -100, lse, losses);
-        for (let n = 0; n < N; n++) {
-          const b = n % B;
-          const t = (n - b) / B; // row n = (t, b)
-          out[b * L + w.i + t + 1] = -losses[n]!; // column b is ids[b·L .. (b+1)·L)
-        }
-        done += N;
-        opts.onProgress?.(done, (L - 1) * B);
-      }
-    });
-  } finally {
-    model.train(wasTraining);
-  }
+  scanEvalWindows(model, ids, opts, ({ L, B, window, N, losses }) => {
+    for (let n = 0; n < N; n++) {
+      const b = n % B;
+      const t = (n - b) / B; // row n = (t, b)
+      out[b * L + window.i + t + 1] = -losses[n]!; // column b is ids[b·L .. (b+1)·L)
+    }
+  });
   return out;
 }
 

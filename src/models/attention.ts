@@ -19,8 +19,8 @@ import { linear } from '../ops/linear.js';
 import type { Rng } from '../tensor/random.js';
 import { type DType, Tensor } from '../tensor/tensor.js';
 
-export type AttentionKind = 'dot' | 'general' | 'concat';
-export const ATTENTION_KINDS: readonly AttentionKind[] = ['dot', 'general', 'concat'];
+export const ATTENTION_KINDS = ['dot', 'general', 'concat'] as const;
+export type AttentionKind = (typeof ATTENTION_KINDS)[number];
 
 export class LuongAttention extends Module {
   readonly kind: AttentionKind;

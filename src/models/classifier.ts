@@ -31,8 +31,8 @@ import { Rng } from '../tensor/random.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
 import { Encoder } from './seq2seq.js';
 
-export type Pooling = 'last' | 'mean' | 'max' | 'attention';
-export const POOLINGS: readonly Pooling[] = ['last', 'mean', 'max', 'attention'];
+export const POOLINGS = ['last', 'mean', 'max', 'attention'] as const;
+export type Pooling = (typeof POOLINGS)[number];
 
 export interface RNNClassifierConfig {
   vocabSize: number;

@@ -4,3 +4,4 @@ export { wordSentences, tokenizerSentences, type SentenceStream } from './text.j
 export { NgramModel, LOG10_ZERO, summarizeNgramScores, type NgramLevel, type NgramSentenceScore, type NgramCorpusScore } from './model.js';
 export { estimateKneserNey, modifiedKnDiscounts, type KneserNeyOptions, type KneserNeyStats } from './kn.js';
 export { formatArpa, arpaText, parseArpa } from './arpa.js';
+export { defaultNgramSpec, type NgramRunSpec, type NgramDataSpec } from './spec.js';

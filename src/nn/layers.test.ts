@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import '../../test/helpers/backend.js';
 import { gradcheck } from '../autograd/gradcheck.js';
-import type { RecurrentMode } from '../backend/kernels.js';
+import { RECURRENT_MODES } from '../backend/kernels.js';
 import { RNNLM } from '../models/rnnlm.js';
 import { crossEntropy } from '../ops/loss.js';
 import { Rng } from '../tensor/random.js';
@@ -14,7 +14,7 @@ import { RNN } from './rnn.js';
 import { randTensor } from '../../test/helpers/tensors.js';
 
 const TOL = 1e-6;
-const modes: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
+const modes = RECURRENT_MODES;
 
 const rand = (shape: number[], rng: Rng, requiresGrad = true): Tensor => randTensor(rng, shape, -1, 1, requiresGrad);
 

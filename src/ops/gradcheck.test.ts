@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import '../../test/helpers/backend.js';
 import { gradcheck } from '../autograd/gradcheck.js';
-import type { RecurrentMode } from '../backend/kernels.js';
+import { RECURRENT_MODES } from '../backend/kernels.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import {
@@ -160,7 +160,7 @@ describe('gradcheck: linear algebra, embedding, loss, dropout', () => {
 });
 
 describe('gradcheck: recurrent layers over whole sequences', () => {
-  const modes: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
+  const modes = RECURRENT_MODES;
   for (const mode of modes) {
     for (const bias of [true, false]) {
       test(`${mode}${bias ? '' : ' (no bias)'}: input, weights, biases, h0, c0`, () => {

@@ -3,7 +3,7 @@ import { check } from '../errors.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { Adagrad } from './adagrad.js';
 import { Adam, AdamW } from './adam.js';
-import type { Optimizer, OptimizerName } from './optimizer.js';
+import { OPTIMIZER_NAMES, type Optimizer, type OptimizerName } from './optimizer.js';
 import { RMSprop } from './rmsprop.js';
 import { SGD } from './sgd.js';
 
@@ -39,7 +39,7 @@ export interface OptimizerOptions {
   centered?: boolean;
 }
 
-export const OPTIMIZER_NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'];
+export { OPTIMIZER_NAMES };
 
 const ACCEPTS: Record<OptimizerName, readonly (keyof OptimizerOptions)[]> = {
   sgd: ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov'],

@@ -12,7 +12,9 @@ import { RnnlmError, check } from '../errors.js';
 import { Tensor, allocArray } from '../tensor/tensor.js';
 import { fmtShape, shapeEquals } from '../tensor/shape.js';
 
-export type OptimizerName = 'sgd' | 'adam' | 'adamw' | 'adagrad' | 'rmsprop';
+/** Every optimizer of optim/: the one list of their names. */
+export const OPTIMIZER_NAMES = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'] as const;
+export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
 
 export interface OptimizerStateDict {
   json: Record<string, unknown>;

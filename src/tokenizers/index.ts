@@ -17,7 +17,7 @@ export {
   type WordTokenizerJSON,
 } from './word.js';
 export { BpeTokenizer, EOW, type BpeTrainOptions, type BpeEncodeOptions, type BpeTokenizerJSON } from './bpe.js';
-export { TOKENIZER_JSON_VERSION, type Tokenizer, type TokenizerJSON, type TokenizerKind } from './tokenizer.js';
+export { TOKENIZER_JSON_VERSION, TOKENIZER_KINDS, type Tokenizer, type TokenizerJSON, type TokenizerKind } from './tokenizer.js';
 
 /**
  * Rebuilds a tokenizer from `toJSON()` output (an object, or its JSON text). Anything

@@ -5,7 +5,9 @@
 import { RnnlmError } from '../errors.js';
 import type { Vocab } from './vocab.js';
 
-export type TokenizerKind = 'char' | 'word' | 'bpe';
+/** Every tokenizer kind, in the order option lists show them: the one list of their names. */
+export const TOKENIZER_KINDS = ['word', 'char', 'bpe'] as const;
+export type TokenizerKind = (typeof TOKENIZER_KINDS)[number];
 
 /** Serialized form: `{ kind, version: 1, ...options, tokens }`. Ids are the indices into `tokens`. */
 export interface TokenizerJSON {

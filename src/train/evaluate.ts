@@ -6,10 +6,10 @@
  */
 import { kernelsFor } from '../backend/backend.js';
 import { noGrad } from '../autograd/graph.js';
-import { batchify, bpttWindows } from '../data/batchify.js';
+import { type Batch, batchify, bpttWindows } from '../data/batchify.js';
 import { RnnlmError } from '../errors.js';
 import type { RNNLM, RNNState } from '../models/rnnlm.js';
-import { allocArray } from '../tensor/tensor.js';
+import { type FloatArray, allocArray } from '../tensor/tensor.js';
 
 export interface EvalResult {
   /** Mean cross-entropy in nats per token. */
@@ -36,7 +36,27 @@ export function summarize(totalNats: number, correct: number, tokens: number): E
   return { loss, perplexity: Math.exp(loss), bitsPerToken: loss / Math.LN2, accuracy: correct / tokens, tokens };
 }
 
-export function evaluate(model: RNNLM, ids: Int32Array, opts: EvalOptions = {}): EvalResult {
+/** One window of an evaluation pass: row n = t·B + b is position i + t of column b. */
+export interface EvalWindow {
+  /** The batchified stream: B columns of L rows each (column b is ids[b·L .. (b+1)·L)). */
+  L: number;
+  B: number;
+  /** Input and target ids [T,B], T and the window start i (a row of the batchified stream). */
+  window: Batch & { i: number };
+  /** Rows of this window (T·B). */
+  N: number;
+  /** Logits [N,V] and the cross-entropy −ln p(target) of each row [N] (nats). */
+  logits: FloatArray;
+  losses: FloatArray;
+}
+
+/**
+ * Reads `ids` as evaluation does (B columns of L rows, windows of bptt, the hidden state carried
+ * across windows, eval mode, no gradients) and hands every window's logits and per-row losses to
+ * `visit`. evaluate() and the n-gram mixture's
+ * per-token log-probabilities (generate/interpolate.ts) both read a stream this way.
+ */
+export function scanEvalWindows(model: RNNLM, ids: Int32Array, opts: EvalOptions, visit: (w: EvalWindow) => void): void {
   const B = opts.batchSize ?? 10;
   const bptt = opts.bptt ?? 35;
   if (ids.length < 2 * B) {
@@ -49,13 +69,11 @@ export function evaluate(model: RNNLM, ids: Int32Array, opts: EvalOptions = {}):
   const wasTraining = model.training;
   model.eval();
   try {
-    return noGrad(() => {
+    noGrad(() => {
       const batched = batchify(ids, B);
       const V = model.config.vocabSize;
       const total = (batched.L - 1) * B;
       let state: RNNState | null = null;
-      let nats = 0;
-      let correct = 0;
       let done = 0;
       for (const w of bpttWindows(batched, bptt)) {
         const out = model.forward(w.input, w.T, B, state);
@@ -65,17 +83,28 @@ export function evaluate(model: RNNLM, ids: Int32Array, opts: EvalOptions = {}):
         const lse = allocArray(out.logits.dtype, N);
         const losses = allocArray(out.logits.dtype, N);
         k.softmaxXentForward(out.logits.data, w.target, N, V, -100, lse, losses);
-        nats += k.sum(losses);
-        correct += countCorrect(out.logits.data, w.target, N, V);
+        visit({ L: batched.L, B, window: w, N, logits: out.logits.data, losses });
         done += N;
         opts.onProgress?.(done, total);
       }
-      if (!Number.isFinite(nats)) throw new RnnlmError('non_finite', 'evaluation loss is not finite: the model weights hold NaN or Inf');
-      return summarize(nats, correct, done);
     });
   } finally {
     model.train(wasTraining);
   }
+}
+
+export function evaluate(model: RNNLM, ids: Int32Array, opts: EvalOptions = {}): EvalResult {
+  const V = model.config.vocabSize;
+  let nats = 0;
+  let correct = 0;
+  let done = 0;
+  scanEvalWindows(model, ids, opts, ({ window, N, logits, losses }) => {
+    nats += kernelsFor(losses).sum(losses);
+    correct += countCorrect(logits, window.target, N, V);
+    done += N;
+  });
+  if (!Number.isFinite(nats)) throw new RnnlmError('non_finite', 'evaluation loss is not finite: the model weights hold NaN or Inf');
+  return summarize(nats, correct, done);
 }
 
 /** Rows of logits [N,V] whose argmax equals the target. */

@@ -18,18 +18,17 @@
  *     options.resume (with the weights saved beside it) continues bit for bit.
  * Legend: T time (window), B batch, V vocabulary, N = T·B rows, L rows of the batchified stream.
  */
-import { backward } from '../autograd/graph.js';
 import { batchify, getBatch, numWindows } from '../data/batchify.js';
 import { RnnlmError, check } from '../errors.js';
 import type { TrainingState } from '../io/checkpoint.js';
 import { type RNNLM, type RNNState, activationPenalty, detachState } from '../models/rnnlm.js';
 import { add } from '../ops/elementwise.js';
 import { NTASGD } from '../optim/asgd.js';
-import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer, globalGradNorm } from '../optim/index.js';
-import { DecayAfter, ReduceLROnPlateau } from '../optim/schedule.js';
-import { platform } from '../platform/platform.js';
+import { OPTIMIZER_NAMES, type OptimizerName, createOptimizer } from '../optim/index.js';
+import { DecayAfter } from '../optim/schedule.js';
 import { fmtShape, shapeEquals } from '../tensor/shape.js';
 import { Rng } from '../tensor/random.js';
+import { type LoopConfig, RunClock, type StepInfo, backwardAndClip, checkFiniteLoss, plateauSchedule } from './engine.js';
 import { type EvalResult, evaluate } from './evaluate.js';
 import { type LoopPosition, RESUME_FREE, decodeTrainingState, encodeTrainingState, fingerprint, jsonSafe, resumeConflicts } from './resume.js';
 
@@ -44,20 +43,9 @@ export interface LrDecayAfter {
   factor: number;
 }
 
-export interface TrainConfig {
-  batchSize: number;
+/** The loop's settings (for 'ntasgd' the optimizer options are SGD's; the plateau schedule watches validation loss), and: */
+export interface TrainConfig extends LoopConfig<TrainOptimizerName> {
   bptt: number;
-  epochs: number;
-  optimizer: TrainOptimizerName;
-  lr: number;
-  /** Extra optimizer options (momentum, weightDecay, betas, …); for 'ntasgd' those of SGD. */
-  optimizerOptions?: Omit<OptimizerOptions, 'lr'>;
-  /** Global gradient-norm clip; 0 turns it off. */
-  clip: number;
-  /** Multiply the LR by this when validation loss stops improving (1 = never). */
-  plateauFactor: number;
-  plateauPatience: number;
-  evalBatchSize: number;
   /** Stop (after a final validation) once this many seconds have passed in this call. */
   maxSeconds?: number;
   /** Stop after this many optimizer steps (counted over the whole run, resumes included). */
@@ -78,20 +66,8 @@ export interface TrainConfig {
   seed?: number;
 }
 
-export interface StepInfo {
-  epoch: number;
-  /** Window index within the epoch (1-based) and windows per epoch (an estimate with variable BPTT). */
-  batch: number;
-  batches: number;
-  step: number;
-  /** Mean training loss (nats/token) since the last epoch start. */
-  loss: number;
-  lr: number;
-  /** Global gradient norm before clipping (whether or not clipping is on). */
-  gradNorm: number;
-  tokensPerSecond: number;
-  elapsedSeconds: number;
-}
+/** Progress after each update (train/engine.ts). */
+export type { StepInfo };
 
 export interface EpochInfo {
   epoch: number;
@@ -160,8 +136,6 @@ export const defaultTrainConfig: TrainConfig = {
   evalBatchSize: 10,
 };
 
-const yieldToEventLoop = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
-
 /** AWD-LSTM's window length: bptt (p = 0.95) or bptt/2, plus N(0, 5) noise, at least min(5, bptt). */
 export function sampleBpttLength(rng: Rng, bptt: number): number {
   const base = rng.uniform() < 0.95 ? bptt : bptt / 2;
@@ -199,7 +173,7 @@ export async function trainLanguageModel(
   const params = model.parameters();
   const ntasgd = cfg.optimizer === 'ntasgd' ? new NTASGD(params, cfg.nonmono !== undefined ? { nonmono: cfg.nonmono } : {}) : null;
   const opt = createOptimizer(ntasgd ? 'sgd' : (cfg.optimizer as OptimizerName), params, { lr: cfg.lr, ...cfg.optimizerOptions });
-  const plateau = cfg.plateauFactor < 1 ? new ReduceLROnPlateau(opt, { factor: cfg.plateauFactor, patience: cfg.plateauPatience }) : null;
+  const plateau = plateauSchedule(opt, cfg);
   const decay = cfg.lrDecay ? new DecayAfter(opt, { startEpoch: cfg.lrDecay.startEpoch, factor: cfg.lrDecay.factor }) : null;
   const rng = new Rng(cfg.seed ?? (model.config.seed * 7919 + 17) >>> 0);
   const alpha = cfg.ar ?? 0;
@@ -264,9 +238,7 @@ export async function trainLanguageModel(
     best = snap.bestValidLoss;
   }
 
-  const clock = platform();
-  const t0 = clock.now();
-  const elapsed = (): number => (clock.now() - t0) / 1000;
+  const clock = new RunClock();
   const snapshot = (): TrainingState =>
     encodeTrainingState({
       config: configJson,
@@ -291,7 +263,6 @@ export async function trainLanguageModel(
   const epochs: EpochInfo[] = [];
   const tokensAtStart = tokens;
   let stoppedBy: TrainResult['stoppedBy'] = 'epochs';
-  let lastYield = clock.now();
 
   while (pos.epoch <= cfg.epochs && stoppedBy === 'epochs') {
     model.train();
@@ -309,16 +280,9 @@ export async function trainLanguageModel(
       state = detachState(out.state);
       const xent = out.loss;
       const lv = xent.item();
-      if (!Number.isFinite(lv)) {
-        throw new RnnlmError(
-          'non_finite',
-          `training loss became ${lv} at epoch ${pos.epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`,
-        );
-      }
+      checkFiniteLoss(lv, pos.epoch, step);
       const penalty = activationPenalty(out, alpha, beta);
-      model.zeroGrad();
-      backward(penalty ? add(xent, penalty) : xent);
-      const gradNorm = cfg.clip > 0 ? clipGradNorm(params, cfg.clip) : globalGradNorm(params); // before clipping, always logged
+      const gradNorm = backwardAndClip(model, penalty ? add(xent, penalty) : xent, params, cfg.clip);
       const lr = opt.lr;
       if (cfg.variableBptt) opt.lr = (lr * w.T) / bptt; // longer windows take proportionally larger steps
       opt.step();
@@ -330,33 +294,16 @@ export async function trainLanguageModel(
       tokens += w.T * B;
       pos.nats += lv * w.T * B;
       pos.count += w.T * B;
-      hooks.onStep?.({
-        epoch: pos.epoch,
-        batch: pos.batch,
-        batches,
-        step,
-        loss: pos.nats / pos.count,
-        lr,
-        gradNorm,
-        tokensPerSecond: (tokens - tokensAtStart) / Math.max(1e-9, elapsed()),
-        elapsedSeconds: elapsed(),
-      });
-      if (cfg.maxSteps !== undefined && step >= cfg.maxSteps) stoppedBy = 'steps';
-      else if (cfg.maxSeconds !== undefined && elapsed() >= cfg.maxSeconds) stoppedBy = 'time';
-      else if (options.signal?.aborted) stoppedBy = 'interrupted';
+      hooks.onStep?.(clock.stepInfo({ epoch: pos.epoch, batch: pos.batch, batches, step, loss: pos.nats / pos.count, lr, gradNorm }, tokens - tokensAtStart));
+      stoppedBy = clock.spent(cfg, step) ?? (options.signal?.aborted ? 'interrupted' : 'epochs');
       if (stoppedBy !== 'epochs') break;
       if (cfg.checkpointEvery && step % cfg.checkpointEvery === 0) {
         tick();
         await checkpoint('interval');
       }
-      // Let timers (progress bar, signals) run without paying for it on every small step.
-      if (clock.now() - lastYield > 100) {
-        await yieldToEventLoop();
-        lastYield = clock.now();
-        if (options.signal?.aborted) {
-          stoppedBy = 'interrupted';
-          break;
-        }
+      if ((await clock.yieldSometimes()) && options.signal?.aborted) {
+        stoppedBy = 'interrupted';
+        break;
       }
     }
     tick();
@@ -403,5 +350,5 @@ export async function trainLanguageModel(
   }
   // NT-ASGD's result is the averaged model: leave it in place (the checkpoints above hold the raw weights).
   const averaged = ntasgd?.adoptAverages() ?? false;
-  return { epochs, steps: step, tokens, seconds: elapsed(), bestValidLoss: best, stoppedBy, averaged };
+  return { epochs, steps: step, tokens, seconds: clock.elapsed(), bestValidLoss: best, stoppedBy, averaged };
 }

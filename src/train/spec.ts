@@ -12,10 +12,11 @@
  * folder, backend, progress bar) is not part of it.
  */
 import type { RNNLMConfig } from '../models/rnnlm.js';
+import type { TokenizerKind } from '../tokenizers/tokenizer.js';
 import type { TrainPreset } from './presets.js';
 import { type TrainConfig, defaultTrainConfig } from './loop.js';
 
-export type LmTokenizerKind = 'char' | 'word' | 'bpe';
+export type LmTokenizerKind = TokenizerKind;
 
 export interface LmDataSpec {
   /** Text files (paths as the front-end resolves them). */

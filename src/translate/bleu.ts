@@ -10,8 +10,8 @@
 import { RnnlmError } from '../errors.js';
 import { splitWords } from '../tokenizers/word.js';
 
-export type BleuTokenizer = '13a' | 'zh' | 'char' | 'none';
-export const BLEU_TOKENIZERS: readonly BleuTokenizer[] = ['13a', 'zh', 'char', 'none'];
+export const BLEU_TOKENIZERS = ['13a', 'zh', 'char', 'none'] as const;
+export type BleuTokenizer = (typeof BLEU_TOKENIZERS)[number];
 export type SmoothMethod = 'exp' | 'none' | 'floor' | 'add-k';
 
 export interface BleuOptions {

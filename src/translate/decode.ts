@@ -3,7 +3,7 @@
  * decoder step (T = 1) at a time. Beam search runs B sentences × K hypotheses as B·K streams;
  * after each step every sentence keeps its K best continuations (from the top 2K of K·V
  * candidates), a candidate ending in <eos> becomes a finished hypothesis scored
- * log P / length^α (α = lengthPenalty; length counts <eos>), and a sentence stops once it has
+ * log P / length^α (α = lengthNormalization; length counts <eos>), and a sentence stops once it has
  * K finished hypotheses or reaches its maximum length a·|source| + b (source length with
  * its <eos>). Two constraints shared with sampling (`sampleIds`) shape every step: with
  * noRepeatNgram = n no hypothesis may repeat an n-gram of its own output, and no hypothesis
@@ -25,8 +25,8 @@ export interface DecodeOptions {
   /** Maximum output length a·srcLen + b (defaults 1.5 and 10). */
   maxLenA?: number;
   maxLenB?: number;
-  /** α of the length normalisation (default 1; 0 = raw log-probability). */
-  lengthPenalty?: number;
+  /** α of the length normalisation: score = log P / length^α (default 1; 0 = raw log-probability). */
+  lengthNormalization?: number;
   /** Sentences per batch (default 32). */
   batchSize?: number;
   /** The target side's <eos> (also the start symbol). */
@@ -53,6 +53,7 @@ export function translateIds(model: Seq2Seq, sources: readonly Int32Array[], o: 
   const beam = o.beam ?? 1;
   const batchSize = o.batchSize ?? 32;
   if (!(Number.isInteger(beam) && beam >= 1)) throw new RnnlmError('invalid_argument', `beam width must be an integer ≥ 1, got ${beam}`);
+  if ('lengthPenalty' in o) throw new RnnlmError('invalid_argument', 'translateIds: lengthPenalty is now lengthNormalization (α of log P / length^α)');
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) throw new RnnlmError('invalid_argument', `batch size must be an integer ≥ 1, got ${batchSize}`);
   if (!(Number.isInteger(o.eosId) && o.eosId >= 0 && o.eosId < model.config.tgtVocabSize))
     throw new RnnlmError('invalid_argument', `eosId ${o.eosId} is not a target id`);
@@ -88,7 +89,7 @@ function beamBatch(model: Seq2Seq, sources: Int32Array[], K: number, o: DecodeOp
   const eos = o.eosId;
   const a = o.maxLenA ?? 1.5;
   const bLen = o.maxLenB ?? 10;
-  const alpha = o.lengthPenalty ?? 1;
+  const alpha = o.lengthNormalization ?? 1;
   const V = model.config.tgtVocabSize;
   const B = sources.length;
   const padded = padBatch(sources, sources[0]![sources[0]!.length - 1]!); // [S,B], padded with any id

@@ -11,12 +11,12 @@
 import { RnnlmError } from '../errors.js';
 import { BpeTokenizer } from '../tokenizers/bpe.js';
 import { CharTokenizer } from '../tokenizers/char.js';
-import { type Tokenizer, tokenizerFromJSON } from '../tokenizers/index.js';
+import { TOKENIZER_KINDS, type Tokenizer, type TokenizerKind, tokenizerFromJSON } from '../tokenizers/index.js';
 import { WordTokenizer } from '../tokenizers/word.js';
 import { detokenize, pretokenize } from './text.js';
 
-export type SideTokenizerKind = 'word' | 'char' | 'bpe';
-export const SIDE_TOKENIZERS: readonly SideTokenizerKind[] = ['word', 'char', 'bpe'];
+export type SideTokenizerKind = TokenizerKind;
+export const SIDE_TOKENIZERS = TOKENIZER_KINDS;
 
 export interface SideOptions {
   kind: SideTokenizerKind;

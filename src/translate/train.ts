@@ -7,40 +7,26 @@
  * the model's own previous prediction (argmax, not back-propagated through).
  * Legend: S source steps, T target steps, B batch, V target vocabulary.
  */
-import { backward, noGrad } from '../autograd/graph.js';
+import { noGrad } from '../autograd/graph.js';
 import { RnnlmError } from '../errors.js';
 import type { Seq2Seq } from '../models/seq2seq.js';
 import { add, scale } from '../ops/elementwise.js';
 import { crossEntropy } from '../ops/loss.js';
-import { type OptimizerName, type OptimizerOptions, clipGradNorm, createOptimizer, globalGradNorm } from '../optim/index.js';
-import { ReduceLROnPlateau } from '../optim/schedule.js';
-import { platform } from '../platform/platform.js';
-import type { StepInfo } from '../train/loop.js';
+import { createOptimizer } from '../optim/index.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
+import { type LoopConfig, RunClock, type StepInfo, backwardAndClip, checkFiniteLoss, plateauSchedule } from '../train/engine.js';
 import { type EncodedPair, IGNORE, type TranslationBatch, makeBatches } from './data.js';
 
-export interface TranslationTrainConfig {
-  batchSize: number;
-  epochs: number;
-  optimizer: OptimizerName;
-  lr: number;
-  optimizerOptions?: Omit<OptimizerOptions, 'lr'>;
-  /** Global gradient-norm clip; 0 = off. */
-  clip: number;
+/** The loop's settings; the plateau schedule watches validation loss. */
+export interface TranslationTrainConfig extends LoopConfig {
   /** 1 = always teacher forcing (fast path); < 1 = scheduled sampling. */
   teacherForcingRatio: number;
-  /** Multiply the LR by this when validation loss does not improve (1 = never). */
-  plateauFactor: number;
-  plateauPatience: number;
-  evalBatchSize: number;
-  maxSeconds?: number;
-  maxSteps?: number;
   /** Shuffling and scheduled-sampling coin flips. */
   seed: number;
 }
 
-/** Progress after each update: the same record as the language-model loop's (loss is per target token). */
+/** Progress after each update: the record every loop gives (train/engine.ts; loss is per target token). */
 export type TranslationStepInfo = StepInfo;
 
 export interface TranslationEpochInfo {
@@ -130,8 +116,6 @@ export function evaluateTranslationLoss(
   return { loss, perplexity: Math.exp(loss), tokens };
 }
 
-const yieldToEventLoop = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
-
 export async function trainTranslation(
   model: Seq2Seq,
   data: { train: readonly EncodedPair[]; valid?: readonly EncodedPair[] | null; srcEos: number; tgtEos: number },
@@ -142,17 +126,14 @@ export async function trainTranslation(
   if (!(cfg.teacherForcingRatio >= 0 && cfg.teacherForcingRatio <= 1))
     throw new RnnlmError('invalid_argument', `teacher forcing ratio must be in [0, 1], got ${cfg.teacherForcingRatio}`);
   const opt = createOptimizer(cfg.optimizer, model.parameters(), { lr: cfg.lr, ...cfg.optimizerOptions });
-  const plateau = cfg.plateauFactor < 1 ? new ReduceLROnPlateau(opt, { factor: cfg.plateauFactor, patience: cfg.plateauPatience }) : null;
+  const plateau = plateauSchedule(opt, cfg);
   const rng = new Rng(cfg.seed);
-  const clock = platform();
-  const t0 = clock.now();
-  const elapsed = (): number => (clock.now() - t0) / 1000;
+  const clock = new RunClock();
   const epochs: TranslationEpochInfo[] = [];
   let step = 0;
   let tokens = 0;
   let best: number | null = null;
   let stoppedBy: TranslationTrainResult['stoppedBy'] = 'epochs';
-  let lastYield = clock.now();
 
   for (let epoch = 1; epoch <= cfg.epochs && stoppedBy === 'epochs'; epoch++) {
     model.train();
@@ -164,38 +145,17 @@ export async function trainTranslation(
       const b = batches[i]!;
       const sum = batchLoss(model, b, cfg.teacherForcingRatio, rng);
       const lv = sum.item();
-      if (!Number.isFinite(lv)) {
-        throw new RnnlmError(
-          'non_finite',
-          `training loss became ${lv} at epoch ${epoch}, step ${step + 1}; lower the learning rate or clip gradients (--clip)`,
-        );
-      }
-      model.zeroGrad();
-      backward(scale(sum, 1 / b.tokens)); // mean over the batch's real target tokens
-      const gradNorm = cfg.clip > 0 ? clipGradNorm(model.parameters(), cfg.clip) : globalGradNorm(model.parameters()); // before clipping, always logged
+      checkFiniteLoss(lv, epoch, step);
+      const gradNorm = backwardAndClip(model, scale(sum, 1 / b.tokens), model.parameters(), cfg.clip); // mean over the batch's real target tokens
       opt.step();
       step++;
       tokens += b.tokens;
       nats += lv;
       count += b.tokens;
-      hooks.onStep?.({
-        epoch,
-        batch: i + 1,
-        batches: batches.length,
-        step,
-        loss: nats / count,
-        lr: opt.lr,
-        gradNorm,
-        tokensPerSecond: tokens / Math.max(1e-9, elapsed()),
-        elapsedSeconds: elapsed(),
-      });
-      if (cfg.maxSteps !== undefined && step >= cfg.maxSteps) stoppedBy = 'steps';
-      else if (cfg.maxSeconds !== undefined && elapsed() >= cfg.maxSeconds) stoppedBy = 'time';
+      hooks.onStep?.(clock.stepInfo({ epoch, batch: i + 1, batches: batches.length, step, loss: nats / count, lr: opt.lr, gradNorm }, tokens));
+      stoppedBy = clock.spent(cfg, step) ?? 'epochs';
       if (stoppedBy !== 'epochs') break;
-      if (clock.now() - lastYield > 100) {
-        await yieldToEventLoop();
-        lastYield = clock.now();
-      }
+      await clock.yieldSometimes();
     }
     const valid = data.valid && data.valid.length > 0 ? evaluateTranslationLoss(model, data.valid, cfg.evalBatchSize, data.srcEos, data.tgtEos).loss : null;
     const improved = valid !== null && (best === null || valid < best);
@@ -213,5 +173,5 @@ export async function trainTranslation(
     epochs.push(info);
     await hooks.onEpoch?.(info);
   }
-  return { epochs, steps: step, tokens, seconds: elapsed(), bestValidLoss: best, stoppedBy };
+  return { epochs, steps: step, tokens, seconds: clock.elapsed(), bestValidLoss: best, stoppedBy };
 }

@@ -151,7 +151,7 @@ describe('translation end to end (toy task)', () => {
     const eos = 0;
     const source = Int32Array.from([1, 3, 2, 4]);
     for (const alpha of [0, 1]) {
-      const [beam] = translateIds(tiny, [source], { beam: 32, eosId: eos, maxLenA: 0, maxLenB: 3, lengthPenalty: alpha });
+      const [beam] = translateIds(tiny, [source], { beam: 32, eosId: eos, maxLenA: 0, maxLenB: 3, lengthNormalization: alpha });
       // Brute force: every continuation y (no <eos>) of length 0..2 followed by <eos>, and every y of length 3.
       let best = { score: -Infinity, ids: [] as number[] };
       const logProb = (y: number[], withEnd: boolean): number =>

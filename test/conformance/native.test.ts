@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { jsBackend } from '../../src/backend/js/index.js';
 import type { F, Kernels, RecurrentDesc, RecurrentMode, RecurrentWeights } from '../../src/backend/kernels.js';
-import { gatesOf } from '../../src/backend/kernels.js';
+import { RECURRENT_MODES, gatesOf } from '../../src/backend/kernels.js';
 import { loadNativeBackend, nativeControls, nativeUnavailableReason } from '../../src/backend/native/index.js';
 import { type ErrorCode, isRnnlmError } from '../../src/errors.js';
 import { Rng } from '../../src/tensor/random.js';
@@ -189,7 +189,7 @@ function nativeScaleTests(k: Kernels, isa: string): void {
   });
 
   test(`${isa}: recurrent layers with two threads per step, backward run twice`, () => {
-    const modes: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
+    const modes = RECURRENT_MODES;
     // B = 24: 2 threads per step, H over several NR panels, W_hh read in place by backward;
     // B = 50: backward packs W_hh (more rows than the in-place path takes on any ISA).
     const sizes = [

@@ -14,7 +14,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type F, type Kernels, type RecurrentMode, type RecurrentWeights, type UnaryOp, gatesOf } from '../../src/backend/kernels.js';
+import { type F, type Kernels, RECURRENT_MODES, type RecurrentMode, type RecurrentWeights, type UnaryOp, gatesOf } from '../../src/backend/kernels.js';
 import { Rng } from '../../src/tensor/random.js';
 import { finiteDifferences, naiveGemm, naiveLogSumExp, naiveRecurrentForward, naiveUnary, naiveUnaryDerivative } from './naive.js';
 
@@ -29,7 +29,6 @@ export interface BackendSuiteOptions {
 }
 
 const DEFAULT_TOL: Record<SuiteDType, number> = { float32: 1e-4, float64: 1e-9 };
-const MODES: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
 const UNARY_OPS: UnaryOp[] = ['tanh', 'sigmoid', 'relu', 'exp', 'log', 'neg'];
 
 export function runBackendSuite(name: string, kernels: Kernels, opts: BackendSuiteOptions): void {
@@ -676,7 +675,7 @@ function recurrentTests(def: Def, k: Kernels, ctx: Ctx): void {
     { T: 2, B: 1, I: 4, H: 6, bias: true },
   ];
 
-  for (const mode of MODES) {
+  for (const mode of RECURRENT_MODES) {
     def(`recurrentForward ${mode}`, () => {
       forwardCases.forEach((c, ci) => {
         const p = makeProblem(ctx, mode, c, 100 + ci, true);

@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import * as path from 'node:path';
 import {
+  RECURRENT_MODES,
   type GradientFlowEntry,
   RNNLM,
   type RecurrentMode,
@@ -21,9 +22,7 @@ import {
   renderGradientFlow,
   useBackend,
 } from '../../../src/node.js';
-import { int, num, oneOf } from '../args.js';
-
-const CELLS: RecurrentMode[] = ['rnn_tanh', 'rnn_relu', 'rnn_sigmoid', 'gru', 'lstm'];
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf } from '../args.js';
 
 interface GradientsCliOptions {
   model: string[];
@@ -43,7 +42,7 @@ interface GradientsCliOptions {
   out: string;
   json?: string;
   title?: string;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -53,9 +52,9 @@ function parseCells(list: string): RecurrentMode[] {
     .split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '');
-  const bad = cells.filter((c) => !(CELLS as string[]).includes(c));
+  const bad = cells.filter((c) => !(RECURRENT_MODES as readonly string[]).includes(c));
   if (cells.length === 0 || bad.length > 0) {
-    throw new RnnlmError('invalid_argument', `--cell takes a comma-separated list of ${CELLS.join(', ')}; got "${list}"`);
+    throw new RnnlmError('invalid_argument', `--cell takes a comma-separated list of ${RECURRENT_MODES.join(', ')}; got "${list}"`);
   }
   return cells as RecurrentMode[];
 }
@@ -66,7 +65,7 @@ function gradientsCommand(): Command {
     .option('--data <file>', 'text whose windows are measured (UTF-8), e.g. ptb.valid.txt (required unless --replot)')
     .option('--model <dir>', 'a checkpoint directory (repeat for several)', collect, [])
     .option('--at-init', 'also measure each --model re-initialised (same configuration and seed, untrained)', false)
-    .option('--cell <list>', `fresh models of these cells, comma-separated (${CELLS.join(', ')})`)
+    .option('--cell <list>', `fresh models of these cells, comma-separated (${RECURRENT_MODES.join(', ')})`)
     .option('--tokenizer <kind>', 'fresh models: vocabulary built from --data: word | char', oneOf(['word', 'char'] as const), 'word')
     .option('--emb <n>', 'fresh models: embedding size', int(1), 200)
     .option('--hidden <n>', 'fresh models: hidden size', int(1), 200)
@@ -80,7 +79,7 @@ function gradientsCommand(): Command {
     .option('--json <file>', 'also write the measured norms as JSON')
     .option('--title <text>', 'plot title')
     .option('--replot <json>', 'redraw the SVG from a --json file written earlier (measures nothing)')
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .action((o: GradientsCliOptions) => {
       useBackend(o.backend);
       const p = platform();

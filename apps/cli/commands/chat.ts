@@ -9,9 +9,13 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import { type OptimizerName, type RecurrentMode, describeBackend, loadLanguageModel, readTextFile, useBackend } from '../../../src/node.js';
+import { OPTIMIZER_NAMES, RECURRENT_MODES, describeBackend, loadLanguageModel, readTextFile, useBackend } from '../../../src/node.js';
 import {
+  CHAT_DECODE_DEFAULTS,
   type ChatDecodeOptions,
+  type ChatSampling,
+  type ChatRunSpec,
+  defaultChatSpec,
   type Dialogue,
   type DialogueMetrics,
   type LoadedChatModel,
@@ -29,180 +33,185 @@ import {
   saveChatModel,
   withoutOverlap,
 } from '../../../src/chat/index.js';
-import { ATTENTION_KINDS, type AttentionKind, Seq2Seq, evaluateTranslationLoss, pretokenize, trainTranslation } from '../../../src/translate/index.js';
-import { int, num, oneOf } from '../args.js';
+import { ATTENTION_KINDS, Seq2Seq, evaluateTranslationLoss, pretokenize, trainTranslation } from '../../../src/translate/index.js';
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf, withOldFlagName } from '../args.js';
+import {
+  type FlagTable,
+  addFlags,
+  applyFlags,
+  at,
+  field,
+  flag,
+  givenFlags,
+  initRange,
+  maxMinutes,
+  modelAndTrainSeed,
+  required,
+  tableCommand,
+} from '../flags.js';
 import { createProgress } from '../progress.js';
 
-type Backend = 'auto' | 'js' | 'native';
-const BACKENDS = ['auto', 'js', 'native'] as const;
-const CELLS: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu'];
-const OPTIMIZERS: OptimizerName[] = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'];
-
+type Backend = BackendChoice;
 function readDialogues(file: string): Dialogue[] {
   return parseDialogues(readTextFile(file), file);
 }
 
-interface DecodeCli {
-  beam: number;
-  lengthPenalty: number;
-  blockNgram: number;
-  minLen: number;
-  maxLen: number;
+/** How `chat eval` and the terminal chat decode: the search settings, and sampling instead when `sample` is on. */
+interface DecodeSpec {
+  decode: Required<Omit<ChatDecodeOptions, 'sample'>>;
   sample: boolean;
-  temperature: number;
-  topK: number;
-  topP: number;
-  seed: number;
-  decodeBatchSize: number;
+  sampling: ChatSampling;
 }
+
+const DEFAULT_DECODE: DecodeSpec = {
+  decode: { ...CHAT_DECODE_DEFAULTS },
+  sample: false,
+  sampling: { temperature: 0.8, topK: 0, topP: 0.9, seed: 1 },
+};
+
+/** The decoding flags of `chat eval` and the terminal chat (the order is the order of --help). */
+const DECODE_FLAGS: FlagTable<DecodeSpec> = [
+  flag('--beam <k>', 'beam width (1 = greedy)', at('decode', 'beam'), int(1)),
+  flag('--length-normalization <alpha>', 'beam scores are log P / length^alpha', at('decode', 'lengthNormalization'), num(0)),
+  flag('--block-ngram <n>', 'never repeat an n-gram within a response (0 = off)', at('decode', 'noRepeatNgram'), int(0)),
+  flag('--min-len <n>', 'no end of response before n tokens', at('decode', 'minLen'), int(0)),
+  flag('--max-len <n>', 'at most n tokens per response', at('decode', 'maxLen'), int(1)),
+  flag('--sample', 'sample instead of beam search (temperature, top-k, top-p)', field('sample')),
+  flag('--temperature <t>', 'sampling temperature', at('sampling', 'temperature'), num(0)),
+  flag('--top-k <k>', 'sample from the k most probable tokens (0 = off)', at('sampling', 'topK'), int(0)),
+  flag('--top-p <p>', 'sample from the top-p nucleus (1 = off)', at('sampling', 'topP'), num(0.000001, 1)),
+  flag('--seed <n>', 'sampling seed', at('sampling', 'seed'), int(0)),
+  flag('--decode-batch-size <n>', 'conversations decoded together', at('decode', 'batchSize'), int(1)),
+];
 
 function addDecodeOptions(cmd: Command): Command {
-  return cmd
-    .option('--beam <k>', 'beam width (1 = greedy)', int(1), 5)
-    .option('--length-penalty <alpha>', 'beam scores are log P / length^alpha', num(0), 1)
-    .option('--block-ngram <n>', 'never repeat an n-gram within a response (0 = off)', int(0), 3)
-    .option('--min-len <n>', 'no end of response before n tokens', int(0), 1)
-    .option('--max-len <n>', 'at most n tokens per response', int(1), 40)
-    .option('--sample', 'sample instead of beam search (temperature, top-k, top-p)', false)
-    .option('--temperature <t>', 'sampling temperature', num(0), 0.8)
-    .option('--top-k <k>', 'sample from the k most probable tokens (0 = off)', int(0), 0)
-    .option('--top-p <p>', 'sample from the top-p nucleus (1 = off)', num(0.000001, 1), 0.9)
-    .option('--seed <n>', 'sampling seed', int(0), 1)
-    .option('--decode-batch-size <n>', 'conversations decoded together', int(1), 32);
+  addFlags(cmd, DECODE_FLAGS, DEFAULT_DECODE);
+  return withOldFlagName(cmd, '--length-penalty <alpha>', '--length-normalization', num(0));
 }
 
-function decodeOptions(o: DecodeCli): ChatDecodeOptions {
-  return {
-    beam: o.beam,
-    lengthPenalty: o.lengthPenalty,
-    noRepeatNgram: o.blockNgram,
-    minLen: o.minLen,
-    maxLen: o.maxLen,
-    batchSize: o.decodeBatchSize,
-    ...(o.sample ? { sample: { temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed } } : {}),
-  };
+/** The decoding the flags given to `cmd` ask for. */
+function decodeSpecOf(cmd: Command): DecodeSpec {
+  return applyFlags(DEFAULT_DECODE, givenFlags(cmd, DECODE_FLAGS));
 }
 
-function describeDecoding(o: DecodeCli): string {
-  const common = `block-ngram ${o.blockNgram}, min-len ${o.minLen}, max-len ${o.maxLen}`;
+function decodeOptions(o: DecodeSpec): ChatDecodeOptions {
+  return { ...o.decode, ...(o.sample ? { sample: { ...o.sampling } } : {}) };
+}
+
+function describeDecoding(o: DecodeSpec): string {
+  const d = o.decode;
+  const s = o.sampling;
+  const common = `block-ngram ${d.noRepeatNgram}, min-len ${d.minLen}, max-len ${d.maxLen}`;
   return o.sample
-    ? `sampling (temperature ${o.temperature}, top-k ${o.topK}, top-p ${o.topP}, seed ${o.seed}), ${common}`
-    : `beam ${o.beam}, length penalty ${o.lengthPenalty}, ${common}`;
+    ? `sampling (temperature ${s.temperature}, top-k ${s.topK}, top-p ${s.topP}, seed ${s.seed}), ${common}`
+    : `beam ${d.beam}, length normalization ${d.lengthNormalization}, ${common}`;
 }
 
-interface TrainCli {
-  train: string;
-  valid?: string;
-  contextTurns: number;
-  maxContext: number;
-  maxResponse: number;
-  minCount: number;
-  maxVocab?: number;
-  cell: RecurrentMode;
-  hidden: number;
-  emb: number;
-  layers: number;
-  attention: AttentionKind;
-  bidirectional: boolean;
-  dropout: number;
-  initRange: number;
-  optimizer: OptimizerName;
-  lr: number;
-  clip: number;
-  batchSize: number;
-  evalBatchSize: number;
-  epochs: number;
-  maxMinutes?: number;
-  maxSteps?: number;
-  plateauFactor: number;
-  seed: number;
+type Spec = ChatRunSpec;
+
+/** The chat run spec, flag by flag (the order is the order of --help). */
+const CHAT_TRAIN_FLAGS: FlagTable<Spec> = [
+  required(flag('--train <file>', 'training dialogues (DailyDialog format)', at('data', 'train'))),
+  flag('--valid <file>', 'validation dialogues (best checkpoint by validation loss)', at('data', 'valid')),
+  flag('--context-turns <k>', 'utterances of context before each response', at('data', 'contextTurns'), int(1)),
+  flag('--max-context <n>', 'keep the most recent n context tokens', at('data', 'maxContext'), int(1)),
+  flag('--max-response <n>', 'skip training responses longer than n tokens', at('data', 'maxResponse'), int(1)),
+  flag('--min-count <n>', 'drop words seen fewer times (they become <unk>)', at('data', 'minCount'), int(1)),
+  flag('--max-vocab <n>', 'keep at most n word types', at('data', 'maxVocab'), int(3)),
+  flag('--cell <cell>', RECURRENT_MODES.join(' | '), at('model', 'cell'), oneOf(RECURRENT_MODES)),
+  flag('--hidden <n>', 'hidden size', at('model', 'hiddenSize'), int(1)),
+  flag('--emb <n>', 'embedding size', at('model', 'embedSize'), int(1)),
+  flag('--layers <n>', 'encoder and decoder layers', at('model', 'numLayers'), int(1)),
+  flag('--attention <kind>', ATTENTION_KINDS.join(' | '), at('model', 'attention'), oneOf(ATTENTION_KINDS)),
+  flag('--no-bidirectional', 'unidirectional encoder (default: bidirectional)', at('model', 'bidirectional')),
+  flag('--dropout <p>', 'dropout', at('model', 'dropout'), num(0, 0.99)),
+  flag('--init-range <r>', 'initialise every parameter U(±r) (0 = PyTorch layer defaults)', initRange<Spec>(), num(0)),
+  flag('--optimizer <name>', OPTIMIZER_NAMES.join(' | '), at('train', 'optimizer'), oneOf(OPTIMIZER_NAMES)),
+  flag('--lr <lr>', 'learning rate', at('train', 'lr'), num(0)),
+  flag('--clip <norm>', 'clip the global gradient norm (0 = off)', at('train', 'clip'), num(0)),
+  flag('--batch-size <n>', 'pairs per batch', at('train', 'batchSize'), int(1)),
+  flag('--eval-batch-size <n>', 'pairs per validation batch', at('train', 'evalBatchSize'), int(1)),
+  flag('--epochs <n>', 'epochs', at('train', 'epochs'), int(1)),
+  flag('--max-minutes <m>', 'stop training after this much wall time (then validate and save)', maxMinutes<Spec>(), num(0)),
+  flag('--max-steps <n>', 'stop after this many updates', at('train', 'maxSteps'), int(1)),
+  flag('--plateau-factor <f>', 'multiply lr by f when validation loss stops improving (1 = never)', at('train', 'plateauFactor'), num(0, 1)),
+  flag('--seed <n>', 'random seed', modelAndTrainSeed<Spec>(), int(0)),
+];
+
+/** What one `rnnlm chat train` does beyond the spec: crash-safe copies, where it writes, how it runs. */
+export interface ChatRunSettings {
   checkpointEvery: number;
   out: string;
   backend: Backend;
   progress: boolean;
 }
 
-export async function runChatTrain(o: TrainCli, log: (s: string) => void): Promise<{ validPerplexity: number | null; seconds: number }> {
-  useBackend(o.backend);
+const DEFAULT_CHAT_RUN: ChatRunSettings = { checkpointEvery: 0, out: 'runs/chat', backend: 'auto', progress: true };
+
+const CHAT_RUN_FLAGS: FlagTable<ChatRunSettings> = [
+  flag('--checkpoint-every <steps>', 'also save the newest weights to OUT/last every n updates (0 = off)', field('checkpointEvery'), int(0)),
+  flag('--out <dir>', 'checkpoint directory', field('out')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+  flag('--no-progress', 'no progress bar', field('progress')),
+];
+
+export async function runChatTrain(
+  spec: ChatRunSpec,
+  run: ChatRunSettings,
+  log: (s: string) => void,
+): Promise<{ validPerplexity: number | null; seconds: number }> {
+  useBackend(run.backend);
   log(`backend: ${describeBackend()}`);
-  const trainD = readDialogues(o.train);
-  const validD = o.valid ? readDialogues(o.valid) : null;
+  const { data: d, model: m } = spec;
+  const trainD = readDialogues(d.train);
+  const validD = d.valid ? readDialogues(d.valid) : null;
   const side = buildDialogueSide(
-    trainD.flatMap((d) => d.turns),
-    { minCount: o.minCount, ...(o.maxVocab ? { maxVocab: o.maxVocab } : {}) },
+    trainD.flatMap((x) => x.turns),
+    { minCount: d.minCount, ...(d.maxVocab ? { maxVocab: d.maxVocab } : {}) },
   );
-  const shape = { maxContext: o.maxContext };
-  const train = encodeDialoguePairs(dialoguePairs(trainD, o.contextTurns), side, { ...shape, maxResponse: o.maxResponse });
-  const valid = validD ? encodeDialoguePairs(dialoguePairs(validD, o.contextTurns), side, shape) : null;
+  const shape = { maxContext: d.maxContext };
+  const train = encodeDialoguePairs(dialoguePairs(trainD, d.contextTurns), side, { ...shape, maxResponse: d.maxResponse });
+  const valid = validD ? encodeDialoguePairs(dialoguePairs(validD, d.contextTurns), side, shape) : null;
   log(
-    `data: ${trainD.length} dialogues → ${train.length} training pairs (context: last ${o.contextTurns} utterances, at most ${o.maxContext} tokens; ` +
-      `responses of 1..${o.maxResponse} tokens), ${valid?.length ?? 0} validation pairs; shared vocabulary ${side.vocabSize} words`,
+    `data: ${trainD.length} dialogues → ${train.length} training pairs (context: last ${d.contextTurns} utterances, at most ${d.maxContext} tokens; ` +
+      `responses of 1..${d.maxResponse} tokens), ${valid?.length ?? 0} validation pairs; shared vocabulary ${side.vocabSize} words`,
   );
-  const model = new Seq2Seq({
-    srcVocabSize: side.vocabSize,
-    tgtVocabSize: side.vocabSize,
-    embedSize: o.emb,
-    hiddenSize: o.hidden,
-    numLayers: o.layers,
-    cell: o.cell,
-    bidirectional: o.bidirectional,
-    attention: o.attention,
-    dropout: o.dropout,
-    seed: o.seed,
-    ...(o.initRange > 0 ? { init: o.initRange } : {}),
-  });
+  const model = new Seq2Seq({ ...m, srcVocabSize: side.vocabSize, tgtVocabSize: side.vocabSize });
   log(
-    `model: ${o.layers}×${o.hidden} ${o.bidirectional ? 'bidirectional ' : ''}${o.cell} encoder–decoder, ${o.attention} attention, embedding ${o.emb}, ` +
+    `model: ${m.numLayers}×${m.hiddenSize} ${m.bidirectional ? 'bidirectional ' : ''}${m.cell} encoder–decoder, ${m.attention} attention, embedding ${m.embedSize}, ` +
       `${model.numParameters().toLocaleString('en-US')} parameters`,
   );
-  fs.mkdirSync(o.out, { recursive: true });
-  const logPath = path.join(o.out, 'train-log.jsonl');
+  const out = run.out;
+  fs.mkdirSync(out, { recursive: true });
+  const logPath = path.join(out, 'train-log.jsonl');
   fs.writeFileSync(logPath, '');
-  const chat = { contextTurns: o.contextTurns, maxContext: o.maxContext };
-  const progress = createProgress({ enabled: o.progress, label: 'chat' });
+  const chat = { contextTurns: d.contextTurns, maxContext: d.maxContext };
+  const progress = createProgress({ enabled: run.progress, label: 'chat' });
   let saved = false;
-  const result = await trainTranslation(
-    model,
-    { train, valid, srcEos: side.eosId, tgtEos: side.eosId },
-    {
-      batchSize: o.batchSize,
-      epochs: o.epochs,
-      optimizer: o.optimizer,
-      lr: o.lr,
-      clip: o.clip,
-      teacherForcingRatio: 1,
-      plateauFactor: o.plateauFactor,
-      plateauPatience: 0,
-      evalBatchSize: o.evalBatchSize,
-      seed: o.seed,
-      ...(o.maxMinutes !== undefined ? { maxSeconds: o.maxMinutes * 60 } : {}),
-      ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
+  const result = await trainTranslation(model, { train, valid, srcEos: side.eosId, tgtEos: side.eosId }, spec.train, {
+    onStep: (s) => {
+      progress.step(s);
+      if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
+      // A crash-safe copy of the newest weights (the best-by-validation model stays in --out).
+      if (run.checkpointEvery > 0 && s.step % run.checkpointEvery === 0)
+        saveChatModel(path.join(out, 'last'), model, side, chat, { step: s.step, epoch: s.epoch });
     },
-    {
-      onStep: (s) => {
-        progress.step(s);
-        if (s.step % 50 === 0) fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'step', ...s })}\n`);
-        // A crash-safe copy of the newest weights (the best-by-validation model stays in --out).
-        if (o.checkpointEvery > 0 && s.step % o.checkpointEvery === 0)
-          saveChatModel(path.join(o.out, 'last'), model, side, chat, { step: s.step, epoch: s.epoch });
-      },
-      onEpoch: (e) => {
-        progress.stop();
-        fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'epoch', ...e })}\n`);
-        const v = e.validLoss === null ? 'no validation' : `valid loss ${e.validLoss.toFixed(4)} ppl ${Math.exp(e.validLoss).toFixed(2)}`;
-        log(
-          `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`,
-        );
-        if (e.improved || e.validLoss === null) {
-          saveChatModel(o.out, model, side, chat);
-          saved = true;
-          log(`saved ${o.out}`);
-        }
-      },
+    onEpoch: (e) => {
+      progress.stop();
+      fs.appendFileSync(logPath, `${JSON.stringify({ kind: 'epoch', ...e })}\n`);
+      const v = e.validLoss === null ? 'no validation' : `valid loss ${e.validLoss.toFixed(4)} ppl ${Math.exp(e.validLoss).toFixed(2)}`;
+      log(
+        `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} | ${v} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`,
+      );
+      if (e.improved || e.validLoss === null) {
+        saveChatModel(out, model, side, chat);
+        saved = true;
+        log(`saved ${out}`);
+      }
     },
-  );
+  });
   progress.stop();
-  if (!saved) saveChatModel(o.out, model, side, chat);
+  if (!saved) saveChatModel(out, model, side, chat);
   log(
     `trained in ${result.seconds.toFixed(1)}s (${result.steps} steps, stopped by ${result.stoppedBy}, ${Math.round(result.tokens / result.seconds)} response tok/s)`,
   );
@@ -211,40 +220,14 @@ export async function runChatTrain(o: TrainCli, log: (s: string) => void): Promi
 }
 
 function trainCommand(): Command {
-  return new Command('train')
-    .description('train an attention encoder–decoder response model on dialogues (one per line, utterances ended by __eou__)')
-    .requiredOption('--train <file>', 'training dialogues (DailyDialog format)')
-    .option('--valid <file>', 'validation dialogues (best checkpoint by validation loss)')
-    .option('--context-turns <k>', 'utterances of context before each response', int(1), 3)
-    .option('--max-context <n>', 'keep the most recent n context tokens', int(1), 80)
-    .option('--max-response <n>', 'skip training responses longer than n tokens', int(1), 40)
-    .option('--min-count <n>', 'drop words seen fewer times (they become <unk>)', int(1), 2)
-    .option('--max-vocab <n>', 'keep at most n word types', int(3))
-    .option('--cell <cell>', CELLS.join(' | '), oneOf(CELLS), 'lstm')
-    .option('--hidden <n>', 'hidden size', int(1), 256)
-    .option('--emb <n>', 'embedding size', int(1), 256)
-    .option('--layers <n>', 'encoder and decoder layers', int(1), 1)
-    .option('--attention <kind>', ATTENTION_KINDS.join(' | '), oneOf(ATTENTION_KINDS), 'general')
-    .option('--no-bidirectional', 'unidirectional encoder (default: bidirectional)')
-    .option('--dropout <p>', 'dropout', num(0, 0.99), 0.3)
-    .option('--init-range <r>', 'initialise every parameter U(±r) (0 = PyTorch layer defaults)', num(0), 0.1)
-    .option('--optimizer <name>', OPTIMIZERS.join(' | '), oneOf(OPTIMIZERS), 'adam')
-    .option('--lr <lr>', 'learning rate', num(0), 0.001)
-    .option('--clip <norm>', 'clip the global gradient norm (0 = off)', num(0), 5)
-    .option('--batch-size <n>', 'pairs per batch', int(1), 64)
-    .option('--eval-batch-size <n>', 'pairs per validation batch', int(1), 64)
-    .option('--epochs <n>', 'epochs', int(1), 10)
-    .option('--max-minutes <m>', 'stop training after this much wall time (then validate and save)', num(0))
-    .option('--max-steps <n>', 'stop after this many updates', int(1))
-    .option('--plateau-factor <f>', 'multiply lr by f when validation loss stops improving (1 = never)', num(0, 1), 0.5)
-    .option('--seed <n>', 'random seed', int(0), 1)
-    .option('--checkpoint-every <steps>', 'also save the newest weights to OUT/last every n updates (0 = off)', int(0), 0)
-    .option('--out <dir>', 'checkpoint directory', 'runs/chat')
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto')
-    .option('--no-progress', 'no progress bar')
-    .action(async (o: TrainCli) => {
-      await runChatTrain(o, (s) => console.log(s));
-    });
+  const defaults = defaultChatSpec();
+  const cmd = new Command('train').description('train an attention encoder–decoder response model on dialogues (one per line, utterances ended by __eou__)');
+  addFlags(cmd, CHAT_TRAIN_FLAGS, defaults);
+  addFlags(cmd, CHAT_RUN_FLAGS, DEFAULT_CHAT_RUN);
+  return cmd.action(async (_o: unknown, c: Command) => {
+    const spec = applyFlags(defaults, givenFlags(c, CHAT_TRAIN_FLAGS));
+    await runChatTrain(spec, applyFlags(DEFAULT_CHAT_RUN, givenFlags(c, CHAT_RUN_FLAGS)), (s) => console.log(s));
+  });
 }
 
 /** Reference tokens for the metrics: the response pre-tokenized and lowercased like the model's vocabulary. */
@@ -252,7 +235,7 @@ function referenceTokens(text: string): string[] {
   return pretokenize(text.toLowerCase());
 }
 
-interface EvalCli extends DecodeCli {
+interface EvalCli {
   model: string;
   test: string;
   train?: string;
@@ -274,7 +257,7 @@ interface EvalSet {
 
 const fmt = (x: number, d = 3): string => x.toFixed(d);
 
-async function runChatEval(o: EvalCli): Promise<void> {
+async function runChatEval(o: EvalCli, decode: DecodeSpec): Promise<void> {
   useBackend(o.backend);
   const m = loadChatModel(o.model);
   const testD = readDialogues(o.test);
@@ -327,10 +310,10 @@ async function runChatEval(o: EvalCli): Promise<void> {
   const responses = respond(
     m,
     pairs.map((p) => p.context),
-    decodeOptions(o),
+    decodeOptions(decode),
   );
   const decodeSeconds = (Date.now() - t0) / 1000;
-  log(`decoding (${describeDecoding(o)}): ${decodeSeconds.toFixed(1)}s`);
+  log(`decoding (${describeDecoding(decode)}): ${decodeSeconds.toFixed(1)}s`);
   if (o.hyp) fs.writeFileSync(o.hyp, `${responses.map((r) => r.text).join('\n')}\n`);
   const refs = pairs.map((p) => referenceTokens(p.response));
   const sets: EvalSet[] = [];
@@ -350,7 +333,7 @@ async function runChatEval(o: EvalCli): Promise<void> {
   add('full', () => true, pplFull, lmFull);
   if (keptLines) add('deduplicated', inDedup, pplDedup!, lmDedup);
   if (o.json) {
-    console.log(JSON.stringify({ model: o.model, decoding: describeDecoding(o), decodeSeconds, sets }));
+    console.log(JSON.stringify({ model: o.model, decoding: describeDecoding(decode), decodeSeconds, sets }));
     return;
   }
   console.log('set           pairs   ppl     LM ppl  BLEU-1  BLEU-2  dist-1  dist-2  avg len (ref)');
@@ -374,20 +357,27 @@ async function runChatEval(o: EvalCli): Promise<void> {
   }
 }
 
+const EVAL_FLAGS: FlagTable<EvalCli> = [
+  required(flag('--model <dir>', 'chat model (rnnlm chat train)', field('model'))),
+  required(flag('--test <file>', 'test dialogues (DailyDialog format)', field('test'))),
+  flag('--train <file>', 'training dialogues: also report the test set without the dialogues that occur in it', field('train')),
+  flag('--lm <dir>', 'LM baseline (rnnlm train on rnnlm chat lm-data text): its response perplexity beside the model', field('lm')),
+  flag('--limit <n>', 'only the first n pairs (0 = all)', field('limit'), int(0)),
+  flag('--hyp <file>', 'write the responses here, one per line', field('hyp')),
+  flag('--samples <n>', 'print n example exchanges spread over the test set', field('samples'), int(0)),
+  flag('--json', 'print one JSON object', field('json')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+];
+
+const DEFAULT_EVAL: EvalCli = { model: '', test: '', limit: 0, samples: 5, json: false, backend: 'auto' };
+
 function evalCommand(): Command {
-  const cmd = new Command('eval')
-    .description('response perplexity, BLEU-1/2, distinct-1/2 and length of a chat model on test dialogues (and of an LM baseline)')
-    .requiredOption('--model <dir>', 'chat model (rnnlm chat train)')
-    .requiredOption('--test <file>', 'test dialogues (DailyDialog format)')
-    .option('--train <file>', 'training dialogues: also report the test set without the dialogues that occur in it')
-    .option('--lm <dir>', 'LM baseline (rnnlm train on rnnlm chat lm-data text): its response perplexity beside the model')
-    .option('--limit <n>', 'only the first n pairs (0 = all)', int(0), 0)
-    .option('--hyp <file>', 'write the responses here, one per line')
-    .option('--samples <n>', 'print n example exchanges spread over the test set', int(0), 5)
-    .option('--json', 'print one JSON object', false)
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto');
-  return addDecodeOptions(cmd).action(async (o: EvalCli) => {
-    await runChatEval(o);
+  const cmd = new Command('eval').description(
+    'response perplexity, BLEU-1/2, distinct-1/2 and length of a chat model on test dialogues (and of an LM baseline)',
+  );
+  addFlags(cmd, EVAL_FLAGS, DEFAULT_EVAL);
+  return addDecodeOptions(cmd).action(async (_o: unknown, c: Command) => {
+    await runChatEval(applyFlags(DEFAULT_EVAL, givenFlags(c, EVAL_FLAGS)), decodeSpecOf(c));
   });
 }
 
@@ -396,11 +386,11 @@ function evalCommand(): Command {
  * conversation so far (its last k utterances). /reset starts over, /quit (or end of input)
  * leaves. Without a terminal it reads stdin line by line and prints one response per line.
  */
-async function interactive(o: DecodeCli & { model: string; backend: Backend }): Promise<void> {
+async function interactive(o: { model: string; backend: Backend }, decode: DecodeSpec): Promise<void> {
   useBackend(o.backend);
   const m: LoadedChatModel = loadChatModel(o.model);
   const tty = process.stdin.isTTY === true;
-  if (tty) console.log(`chat with ${o.model} (${describeDecoding(o)}); /reset starts over, /quit leaves`);
+  if (tty) console.log(`chat with ${o.model} (${describeDecoding(decode)}); /reset starts over, /quit leaves`);
   const rl = readline.createInterface({ input: process.stdin, output: tty ? process.stdout : undefined, terminal: tty });
   const history: string[] = [];
   let turn = 0;
@@ -414,8 +404,8 @@ async function interactive(o: DecodeCli & { model: string; backend: Backend }): 
       if (tty) console.log('(new conversation)');
     } else if (line !== '') {
       history.push(line);
-      const dec = decodeOptions(o);
-      if (dec.sample) dec.sample.seed = o.seed + turn++; // a new draw each turn, reproducible from --seed
+      const dec = decodeOptions(decode);
+      if (dec.sample) dec.sample.seed = decode.sampling.seed + turn++; // a new draw each turn, reproducible from --seed
       const text = new ResponseText(m);
       if (tty) process.stdout.write('bot> ');
       const steps = respondSteps(m, history, dec);
@@ -432,46 +422,64 @@ async function interactive(o: DecodeCli & { model: string; backend: Backend }): 
   rl.close();
 }
 
-function lmDataCommand(): Command {
-  return new Command('lm-data')
-    .description("write dialogues as language-model text in a chat model's vocabulary (for the LM baseline: rnnlm train on it, then rnnlm chat eval --lm)")
-    .requiredOption('--model <dir>', 'chat model whose vocabulary to use')
-    .requiredOption('--out <dir>', 'folder for train.txt / valid.txt / test.txt')
-    .option('--train <file>', 'training dialogues')
-    .option('--valid <file>', 'validation dialogues')
-    .option('--test <file>', 'test dialogues')
-    .action((o: { model: string; out: string; train?: string; valid?: string; test?: string }) => {
-      const { side } = loadChatModel(o.model);
-      fs.mkdirSync(o.out, { recursive: true });
-      for (const [name, file] of [
-        ['train', o.train],
-        ['valid', o.valid],
-        ['test', o.test],
-      ] as const) {
-        if (!file) continue;
-        const d = readDialogues(file);
-        fs.writeFileSync(path.join(o.out, `${name}.txt`), exportLmText(d, side));
-        console.log(`${path.join(o.out, `${name}.txt`)}: ${d.length} dialogues`);
-      }
-    });
+interface LmDataSettings {
+  model: string;
+  out: string;
+  train?: string;
+  valid?: string;
+  test?: string;
 }
+
+const LM_DATA_FLAGS: FlagTable<LmDataSettings> = [
+  required(flag('--model <dir>', 'chat model whose vocabulary to use', field('model'))),
+  required(flag('--out <dir>', 'folder for train.txt / valid.txt / test.txt', field('out'))),
+  flag('--train <file>', 'training dialogues', field('train')),
+  flag('--valid <file>', 'validation dialogues', field('valid')),
+  flag('--test <file>', 'test dialogues', field('test')),
+];
+
+function lmDataCommand(): Command {
+  const description = "write dialogues as language-model text in a chat model's vocabulary (for the LM baseline: rnnlm train on it, then rnnlm chat eval --lm)";
+  return tableCommand('lm-data', description, LM_DATA_FLAGS, { model: '', out: '' }, (o) => {
+    const { side } = loadChatModel(o.model);
+    fs.mkdirSync(o.out, { recursive: true });
+    for (const [name, file] of [
+      ['train', o.train],
+      ['valid', o.valid],
+      ['test', o.test],
+    ] as const) {
+      if (!file) continue;
+      const d = readDialogues(file);
+      fs.writeFileSync(path.join(o.out, `${name}.txt`), exportLmText(d, side));
+      console.log(`${path.join(o.out, `${name}.txt`)}: ${d.length} dialogues`);
+    }
+  });
+}
+
+/** The terminal chat's own flags (its decoding ones are DECODE_FLAGS). */
+const CHAT_FLAGS: FlagTable<{ model?: string; backend: Backend }> = [
+  flag('--model <dir>', 'chat with this model (rnnlm chat train) in the terminal', field('model')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+];
+
+const DEFAULT_CHAT: { model?: string; backend: Backend } = { backend: 'auto' };
 
 export function chatCommandGroup(): Command {
   const cmd = new Command('chat')
     .description('dialogue response model (attention encoder–decoder): train, eval, lm-data; with --model: chat in the terminal')
-    .enablePositionalOptions() // options before a subcommand are the terminal chat's, after it the subcommand's
-    .option('--model <dir>', 'chat with this model (rnnlm chat train) in the terminal')
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto');
+    .enablePositionalOptions(); // options before a subcommand are the terminal chat's, after it the subcommand's
+  addFlags(cmd, CHAT_FLAGS, DEFAULT_CHAT);
   addDecodeOptions(cmd)
     .addCommand(trainCommand())
     .addCommand(evalCommand())
     .addCommand(lmDataCommand())
-    .action(async (o: DecodeCli & { model?: string; backend: Backend }) => {
+    .action(async () => {
+      const o = applyFlags(DEFAULT_CHAT, givenFlags(cmd, CHAT_FLAGS));
       if (!o.model) {
         cmd.help();
         return;
       }
-      await interactive({ ...o, model: o.model });
+      await interactive({ model: o.model, backend: o.backend }, decodeSpecOf(cmd));
     });
   return cmd;
 }

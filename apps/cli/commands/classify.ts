@@ -9,17 +9,20 @@ import { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
+  OPTIMIZER_NAMES,
   type ClassifierEpochInfo,
+  type ClassifyRunSpec,
+  FREEZE_MODES,
+  HEADER_MODES,
+  TOKENIZER_KINDS,
+  defaultClassifySpec,
   type EncodedExample,
   type Example,
   type HeaderMode,
   LabelSet,
-  type OptimizerName,
   POOLINGS,
   RECURRENT_MODES,
-  type Pooling,
   RNNClassifier,
-  type RecurrentMode,
   RnnlmError,
   type Tensor,
   type Tokenizer,
@@ -39,58 +42,112 @@ import {
   trainClassifier,
   useBackend,
 } from '../../../src/node.js';
-import { int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf } from '../args.js';
+import {
+  type FlagTable,
+  addFlags,
+  applyFlags,
+  at,
+  attributeName,
+  field,
+  flag,
+  givenFlags,
+  maxMinutes,
+  modelAndTrainSeed,
+  required,
+  tableCommand,
+} from '../flags.js';
 import { createProgress } from '../progress.js';
 
-type Backend = 'auto' | 'js' | 'native';
-const BACKENDS = ['auto', 'js', 'native'] as const;
-const OPTIMIZERS: OptimizerName[] = ['adam', 'adamw', 'sgd', 'adagrad', 'rmsprop'];
-const HEADERS: HeaderMode[] = ['auto', 'yes', 'no'];
-const FREEZE = ['none', 'embedding', 'encoder'] as const;
-type Freeze = (typeof FREEZE)[number];
+type Backend = BackendChoice;
+type Spec = ClassifyRunSpec;
 
-export interface ClassifyTrainCli {
-  train: string;
-  trainLabels?: string;
-  valid?: string;
-  validLabels?: string;
-  test?: string;
-  testLabels?: string;
-  header: HeaderMode;
-  tokenizer: 'word' | 'char' | 'bpe';
-  lowercase: boolean;
-  minCount: number;
-  maxVocab?: number;
-  bpeMerges: number;
-  initFrom?: string;
-  pretrainedEmbeddings?: string;
-  freeze: Freeze;
-  unfreezeAfter?: number;
-  cell: RecurrentMode;
-  layers: number;
-  emb: number;
-  hidden: number;
-  bidirectional: boolean;
-  pooling: Pooling;
-  attentionSize?: number;
-  dropout: number;
-  dropoutInput: number;
-  optimizer: OptimizerName;
-  lr: number;
-  weightDecay: number;
-  clip: number;
-  batchSize: number;
-  evalBatchSize: number;
-  epochs: number;
-  maxMinutes?: number;
-  maxSteps?: number;
-  plateauFactor: number;
-  plateauPatience: number;
-  seed: number;
+/** The classifier run spec, flag by flag (the order is the order of --help). */
+const CLASSIFY_TRAIN_FLAGS: FlagTable<Spec> = [
+  required(flag('--train <file>', 'training data: TSV text<TAB>label (header optional), or one text per line with --train-labels', at('data', 'train'))),
+  flag('--train-labels <file>', 'labels of --train, one per line (then --train holds only texts)', at('data', 'trainLabels')),
+  flag('--valid <file>', 'validation data (same format); the best epoch by validation accuracy is kept', at('data', 'valid')),
+  flag('--valid-labels <file>', 'labels of --valid', at('data', 'validLabels')),
+  flag('--test <file>', 'test data, evaluated with the best checkpoint at the end', at('data', 'test')),
+  flag('--test-labels <file>', 'labels of --test', at('data', 'testLabels')),
+  flag(
+    '--header <mode>',
+    'TSV header line: auto (skip a first line whose label column is "label", "class"…) | yes | no',
+    at('data', 'header'),
+    oneOf(HEADER_MODES),
+  ),
+  flag('--tokenizer <kind>', 'word | char | bpe (built from the training texts)', at('data', 'tokenizer'), oneOf(TOKENIZER_KINDS)),
+  flag('--lowercase', 'word tokenizer: lowercase the text', at('data', 'lowercase')),
+  flag('--min-count <n>', 'word tokenizer: drop words seen fewer times', at('data', 'minCount'), int(1)),
+  flag('--max-vocab <n>', 'word tokenizer: keep at most n types', at('data', 'maxVocab'), int(2)),
+  flag('--bpe-merges <n>', 'bpe tokenizer: merge operations', at('data', 'bpeMerges'), int(0)),
+  flag(
+    '--init-from <dir>',
+    'initialise the embedding and recurrent layers from this language-model checkpoint (its tokenizer is used)',
+    at('model', 'initFrom'),
+  ),
+  flag(
+    '--pretrained-embeddings <file>',
+    'initialise embeddings from GloVe / word2vec text vectors (their dimension must equal --emb)',
+    at('model', 'pretrainedEmbeddings'),
+  ),
+  flag(
+    '--freeze <what>',
+    'keep pretrained weights fixed: none | embedding | encoder (embedding + recurrent layers from --init-from)',
+    at('model', 'freeze'),
+    oneOf(FREEZE_MODES),
+  ),
+  flag(
+    '--unfreeze-after <epochs>',
+    'train the frozen weights too after this many epochs (default: frozen for the whole run)',
+    at('train', 'unfreezeAfter'),
+    int(0),
+  ),
+  flag('--cell <cell>', RECURRENT_MODES.join(' | '), at('model', 'cell'), oneOf(RECURRENT_MODES)),
+  flag('--layers <n>', 'recurrent layers', at('model', 'numLayers'), int(1)),
+  flag('--emb <n>', 'embedding size', at('model', 'embedSize'), int(1)),
+  flag('--hidden <n>', 'hidden size (per direction)', at('model', 'hiddenSize'), int(1)),
+  flag('--bidirectional', 'bidirectional encoder', at('model', 'bidirectional')),
+  flag('--pooling <kind>', POOLINGS.join(' | '), at('model', 'pooling'), oneOf(POOLINGS)),
+  flag('--attention-size <n>', 'attention pooling: scorer hidden size (default: the encoder output size)', at('model', 'attentionSize'), int(1)),
+  flag('--dropout <p>', 'dropout on the pooled vector and between recurrent layers', at('model', 'dropout'), num(0, 0.99)),
+  flag('--dropout-input <p>', 'dropout on the embeddings', at('model', 'dropoutInput'), num(0, 0.99)),
+  flag('--optimizer <name>', OPTIMIZER_NAMES.join(' | '), at('train', 'optimizer'), oneOf(OPTIMIZER_NAMES)),
+  flag('--lr <lr>', 'learning rate', at('train', 'lr'), num(0)),
+  flag(
+    '--weight-decay <wd>',
+    'weight decay',
+    {
+      get: (s: Spec) => s.train.optimizerOptions?.weightDecay ?? 0,
+      set: (s: Spec, wd: number) => void (s.train.optimizerOptions = wd ? { weightDecay: wd } : {}),
+    },
+    num(0),
+  ),
+  flag('--clip <norm>', 'clip the global gradient norm (0 = off)', at('train', 'clip'), num(0)),
+  flag('--batch-size <n>', 'sentences per batch', at('train', 'batchSize'), int(1)),
+  flag('--eval-batch-size <n>', 'sentences per evaluation batch', at('train', 'evalBatchSize'), int(1)),
+  flag('--epochs <n>', 'epochs', at('train', 'epochs'), int(1)),
+  flag('--max-minutes <m>', 'stop training after this much wall time (then validate, save, test)', maxMinutes<Spec>(), num(0)),
+  flag('--max-steps <n>', 'stop after this many updates', at('train', 'maxSteps'), int(1)),
+  flag('--plateau-factor <f>', 'multiply lr by f when validation accuracy stops improving (1 = never)', at('train', 'plateauFactor'), num(0, 1)),
+  flag('--plateau-patience <n>', 'epochs without improvement before the lr drops', at('train', 'plateauPatience'), int(0)),
+  flag('--seed <n>', 'random seed', modelAndTrainSeed<Spec>(), int(0)),
+];
+
+/** What one `rnnlm classify train` does beyond the spec: where it writes, how it runs. */
+export interface ClassifyRunSettings {
   out: string;
   backend: Backend;
   progress: boolean;
 }
+
+const DEFAULT_CLASSIFY_RUN: ClassifyRunSettings = { out: 'runs/classify', backend: 'auto', progress: true };
+
+const CLASSIFY_RUN_FLAGS: FlagTable<ClassifyRunSettings> = [
+  flag('--out <dir>', 'checkpoint directory', field('out')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+  flag('--no-progress', 'no progress bar', field('progress')),
+];
 
 export interface ClassifyTrainOutcome {
   model: RNNClassifier;
@@ -108,29 +165,36 @@ function readSplit(file: string, labels: string | undefined, header: HeaderMode)
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
-export async function runClassifyTrain(o: ClassifyTrainCli, explicit: ReadonlySet<string>, log: (s: string) => void): Promise<ClassifyTrainOutcome> {
-  useBackend(o.backend);
+export async function runClassifyTrain(
+  spec: ClassifyRunSpec,
+  run: ClassifyRunSettings,
+  explicit: ReadonlySet<string>,
+  log: (s: string) => void,
+): Promise<ClassifyTrainOutcome> {
+  useBackend(run.backend);
   log(`backend: ${describeBackend()}`);
-  if (o.freeze !== 'none' && !o.initFrom && !(o.freeze === 'embedding' && o.pretrainedEmbeddings)) {
+  const { data: d, train: t } = spec;
+  let m = spec.model;
+  if (m.freeze !== 'none' && !m.initFrom && !(m.freeze === 'embedding' && m.pretrainedEmbeddings)) {
     throw new RnnlmError(
       'invalid_argument',
-      `--freeze ${o.freeze} needs pretrained weights: --init-from LM_DIR${o.freeze === 'embedding' ? ' or --pretrained-embeddings FILE' : ''}`,
+      `--freeze ${m.freeze} needs pretrained weights: --init-from LM_DIR${m.freeze === 'embedding' ? ' or --pretrained-embeddings FILE' : ''}`,
     );
   }
-  if (o.unfreezeAfter !== undefined && o.freeze === 'none') throw new RnnlmError('invalid_argument', '--unfreeze-after needs --freeze embedding|encoder');
-  const train = readSplit(o.train, o.trainLabels, o.header);
-  const valid = o.valid ? readSplit(o.valid, o.validLabels, o.header) : null;
-  const test = o.test ? readSplit(o.test, o.testLabels, o.header) : null;
+  if (t.unfreezeAfter != null && m.freeze === 'none') throw new RnnlmError('invalid_argument', '--unfreeze-after needs --freeze embedding|encoder');
+  const train = readSplit(d.train, d.trainLabels, d.header);
+  const valid = d.valid ? readSplit(d.valid, d.validLabels, d.header) : null;
+  const test = d.test ? readSplit(d.test, d.testLabels, d.header) : null;
   const labels = LabelSet.fromExamples(train);
 
   // The LM fixes the tokenizer and, unless given, the encoder's shape.
-  const lm = o.initFrom ? loadLanguageModel(o.initFrom) : null;
+  const lm = m.initFrom ? loadLanguageModel(m.initFrom) : null;
   if (lm) {
-    const m = lm.model.config;
-    if (!explicit.has('cell')) o = { ...o, cell: m.cell };
-    if (!explicit.has('emb')) o = { ...o, emb: m.embedSize };
-    if (!explicit.has('hidden')) o = { ...o, hidden: m.hiddenSize };
-    if (!explicit.has('layers')) o = { ...o, layers: m.numLayers };
+    const c = lm.model.config;
+    if (!explicit.has('cell')) m = { ...m, cell: c.cell };
+    if (!explicit.has('emb')) m = { ...m, embedSize: c.embedSize };
+    if (!explicit.has('hidden')) m = { ...m, hiddenSize: c.hiddenSize };
+    if (!explicit.has('layers')) m = { ...m, numLayers: c.numLayers };
     for (const k of ['tokenizer', 'minCount', 'maxVocab', 'bpeMerges', 'lowercase']) {
       if (explicit.has(k)) log(`note: --init-from uses the language model's tokenizer; ignoring the tokenizer option you gave`);
     }
@@ -138,76 +202,50 @@ export async function runClassifyTrain(o: ClassifyTrainCli, explicit: ReadonlySe
   const tokenizer: Tokenizer = lm
     ? lm.tokenizer
     : buildTokenizer(train.map((e) => e.text).join('\n'), {
-        tokenizer: o.tokenizer,
-        minCount: o.minCount,
-        ...(o.lowercase ? { lowercase: true } : {}),
-        ...(o.maxVocab ? { maxSize: o.maxVocab } : {}),
-        bpeMerges: o.bpeMerges,
+        tokenizer: d.tokenizer,
+        minCount: d.minCount,
+        ...(d.lowercase ? { lowercase: true } : {}),
+        ...(d.maxVocab ? { maxSize: d.maxVocab } : {}),
+        bpeMerges: d.bpeMerges,
       });
-  const trainEnc = encodeExamples(train, tokenizer, labels, o.train);
-  const validEnc = valid ? encodeExamples(valid, tokenizer, labels, o.valid) : null;
-  const testEnc = test ? encodeExamples(test, tokenizer, labels, o.test) : null;
+  const trainEnc = encodeExamples(train, tokenizer, labels, d.train);
+  const validEnc = valid ? encodeExamples(valid, tokenizer, labels, d.valid) : null;
+  const testEnc = test ? encodeExamples(test, tokenizer, labels, d.test) : null;
   log(
     `data: ${train.length} train / ${valid?.length ?? 0} valid / ${test?.length ?? 0} test examples, ` +
-      `${labels.size} classes (${labels.names.join(', ')}), vocabulary ${tokenizer.vocabSize} (${tokenizer.kind}${lm ? `, from ${o.initFrom}` : ''})`,
+      `${labels.size} classes (${labels.names.join(', ')}), vocabulary ${tokenizer.vocabSize} (${tokenizer.kind}${lm ? `, from ${m.initFrom}` : ''})`,
   );
-  const model = new RNNClassifier({
-    vocabSize: tokenizer.vocabSize,
-    numClasses: labels.size,
-    embedSize: o.emb,
-    hiddenSize: o.hidden,
-    numLayers: o.layers,
-    cell: o.cell,
-    bidirectional: o.bidirectional,
-    pooling: o.pooling,
-    ...(o.attentionSize ? { attentionSize: o.attentionSize } : {}),
-    dropout: o.dropout,
-    dropoutInput: o.dropoutInput,
-    seed: o.seed,
-  });
+  const { initFrom, pretrainedEmbeddings, freeze, ...shape } = m;
+  const model = new RNNClassifier({ ...shape, vocabSize: tokenizer.vocabSize, numClasses: labels.size });
   const frozen: Tensor[] = [];
   if (lm) {
-    const r = initFromLanguageModel(model, tokenizer, lm.model, lm.tokenizer, o.initFrom);
-    log(`init: embedding (${r.embeddingsFound} tokens) and ${r.layers} recurrent layer(s) from ${o.initFrom}${o.bidirectional ? ' (forward direction)' : ''}`);
-    if (o.freeze === 'embedding' || o.freeze === 'encoder') frozen.push(r.embedding);
-    if (o.freeze === 'encoder') frozen.push(...r.recurrent);
+    const r = initFromLanguageModel(model, tokenizer, lm.model, lm.tokenizer, initFrom);
+    log(`init: embedding (${r.embeddingsFound} tokens) and ${r.layers} recurrent layer(s) from ${initFrom}${m.bidirectional ? ' (forward direction)' : ''}`);
+    if (freeze === 'embedding' || freeze === 'encoder') frozen.push(r.embedding);
+    if (freeze === 'encoder') frozen.push(...r.recurrent);
   }
-  if (o.pretrainedEmbeddings) {
-    const r = loadPretrainedEmbeddings(model, tokenizer, o.pretrainedEmbeddings);
-    log(`embeddings: ${r.found} of ${tokenizer.vocabSize} tokens from ${o.pretrainedEmbeddings} (${r.missing} keep their init)`);
-    if (o.freeze !== 'none' && !frozen.includes(model.encoder.weight)) frozen.push(model.encoder.weight);
+  if (pretrainedEmbeddings) {
+    const r = loadPretrainedEmbeddings(model, tokenizer, pretrainedEmbeddings);
+    log(`embeddings: ${r.found} of ${tokenizer.vocabSize} tokens from ${pretrainedEmbeddings} (${r.missing} keep their init)`);
+    if (freeze !== 'none' && !frozen.includes(model.encoder.weight)) frozen.push(model.encoder.weight);
   }
-  if (frozen.length) log(`frozen: ${o.freeze}${o.unfreezeAfter !== undefined ? ` for ${o.unfreezeAfter} epoch(s)` : ''}`);
+  if (frozen.length) log(`frozen: ${freeze}${t.unfreezeAfter != null ? ` for ${t.unfreezeAfter} epoch(s)` : ''}`);
   log(
-    `model: ${o.layers}×${o.hidden} ${o.bidirectional ? 'bidirectional ' : ''}${o.cell}, embedding ${o.emb}, ${o.pooling} pooling, ` +
+    `model: ${m.numLayers}×${m.hiddenSize} ${m.bidirectional ? 'bidirectional ' : ''}${m.cell}, embedding ${m.embedSize}, ${m.pooling} pooling, ` +
       `${model.numParameters().toLocaleString('en-US')} parameters`,
   );
 
-  fs.mkdirSync(o.out, { recursive: true });
-  const logPath = path.join(o.out, 'train-log.jsonl');
+  const out = run.out;
+  fs.mkdirSync(out, { recursive: true });
+  const logPath = path.join(out, 'train-log.jsonl');
   fs.writeFileSync(logPath, '');
-  const extra = { train: path.resolve(o.train), ...(o.initFrom ? { initFrom: path.resolve(o.initFrom) } : {}) };
-  const progress = createProgress({ enabled: o.progress, label: 'classify' });
+  const extra = { train: path.resolve(d.train), ...(initFrom ? { initFrom: path.resolve(initFrom) } : {}) };
+  const progress = createProgress({ enabled: run.progress, label: 'classify' });
   let saved = false;
   const result = await trainClassifier(
     model,
     { train: trainEnc, valid: validEnc },
-    {
-      batchSize: o.batchSize,
-      epochs: o.epochs,
-      optimizer: o.optimizer,
-      lr: o.lr,
-      optimizerOptions: o.weightDecay ? { weightDecay: o.weightDecay } : {},
-      clip: o.clip,
-      plateauFactor: o.plateauFactor,
-      plateauPatience: o.plateauPatience,
-      evalBatchSize: o.evalBatchSize,
-      seed: o.seed,
-      frozen,
-      unfreezeAfter: o.unfreezeAfter ?? null,
-      ...(o.maxMinutes !== undefined ? { maxSeconds: o.maxMinutes * 60 } : {}),
-      ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
-    },
+    { ...t, frozen, unfreezeAfter: t.unfreezeAfter ?? null },
     {
       onStep: (s) => {
         progress.step(s);
@@ -225,17 +263,17 @@ export async function runClassifyTrain(o: ClassifyTrainCli, explicit: ReadonlySe
           `epoch ${e.epoch}${e.partial ? ' (partial)' : ''}: train loss ${e.trainLoss.toFixed(4)} acc ${pct(e.trainAccuracy)} | ${vs} | lr ${e.lr.toPrecision(3)} | ${e.seconds.toFixed(1)}s`,
         );
         if (e.improved || !e.valid) {
-          saveClassifier(o.out, model, tokenizer, labels, { ...extra, epoch: e.epoch });
+          saveClassifier(out, model, tokenizer, labels, { ...extra, epoch: e.epoch });
           saved = true;
-          log(`saved ${o.out}`);
+          log(`saved ${out}`);
         }
       },
     },
   );
   progress.stop();
-  if (!saved) saveClassifier(o.out, model, tokenizer, labels, extra);
+  if (!saved) saveClassifier(out, model, tokenizer, labels, extra);
   log(`trained in ${result.seconds.toFixed(1)}s (${result.steps} steps, stopped by ${result.stoppedBy}; best epoch ${result.bestEpoch ?? '-'})`);
-  const best = loadClassifier(o.out);
+  const best = loadClassifier(out);
   let validAccuracy: number | null = null;
   let testAccuracy: number | null = null;
   for (const [name, enc] of [
@@ -243,7 +281,7 @@ export async function runClassifyTrain(o: ClassifyTrainCli, explicit: ReadonlySe
     ['test', testEnc],
   ] as const) {
     if (!enc) continue;
-    const r = evaluateClassifier(best.model, enc, o.evalBatchSize);
+    const r = evaluateClassifier(best.model, enc, t.evalBatchSize);
     if (name === 'valid') validAccuracy = r.report.accuracy;
     else testAccuracy = r.report.accuracy;
     fs.appendFileSync(
@@ -256,56 +294,16 @@ export async function runClassifyTrain(o: ClassifyTrainCli, explicit: ReadonlySe
 }
 
 function trainCommand(): Command {
-  const cmd = new Command('train')
-    .description('train a sentence classifier (RNN encoder + pooling + linear layer)')
-    .requiredOption('--train <file>', 'training data: TSV text<TAB>label (header optional), or one text per line with --train-labels')
-    .option('--train-labels <file>', 'labels of --train, one per line (then --train holds only texts)')
-    .option('--valid <file>', 'validation data (same format); the best epoch by validation accuracy is kept')
-    .option('--valid-labels <file>', 'labels of --valid')
-    .option('--test <file>', 'test data, evaluated with the best checkpoint at the end')
-    .option('--test-labels <file>', 'labels of --test')
-    .option('--header <mode>', 'TSV header line: auto (skip a first line whose label column is "label", "class"…) | yes | no', oneOf(HEADERS), 'auto')
-    .option('--tokenizer <kind>', 'word | char | bpe (built from the training texts)', oneOf(['word', 'char', 'bpe'] as const), 'word')
-    .option('--lowercase', 'word tokenizer: lowercase the text', false)
-    .option('--min-count <n>', 'word tokenizer: drop words seen fewer times', int(1), 1)
-    .option('--max-vocab <n>', 'word tokenizer: keep at most n types', int(2))
-    .option('--bpe-merges <n>', 'bpe tokenizer: merge operations', int(0), 1000)
-    .option('--init-from <dir>', 'initialise the embedding and recurrent layers from this language-model checkpoint (its tokenizer is used)')
-    .option('--pretrained-embeddings <file>', 'initialise embeddings from GloVe / word2vec text vectors (their dimension must equal --emb)')
-    .option(
-      '--freeze <what>',
-      'keep pretrained weights fixed: none | embedding | encoder (embedding + recurrent layers from --init-from)',
-      oneOf(FREEZE),
-      'none',
-    )
-    .option('--unfreeze-after <epochs>', 'train the frozen weights too after this many epochs (default: frozen for the whole run)', int(0))
-    .option('--cell <cell>', RECURRENT_MODES.join(' | '), oneOf(RECURRENT_MODES), 'lstm')
-    .option('--layers <n>', 'recurrent layers', int(1), 1)
-    .option('--emb <n>', 'embedding size', int(1), 128)
-    .option('--hidden <n>', 'hidden size (per direction)', int(1), 256)
-    .option('--bidirectional', 'bidirectional encoder', false)
-    .option('--pooling <kind>', POOLINGS.join(' | '), oneOf(POOLINGS), 'max')
-    .option('--attention-size <n>', 'attention pooling: scorer hidden size (default: the encoder output size)', int(1))
-    .option('--dropout <p>', 'dropout on the pooled vector and between recurrent layers', num(0, 0.99), 0.5)
-    .option('--dropout-input <p>', 'dropout on the embeddings', num(0, 0.99), 0.3)
-    .option('--optimizer <name>', OPTIMIZERS.join(' | '), oneOf(OPTIMIZERS), 'adam')
-    .option('--lr <lr>', 'learning rate', num(0), 0.001)
-    .option('--weight-decay <wd>', 'weight decay', num(0), 0)
-    .option('--clip <norm>', 'clip the global gradient norm (0 = off)', num(0), 5)
-    .option('--batch-size <n>', 'sentences per batch', int(1), 64)
-    .option('--eval-batch-size <n>', 'sentences per evaluation batch', int(1), 128)
-    .option('--epochs <n>', 'epochs', int(1), 5)
-    .option('--max-minutes <m>', 'stop training after this much wall time (then validate, save, test)', num(0))
-    .option('--max-steps <n>', 'stop after this many updates', int(1))
-    .option('--plateau-factor <f>', 'multiply lr by f when validation accuracy stops improving (1 = never)', num(0, 1), 0.5)
-    .option('--plateau-patience <n>', 'epochs without improvement before the lr drops', int(0), 0)
-    .option('--seed <n>', 'random seed', int(0), 1)
-    .option('--out <dir>', 'checkpoint directory', 'runs/classify')
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto')
-    .option('--no-progress', 'no progress bar');
-  return cmd.action(async (o: ClassifyTrainCli, c: Command) => {
-    const explicit = new Set(c.options.map((x) => x.attributeName()).filter((k) => c.getOptionValueSource(k) === 'cli'));
-    await runClassifyTrain(o, explicit, (s) => console.log(s));
+  const defaults = defaultClassifySpec();
+  const cmd = new Command('train').description('train a sentence classifier (RNN encoder + pooling + linear layer)');
+  addFlags(cmd, CLASSIFY_TRAIN_FLAGS, defaults);
+  addFlags(cmd, CLASSIFY_RUN_FLAGS, DEFAULT_CLASSIFY_RUN);
+  return cmd.action(async (_o: unknown, c: Command) => {
+    const given = givenFlags(c, CLASSIFY_TRAIN_FLAGS);
+    const spec = applyFlags(defaults, given);
+    const run = applyFlags(DEFAULT_CLASSIFY_RUN, givenFlags(c, CLASSIFY_RUN_FLAGS));
+    const explicit = new Set(given.map((g) => attributeName(g.flag)));
+    await runClassifyTrain(spec, run, explicit, (s) => console.log(s));
   });
 }
 
@@ -324,42 +322,45 @@ function encodeFor(loaded: { tokenizer: Tokenizer; labels: LabelSet }, examples:
   return encodeExamples(examples, loaded.tokenizer, loaded.labels, what);
 }
 
+const EVAL_FLAGS: FlagTable<EvalCli> = [
+  required(flag('--model <dir>', 'classifier checkpoint directory', field('model'))),
+  required(flag('--data <file>', 'TSV text<TAB>label, or one text per line with --labels', field('data'))),
+  flag('--labels <file>', 'labels of --data, one per line', field('labels')),
+  flag('--header <mode>', 'TSV header line: auto | yes | no', field('header'), oneOf(HEADER_MODES)),
+  flag('--batch-size <n>', 'sentences per batch', field('batchSize'), int(1)),
+  flag('--json', 'print one JSON object', field('json')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+];
+
+const DEFAULT_EVAL: EvalCli = { model: '', data: '', header: 'auto', batchSize: 128, json: false, backend: 'auto' };
+
 function evalCommand(): Command {
-  return new Command('eval')
-    .description('accuracy, macro-F1 and the confusion matrix of a classifier on labelled data')
-    .requiredOption('--model <dir>', 'classifier checkpoint directory')
-    .requiredOption('--data <file>', 'TSV text<TAB>label, or one text per line with --labels')
-    .option('--labels <file>', 'labels of --data, one per line')
-    .option('--header <mode>', 'TSV header line: auto | yes | no', oneOf(HEADERS), 'auto')
-    .option('--batch-size <n>', 'sentences per batch', int(1), 128)
-    .option('--json', 'print one JSON object', false)
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto')
-    .action((o: EvalCli) => {
-      useBackend(o.backend);
-      const loaded = loadClassifier(o.model);
-      const examples = readSplit(o.data, o.labels, o.header);
-      const t0 = Date.now();
-      const r = evaluateClassifier(loaded.model, encodeFor(loaded, examples, o.data), o.batchSize);
-      const seconds = (Date.now() - t0) / 1000;
-      if (o.json) {
-        const perClass = Object.fromEntries(r.report.perClass.map((m, c) => [loaded.labels.name(c), m]));
-        console.log(
-          JSON.stringify({
-            accuracy: r.report.accuracy,
-            macroF1: r.report.macroF1,
-            loss: r.loss,
-            n: r.report.n,
-            labels: loaded.labels.names,
-            confusion: r.report.confusion,
-            perClass,
-            seconds,
-          }),
-        );
-      } else {
-        console.log(formatReport(r.report, loaded.labels.names));
-        console.log(`\n${r.report.n} examples, loss ${r.loss.toFixed(4)}, ${seconds.toFixed(1)}s, backend ${describeBackend()}`);
-      }
-    });
+  return tableCommand('eval', 'accuracy, macro-F1 and the confusion matrix of a classifier on labelled data', EVAL_FLAGS, DEFAULT_EVAL, (o) => {
+    useBackend(o.backend);
+    const loaded = loadClassifier(o.model);
+    const examples = readSplit(o.data, o.labels, o.header);
+    const t0 = Date.now();
+    const r = evaluateClassifier(loaded.model, encodeFor(loaded, examples, o.data), o.batchSize);
+    const seconds = (Date.now() - t0) / 1000;
+    if (o.json) {
+      const perClass = Object.fromEntries(r.report.perClass.map((m, c) => [loaded.labels.name(c), m]));
+      console.log(
+        JSON.stringify({
+          accuracy: r.report.accuracy,
+          macroF1: r.report.macroF1,
+          loss: r.loss,
+          n: r.report.n,
+          labels: loaded.labels.names,
+          confusion: r.report.confusion,
+          perClass,
+          seconds,
+        }),
+      );
+    } else {
+      console.log(formatReport(r.report, loaded.labels.names));
+      console.log(`\n${r.report.n} examples, loss ${r.loss.toFixed(4)}, ${seconds.toFixed(1)}s, backend ${describeBackend()}`);
+    }
+  });
 }
 
 interface PredictCli {
@@ -379,24 +380,27 @@ export function formatPrediction(text: string, probs: ArrayLike<number>, labels:
   return [labels.name(best), ...named.map(([n, p]) => `${n}=${p.toFixed(4)}`)].join('\t');
 }
 
+const PREDICT_FLAGS: FlagTable<PredictCli> = [
+  required(flag('--model <dir>', 'classifier checkpoint directory', field('model'))),
+  flag('--input <file>', 'one text per line (default: standard input)', field('input')),
+  flag('--batch-size <n>', 'sentences per batch', field('batchSize'), int(1)),
+  flag('--json', 'one JSON object per line: {text, label, probs}', field('json')),
+  flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
+];
+
+const DEFAULT_PREDICT: PredictCli = { model: '', batchSize: 128, json: false, backend: 'auto' };
+
 function predictCommand(): Command {
-  return new Command('predict')
-    .description('print the predicted label and the class probabilities of each input line')
-    .requiredOption('--model <dir>', 'classifier checkpoint directory')
-    .option('--input <file>', 'one text per line (default: standard input)')
-    .option('--batch-size <n>', 'sentences per batch', int(1), 128)
-    .option('--json', 'one JSON object per line: {text, label, probs}', false)
-    .option('--backend <name>', BACKENDS.join(' | '), oneOf(BACKENDS), 'auto')
-    .action((o: PredictCli) => {
-      useBackend(o.backend);
-      const loaded = loadClassifier(o.model);
-      const what = o.input ?? 'standard input';
-      const content = o.input ? fs.readFileSync(o.input, 'utf8') : fs.readFileSync(0, 'utf8');
-      const examples = parseTextAndLabels(content, null, { what });
-      const p = predictClasses(loaded.model, encodeExamples(examples, loaded.tokenizer, null, what), o.batchSize);
-      const C = loaded.labels.size;
-      examples.forEach((e, i) => process.stdout.write(`${formatPrediction(e.text, p.probs.subarray(i * C, (i + 1) * C), loaded.labels, o.json)}\n`));
-    });
+  return tableCommand('predict', 'print the predicted label and the class probabilities of each input line', PREDICT_FLAGS, DEFAULT_PREDICT, (o) => {
+    useBackend(o.backend);
+    const loaded = loadClassifier(o.model);
+    const what = o.input ?? 'standard input';
+    const content = o.input ? fs.readFileSync(o.input, 'utf8') : fs.readFileSync(0, 'utf8');
+    const examples = parseTextAndLabels(content, null, { what });
+    const p = predictClasses(loaded.model, encodeExamples(examples, loaded.tokenizer, null, what), o.batchSize);
+    const C = loaded.labels.size;
+    examples.forEach((e, i) => process.stdout.write(`${formatPrediction(e.text, p.probs.subarray(i * C, (i + 1) * C), loaded.labels, o.json)}\n`));
+  });
 }
 
 export function classifyCommandGroup(): Command {

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import * as fs from 'node:fs';
 import {
+  RECURRENT_MODES,
   RnnlmError,
   type RecurrentMode,
   type Tokenizer,
@@ -50,11 +51,7 @@ export function importCommand(): Command {
     .requiredOption('--weights <file>', 'the state dict as .safetensors (encoder.weight, rnn.weight_ih_l0, …, decoder.weight, decoder.bias)')
     .option('--vocab <file>', 'vocabulary, one word per line in id order (Dictionary.idx2word); must hold <eos> and <unk>')
     .option('--tokenizer <file>', 'an rnnlm tokenizer.json instead of --vocab')
-    .option(
-      '--cell <name>',
-      'lstm | gru | rnn_tanh | rnn_relu | rnn_sigmoid (needed for plain RNNs)',
-      oneOf(['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'] as const),
-    )
+    .option('--cell <name>', `${RECURRENT_MODES.join(' | ')} (needed for plain RNNs)`, oneOf(RECURRENT_MODES))
     .requiredOption('--out <dir>', 'checkpoint directory to write')
     .action((o: ImportTorchOptions) => runImportTorch(o, (s) => process.stdout.write(s)));
   return new Command('import').description('convert another runtime’s model to an rnnlm checkpoint').addCommand(torch);

@@ -10,7 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RNNLM, WordTokenizer, loadLanguageModel, saveLanguageModel, scoreSentences } from '../../../src/node.js';
 import { TINY_TRAIN, makeTmpDir, runCli, show, toyCorpus } from '../../../test/e2e/helpers.js';
-import { fileLines, runScore } from './score.js';
+import { fileLines } from '../input.js';
+import { runScore } from './score.js';
 
 const tmp = makeTmpDir('rnnlm-score-');
 after(() => tmp.cleanup());

@@ -10,24 +10,19 @@ import {
   readCorpusFile,
   scoreSentences,
   scoreSentencesMixed,
-  splitLines,
   summarizeScores,
   useBackend,
 } from '../../../src/node.js';
-import { int, oneOf } from '../args.js';
-import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
+import { BACKEND_CHOICES, type BackendChoice, int, oneOf } from '../args.js';
+import { fileLines } from '../input.js';
+import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from '../ngram-mix.js';
 
 export interface ScoreCliOptions extends NgramMixOptions {
   model: string;
   input: string;
   json: boolean;
   batchSize: number;
-  backend: 'auto' | 'js' | 'native';
-}
-
-/** The sentences of a file: its lines ('\n', '\r\n' or '\r'); a final line break adds no empty sentence. */
-export function fileLines(text: string): string[] {
-  return splitLines(text).lines;
+  backend: BackendChoice;
 }
 
 const fmtPpl = (p: number): string => (Number.isFinite(p) ? p.toFixed(2) : 'nan');
@@ -59,7 +54,7 @@ export function scoreCommand(): Command {
     .requiredOption('--input <file>', 'one sentence per line (UTF-8)')
     .option('--json', 'print one JSON object { sentences: [{ logProb, tokens, perplexity }], summary }', false)
     .option('--batch-size <n>', 'sentences per batch', int(1), 32)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .action((o: ScoreCliOptions) => {
       runScore(o, (s) => process.stdout.write(s));
     });

@@ -46,32 +46,32 @@ import {
   translateIds,
   withEos,
 } from '../../../src/translate/index.js';
-import { int, num, oneOf } from '../args.js';
-import { type FlagTable, addFlags, applyFlags, at, flag, givenFlags } from '../flags.js';
+import { BACKEND_CHOICES, withOldFlagName, type BackendChoice as Backend, int, num, oneOf } from '../args.js';
+import { type FlagTable, addFlags, applyFlags, at, field, flag, givenFlags, initRange, maxMinutes, modelAndTrainSeed } from '../flags.js';
 import { createProgress } from '../progress.js';
-import { BACKEND_CHOICES, type BackendChoice as Backend } from '../train-spec.js';
 
 interface DecodeCli {
   replaceUnk: boolean;
   beam: number;
   maxLenA: number;
   maxLenB: number;
-  lengthPenalty: number;
+  lengthNormalization: number;
   decodeBatchSize: number;
 }
 
 function addDecodeOptions(cmd: Command, beamDefault: number): Command {
-  return cmd
+  cmd
     .option('--beam <k>', 'beam width (1 = greedy)', int(1), beamDefault)
     .option('--max-len-a <a>', 'output length limit a·source_length + b: a', num(0), 1.5)
     .option('--max-len-b <b>', 'output length limit: b', num(0), 10)
-    .option('--length-penalty <alpha>', 'beam scores are log P / length^alpha', num(0), 1)
+    .option('--length-normalization <alpha>', 'beam scores are log P / length^alpha', num(0), 1)
     .option('--decode-batch-size <n>', 'sentences decoded together', int(1), 32)
     .option('--no-replace-unk', 'keep <unk> in the output (default: word models copy the source word it attended to most)');
+  return withOldFlagName(cmd, '--length-penalty <alpha>', '--length-normalization', num(0));
 }
 
 function decodeOpts(o: DecodeCli, eosId: number) {
-  return { beam: o.beam, maxLenA: o.maxLenA, maxLenB: o.maxLenB, lengthPenalty: o.lengthPenalty, batchSize: o.decodeBatchSize, eosId };
+  return { beam: o.beam, maxLenA: o.maxLenA, maxLenB: o.maxLenB, lengthNormalization: o.lengthNormalization, batchSize: o.decodeBatchSize, eosId };
 }
 
 /**
@@ -118,12 +118,7 @@ const TRANSLATE_TRAIN_FLAGS: FlagTable<Spec> = [
   flag('--bidirectional', 'bidirectional encoder', at('model', 'bidirectional')),
   flag('--dropout <p>', 'dropout', at('model', 'dropout'), num(0, 0.99)),
   flag('--precision <p>', 'matrix products: fp32 | bf16 (mixed precision: bf16 operands, fp32 sums and weights)', at('model', 'precision'), oneOf(PRECISIONS)),
-  flag(
-    '--init-range <r>',
-    'initialise every parameter U(±r) (0 = PyTorch layer defaults)',
-    { get: (s: Spec) => (typeof s.model.init === 'number' ? s.model.init : 0), set: (s: Spec, r: number) => void (s.model.init = r > 0 ? r : 'torch') },
-    num(0),
-  ),
+  flag('--init-range <r>', 'initialise every parameter U(±r) (0 = PyTorch layer defaults)', initRange<Spec>(), num(0)),
   flag('--teacher-forcing-ratio <r>', '1 = teacher forcing; < 1 = scheduled sampling (slower: step by step)', at('train', 'teacherForcingRatio'), num(0, 1)),
   flag('--optimizer <name>', OPTIMIZER_NAMES.join(' | '), at('train', 'optimizer'), oneOf(OPTIMIZER_NAMES)),
   flag('--lr <lr>', 'learning rate', at('train', 'lr'), num(0)),
@@ -131,29 +126,10 @@ const TRANSLATE_TRAIN_FLAGS: FlagTable<Spec> = [
   flag('--batch-size <n>', 'sentence pairs per batch', at('train', 'batchSize'), int(1)),
   flag('--eval-batch-size <n>', 'pairs per validation batch', at('train', 'evalBatchSize'), int(1)),
   flag('--epochs <n>', 'epochs', at('train', 'epochs'), int(1)),
-  flag(
-    '--max-minutes <m>',
-    'stop training after this much wall time (then validate, save, test)',
-    {
-      get: (s: Spec) => (s.train.maxSeconds === undefined ? undefined : s.train.maxSeconds / 60),
-      set: (s: Spec, m: number) => void (s.train.maxSeconds = m * 60),
-    },
-    num(0),
-  ),
+  flag('--max-minutes <m>', 'stop training after this much wall time (then validate, save, test)', maxMinutes<Spec>(), num(0)),
   flag('--max-steps <n>', 'stop after this many updates', at('train', 'maxSteps'), int(1)),
   flag('--plateau-factor <f>', 'multiply lr by f when validation loss stops improving (1 = never)', at('train', 'plateauFactor'), num(0, 1)),
-  flag(
-    '--seed <n>',
-    'random seed',
-    {
-      get: (s: Spec) => s.train.seed,
-      set: (s: Spec, v: number) => {
-        s.model.seed = v;
-        s.train.seed = v;
-      },
-    },
-    int(0),
-  ),
+  flag('--seed <n>', 'random seed', modelAndTrainSeed<Spec>(), int(0)),
 ];
 
 /** What one `rnnlm translate train` does beyond the spec: BLEU reporting, where it writes, how it runs. */
@@ -174,15 +150,6 @@ const TRANSLATE_RUN_FLAGS: FlagTable<TranslateRunSettings> = [
   flag('--backend <name>', BACKEND_CHOICES.join(' | '), field('backend'), oneOf(BACKEND_CHOICES)),
   flag('--no-progress', 'no progress bar', field('progress')),
 ];
-
-function field<K extends keyof TranslateRunSettings>(key: K) {
-  return {
-    get: (s: TranslateRunSettings) => s[key],
-    set: (s: TranslateRunSettings, v: TranslateRunSettings[K]) => {
-      s[key] = v;
-    },
-  };
-}
 
 interface Splits {
   train: ParallelText;
@@ -341,7 +308,7 @@ function evalCommand(): Command {
     .option('--hyp <file>', 'also write the translations here')
     .option('--limit <n>', 'only the first n sentences (0 = all)', int(0), 0)
     .option('--json', 'print one JSON object', false)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto');
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
   return addDecodeOptions(cmd, 5).action((o: EvalCli) => {
     useBackend(o.backend);
     const loaded = loadTranslationModel(o.model);
@@ -385,7 +352,7 @@ function translateCommand(): Command {
   const cmd = new Command('translate')
     .description('translate standard input, one sentence per line')
     .requiredOption('--model <dir>', 'checkpoint directory')
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto');
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
   return addDecodeOptions(cmd, 5).action((o: DecodeCli & { model: string; backend: Backend }) => {
     useBackend(o.backend);
     const loaded = loadTranslationModel(o.model);
@@ -403,7 +370,7 @@ function attendCommand(): Command {
     .requiredOption('--sentence <text>', 'the source sentence')
     .option('--out <file>', 'SVG to write', 'attention.svg')
     .option('--json', 'also print the tokens and weights as one JSON object', false)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto');
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
   return addDecodeOptions(cmd, 5).action((o: DecodeCli & { model: string; sentence: string; out: string; json: boolean; backend: Backend }) => {
     useBackend(o.backend);
     const loaded = loadTranslationModel(o.model);

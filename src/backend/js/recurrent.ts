@@ -25,6 +25,7 @@ import {
   type RecurrentDesc,
   type RecurrentForwardArgs,
   type RecurrentMode,
+  RECURRENT_MODES,
   type RecurrentWeights,
   gatesOf,
 } from '../kernels.js';
@@ -34,8 +35,6 @@ import { gruStepBackward, gruStepForward } from './gru.js';
 import { lstmStepBackward, lstmStepForward } from './lstm.js';
 import { gemm } from './matmul.js';
 import { type RnnActivation, rnnStepBackward, rnnStepForward } from './rnn.js';
-
-const MODES: readonly RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigmoid'];
 
 /** Floats per time step in each workspace region: [gates, extra] (see the layout above). */
 function workspaceRegions(mode: RecurrentMode, B: number, H: number): [number, number] {
@@ -227,8 +226,8 @@ function rnnActivation(mode: RecurrentMode): RnnActivation {
 }
 
 function checkDesc(kernel: string, desc: RecurrentDesc): void {
-  if (!MODES.includes(desc.mode)) {
-    throw new RnnlmError('invalid_argument', `${kernel}: unknown mode "${desc.mode}"; use one of ${MODES.join(', ')}`);
+  if (!(RECURRENT_MODES as readonly string[]).includes(desc.mode)) {
+    throw new RnnlmError('invalid_argument', `${kernel}: unknown mode "${desc.mode}"; use one of ${RECURRENT_MODES.join(', ')}`);
   }
   checkSizes(kernel, { T: desc.T, B: desc.B, inputSize: desc.inputSize, hiddenSize: desc.hiddenSize });
   checkPrecision(kernel, desc.precision);
