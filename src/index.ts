@@ -7,7 +7,7 @@ export { Tensor, type DType, type FloatArray } from './tensor/tensor.js';
 export { Rng } from './tensor/random.js';
 export { type Backend, type BackendName, getBackend, setBackend, registerBackend, availableBackends } from './backend/backend.js';
 export { PRECISIONS, RECURRENT_MODES, type Kernels, type Precision, type RecurrentMode } from './backend/kernels.js';
-export { selectBackend, describeBackend, describePrecision, type BackendPreference, type BackendCandidate } from './backend/select.js';
+export { selectBackend, describeBackend, describePrecision, BACKEND_PREFERENCES, type BackendPreference, type BackendCandidate } from './backend/select.js';
 export { jsBackend } from './backend/js/index.js';
 export { backward, noGrad, gradcheck } from './autograd/index.js';
 export * as ops from './ops/index.js';

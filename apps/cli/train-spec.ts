@@ -8,6 +8,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidArgumentError } from 'commander';
 import {
+  BACKEND_PREFERENCES,
+  type BackendPreference,
   type LmRunSpec,
   PRECISIONS,
   RECURRENT_MODES,
@@ -29,8 +31,8 @@ import { int, num, oneOf } from './args.js';
 import { type FlagTable, type GivenFlag, applyFlags, at, attributeName, flag, flagName } from './flags.js';
 import { packageRoot } from './package-root.js';
 
-export type BackendChoice = 'auto' | 'js' | 'native';
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'js', 'native'];
+export type BackendChoice = BackendPreference;
+export const BACKEND_CHOICES: readonly BackendChoice[] = BACKEND_PREFERENCES;
 
 /** commander parser for `--hidden-sizes 1150,1150,400`. */
 export function sizeList(v: string): number[] {

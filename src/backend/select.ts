@@ -9,6 +9,8 @@ import type { Precision } from './kernels.js';
 import { jsBackend } from './js/index.js';
 
 export type BackendPreference = 'auto' | BackendName;
+/** Every backend a user may ask for (--backend, RNNLM_BACKEND); 'auto' picks the fastest that loads. */
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'js'];
 
 export interface BackendCandidate {
   name: BackendName;

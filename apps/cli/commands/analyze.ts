@@ -22,6 +22,7 @@ import {
   useBackend,
 } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../train-spec.js';
 
 const CELLS: RecurrentMode[] = ['rnn_tanh', 'rnn_relu', 'rnn_sigmoid', 'gru', 'lstm'];
 
@@ -43,7 +44,7 @@ interface GradientsCliOptions {
   out: string;
   json?: string;
   title?: string;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -80,7 +81,7 @@ function gradientsCommand(): Command {
     .option('--json <file>', 'also write the measured norms as JSON')
     .option('--title <text>', 'plot title')
     .option('--replot <json>', 'redraw the SVG from a --json file written earlier (measures nothing)')
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .action((o: GradientsCliOptions) => {
       useBackend(o.backend);
       const p = platform();

@@ -32,9 +32,10 @@ import {
 import { ATTENTION_KINDS, type AttentionKind, Seq2Seq, evaluateTranslationLoss, pretokenize, trainTranslation } from '../../../src/translate/index.js';
 import { int, num, oneOf } from '../args.js';
 import { createProgress } from '../progress.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../train-spec.js';
 
-type Backend = 'auto' | 'js' | 'native';
-const BACKENDS = ['auto', 'js', 'native'] as const;
+type Backend = BackendChoice;
+const BACKENDS = BACKEND_CHOICES;
 const CELLS: RecurrentMode[] = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu'];
 const OPTIMIZERS: OptimizerName[] = ['sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'];
 

@@ -41,9 +41,10 @@ import {
 } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
 import { createProgress } from '../progress.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../train-spec.js';
 
-type Backend = 'auto' | 'js' | 'native';
-const BACKENDS = ['auto', 'js', 'native'] as const;
+type Backend = BackendChoice;
+const BACKENDS = BACKEND_CHOICES;
 const OPTIMIZERS: OptimizerName[] = ['adam', 'adamw', 'sgd', 'adagrad', 'rmsprop'];
 const HEADERS: HeaderMode[] = ['auto', 'yes', 'no'];
 const FREEZE = ['none', 'embedding', 'encoder'] as const;

@@ -15,6 +15,7 @@ import {
 } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../train-spec.js';
 
 export function evalCommand(): Command {
   return withNgramOptions(new Command('eval'))
@@ -24,7 +25,7 @@ export function evalCommand(): Command {
     .option('--batch-size <n>', 'evaluation streams', int(1), 10)
     .option('--bptt <n>', 'window length', int(1), 35)
     .option('--json', 'print one JSON object', false)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .option('--precision <p>', "matrix products: fp32 | bf16 (default: the model's own, from its config.json)", oneOf(PRECISIONS))
     .action(
       (
@@ -34,7 +35,7 @@ export function evalCommand(): Command {
           batchSize: number;
           bptt: number;
           json: boolean;
-          backend: 'auto' | 'js' | 'native';
+          backend: BackendChoice;
           precision?: Precision;
         } & NgramMixOptions,
       ) => {

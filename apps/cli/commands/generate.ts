@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { PRECISIONS, type Precision, beamSearch, generateTokens, loadLanguageModel, topCandidates, useBackend } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../train-spec.js';
 
 interface GenerateCliOptions {
   model: string;
@@ -15,7 +16,7 @@ interface GenerateCliOptions {
   beam?: number;
   lengthPenalty: number;
   candidates?: number;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
   precision?: Precision;
 }
 
@@ -33,7 +34,7 @@ export function generateCommand(): Command {
     .option('--beam <n>', 'beam search with n hypotheses (deterministic; sampling options are ignored)', int(1))
     .option('--length-penalty <a>', 'beam search: GNMT length penalty exponent α, score = logp / ((5+len)/6)^α', num(0), 0)
     .option('--candidates <k>', 'instead of generating, list the k most probable next tokens after the prompt with their probabilities', int(1))
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .option('--precision <p>', "matrix products: fp32 | bf16 (default: the model's own, from its config.json)", oneOf(PRECISIONS))
     .action((o: GenerateCliOptions) => {
       useBackend(o.backend);

@@ -19,6 +19,7 @@ import {
 } from '../../../src/node.js';
 import { int, num, oneOf } from '../args.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../train-spec.js';
 
 export interface RescoreCliOptions extends NgramMixOptions {
   /** References `id<TAB>text` (or `id text`): print WER/SER of the first-pass and rescored 1-best. */
@@ -30,7 +31,7 @@ export interface RescoreCliOptions extends NgramMixOptions {
   log10: boolean;
   out?: string;
   batchSize: number;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
 }
 
 /** Rescores and writes the result (to o.out, else through `write`); returns the summary line. */
@@ -108,7 +109,7 @@ export function rescoreCommand(): Command {
     .option('--out <file>', 'write the re-ranked list here (default: stdout)')
     .option('--ref <file>', 'references (id<TAB>text per line): print WER and SER of the first-pass and the rescored 1-best')
     .option('--batch-size <n>', 'hypotheses scored per batch', int(1), 32)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .action((o: RescoreCliOptions) => {
       const summary = runRescore(o, (s) => process.stdout.write(s));
       process.stderr.write(`${summary}\n`);

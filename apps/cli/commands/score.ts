@@ -16,13 +16,14 @@ import {
 } from '../../../src/node.js';
 import { int, oneOf } from '../args.js';
 import { type NgramMixOptions, resolveNgramMix, withNgramOptions } from './ngram.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../train-spec.js';
 
 export interface ScoreCliOptions extends NgramMixOptions {
   model: string;
   input: string;
   json: boolean;
   batchSize: number;
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
 }
 
 /** The sentences of a file: its lines ('\n', '\r\n' or '\r'); a final line break adds no empty sentence. */
@@ -59,7 +60,7 @@ export function scoreCommand(): Command {
     .requiredOption('--input <file>', 'one sentence per line (UTF-8)')
     .option('--json', 'print one JSON object { sentences: [{ logProb, tokens, perplexity }], summary }', false)
     .option('--batch-size <n>', 'sentences per batch', int(1), 32)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .action((o: ScoreCliOptions) => {
       runScore(o, (s) => process.stdout.write(s));
     });

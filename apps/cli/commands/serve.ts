@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownEvent, buildSer
 import { buildClassifierServer } from '../../server/classify.js';
 import { loadChatModel } from '../../../src/chat/index.js';
 import { int, num, oneOf } from '../args.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../train-spec.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -36,7 +37,7 @@ interface ServeCliOptions {
   timeout: number;
   name?: string;
   logLevel: (typeof LOG_LEVELS)[number];
-  backend: 'auto' | 'js' | 'native';
+  backend: BackendChoice;
 }
 
 function port(v: string): number {
@@ -98,7 +99,7 @@ export function serveCommand(): Command {
     .option('--timeout <seconds>', 'wall-clock limit of one request', num(0.001, 86_400), d.timeoutMs / 1000)
     .option('--name <name>', 'model name in responses (default: the checkpoint directory name)')
     .option('--log-level <level>', LOG_LEVELS.join(' | '), oneOf(LOG_LEVELS), 'info')
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto')
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto')
     .action(async (o: ServeCliOptions) => {
       useBackend(o.backend);
       const classifier = checkpointArchitecture(o.model) === CLASSIFIER_ARCHITECTURE ? loadClassifier(o.model) : null;

@@ -341,7 +341,7 @@ function evalCommand(): Command {
     .option('--hyp <file>', 'also write the translations here')
     .option('--limit <n>', 'only the first n sentences (0 = all)', int(0), 0)
     .option('--json', 'print one JSON object', false)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto');
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
   return addDecodeOptions(cmd, 5).action((o: EvalCli) => {
     useBackend(o.backend);
     const loaded = loadTranslationModel(o.model);
@@ -385,7 +385,7 @@ function translateCommand(): Command {
   const cmd = new Command('translate')
     .description('translate standard input, one sentence per line')
     .requiredOption('--model <dir>', 'checkpoint directory')
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto');
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
   return addDecodeOptions(cmd, 5).action((o: DecodeCli & { model: string; backend: Backend }) => {
     useBackend(o.backend);
     const loaded = loadTranslationModel(o.model);
@@ -403,7 +403,7 @@ function attendCommand(): Command {
     .requiredOption('--sentence <text>', 'the source sentence')
     .option('--out <file>', 'SVG to write', 'attention.svg')
     .option('--json', 'also print the tokens and weights as one JSON object', false)
-    .option('--backend <name>', 'auto | js | native', oneOf(['auto', 'js', 'native'] as const), 'auto');
+    .option('--backend <name>', BACKEND_CHOICES.join(' | '), oneOf(BACKEND_CHOICES), 'auto');
   return addDecodeOptions(cmd, 5).action((o: DecodeCli & { model: string; sentence: string; out: string; json: boolean; backend: Backend }) => {
     useBackend(o.backend);
     const loaded = loadTranslationModel(o.model);
