@@ -35,7 +35,11 @@ import { Heap } from './heap.js';
 export interface WasmControls {
   /** Measured single-thread SIMD128 multiply-add throughput of this engine, GFLOP/s (runs ~ms milliseconds). */
   fmaPeakGflops(ms: number): number;
-  /** A Float32Array of n zeros inside the module's memory: kernels use it in place (no copy) until memory grows. */
+  /**
+   * A Float32Array of n zeros inside the module's memory, which kernels use in place (no copy).
+   * Valid until the memory next grows (any later allocation, here or by a kernel, may grow it):
+   * the array then has length 0 and kernels reject it. For benchmarks and tests.
+   */
   allocResident(n: number): Float32Array;
 }
 
