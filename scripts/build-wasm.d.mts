@@ -1,5 +1,6 @@
 /** Types of scripts/build-wasm.mjs, for the test that checks the committed .wasm is current. */
 export declare const wasmPath: string;
+export declare const sharedWasmPath: string;
 export declare const manifestPath: string;
 /** The kernel sources listed in native/binding.gyp (absolute paths). */
 export declare function kernelSources(): string[];

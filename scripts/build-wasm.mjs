@@ -3,13 +3,18 @@
  * Builds the WebAssembly backend: the same kernel sources as the native addon (the
  * 'rnnlm_kernel_sources' list of native/binding.gyp, in its portable "generic" form: GCC/clang
  * vector extensions of 4 floats, here lowered to SIMD128) plus native/wasm/ (the C ABI and a
- * one-thread pool), compiled by clang for wasm32-wasi and linked by wasm-ld into
- * native/wasm/rnnlm_kernels.wasm.
+ * one-thread pool), compiled by clang for wasm32-wasi and linked by wasm-ld, twice:
+ *   native/wasm/rnnlm_kernels.wasm         plain memory: runs everywhere (any page)
+ *   native/wasm/rnnlm_kernels.shared.wasm  shared memory (a SharedArrayBuffer): Node, and pages that
+ *                                          are cross-origin isolated. Views of a shared memory stay
+ *                                          valid when it grows, so arrays can live in it for good
+ *                                          (src/backend/wasm: model parameters do, never copied).
+ * The kernels stay single-threaded in both; the shared build only changes what memory is.
  *
  * The .wasm is committed and shipped in the package, so users need no compiler: this script is
  * for developers who change native/. Next to it, rnnlm_kernels.wasm.json records a hash of the
- * sources and flags it was built from; test/wasm-build.test.ts fails when the sources change and
- * the .wasm was not rebuilt.
+ * sources and flags they were built from; test/wasm-build.test.ts fails when the sources change
+ * and the .wasm files were not rebuilt.
  *
  * Toolchain (Debian 12): apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32
  * (no libc++ for wasm32 is needed: native/wasm/include stands in for the three C++ headers used).
@@ -28,6 +33,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
 const wasmDir = join(nativeDir, 'wasm');
 export const wasmPath = join(wasmDir, 'rnnlm_kernels.wasm');
+export const sharedWasmPath = join(wasmDir, 'rnnlm_kernels.shared.wasm');
 export const manifestPath = join(wasmDir, 'rnnlm_kernels.wasm.json');
 
 // Same spirit as binding.gyp's rnnlm_kernel_cflags: -ffp-contract=fast is harmless (SIMD128 has no
@@ -48,6 +54,11 @@ const CFLAGS = [
 // A reactor (no main; _initialize runs the constructors), 1 MiB of stack (wasm-ld's default is
 // 64 KiB), memory that grows on demand up to wasm32's 4 GiB.
 const LDFLAGS = ['--target=wasm32-wasi', '-mexec-model=reactor', '-nostdlib++', '-Wl,--strip-all', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296'];
+// Shared memory needs the atomics and bulk-memory features; wasi-libc's objects (malloc, memcpy)
+// are built without them, which is safe here because one thread ever runs in the module, so the
+// linker's feature check is turned off.
+const SHARED_CFLAGS = ['-matomics', '-mbulk-memory'];
+const SHARED_LDFLAGS = ['-Wl,--shared-memory', '-Wl,--no-check-features'];
 
 /** The kernel sources, read from binding.gyp so the addon and the wasm build share one list. */
 export function kernelSources() {
@@ -77,9 +88,11 @@ export function sourceHash() {
     h.update(readFileSync(f));
     h.update('\n');
   }
-  h.update(JSON.stringify([CFLAGS, LDFLAGS]));
+  h.update(JSON.stringify([CFLAGS, LDFLAGS, SHARED_CFLAGS, SHARED_LDFLAGS]));
   return h.digest('hex');
 }
+
+const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 function run(cmd, args) {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
@@ -102,24 +115,29 @@ function build() {
   const obj = mkdtempSync(join(tmpdir(), 'rnnlm-wasm-'));
   try {
     const sources = [...kernelSources(), ...wasmInputs().filter((f) => f.startsWith(wasmDir) && f.endsWith('.cc'))];
-    const objects = sources.map((src, i) => {
-      const o = join(obj, `${i}.o`);
-      run(clang.cmd, [...CFLAGS, `-I${join(wasmDir, 'include')}`, '-c', src, '-o', o]);
-      return o;
-    });
-    run(clang.cmd, [...LDFLAGS, ...objects, '-o', wasmPath]);
+    for (const [out, cflags, ldflags] of [
+      [wasmPath, CFLAGS, LDFLAGS],
+      [sharedWasmPath, [...CFLAGS, ...SHARED_CFLAGS], [...LDFLAGS, ...SHARED_LDFLAGS]],
+    ]) {
+      const objects = sources.map((src, i) => {
+        const o = join(obj, `${i}.o`);
+        run(clang.cmd, [...cflags, `-I${join(wasmDir, 'include')}`, '-c', src, '-o', o]);
+        return o;
+      });
+      run(clang.cmd, [...ldflags, ...objects, '-o', out]);
+    }
   } finally {
     rmSync(obj, { recursive: true, force: true });
   }
-  const bytes = readFileSync(wasmPath);
   const manifest = {
     sourceHash: sourceHash(),
-    wasmSha256: createHash('sha256').update(bytes).digest('hex'),
+    wasmSha256: sha256(wasmPath),
+    sharedWasmSha256: sha256(sharedWasmPath),
     compiler: clang.version,
     note: 'written by scripts/build-wasm.mjs; test/wasm-build.test.ts checks sourceHash against native/',
   };
   writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
-  return { bytes: statSync(wasmPath).size, compiler: clang.version };
+  return { bytes: statSync(wasmPath).size + statSync(sharedWasmPath).size, compiler: clang.version };
 }
 
 /** Whether the committed .wasm matches the sources: { current, reason }. */
@@ -130,9 +148,15 @@ export function checkCurrent() {
   } catch {
     return { current: false, reason: `${relative(root, manifestPath)} is missing` };
   }
-  const bytes = readFileSync(wasmPath);
-  if (createHash('sha256').update(bytes).digest('hex') !== manifest.wasmSha256) {
-    return { current: false, reason: `${relative(root, wasmPath)} is not the file the manifest describes` };
+  for (const [path, want] of [
+    [wasmPath, manifest.wasmSha256],
+    [sharedWasmPath, manifest.sharedWasmSha256],
+  ]) {
+    let got = null;
+    try {
+      got = sha256(path);
+    } catch {}
+    if (got !== want) return { current: false, reason: `${relative(root, path)} is missing or not the file the manifest describes; run "npm run build:wasm"` };
   }
   if (sourceHash() !== manifest.sourceHash) {
     return { current: false, reason: 'native/ sources changed since the .wasm was built; run "npm run build:wasm" and commit the result' };
@@ -149,6 +173,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const started = Date.now();
   const r = build();
   console.log(
-    `rnnlm: built ${relative(root, wasmPath)} (${(r.bytes / 1024).toFixed(0)} KiB, ${r.compiler}) in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    `rnnlm: built ${relative(root, wasmPath)} and its shared-memory twin (${(r.bytes / 1024).toFixed(0)} KiB, ${r.compiler}) in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
   );
 }

@@ -16,6 +16,12 @@ export interface Backend {
   readonly kernels: Kernels;
   /** How gemms in 'bf16' precision run: 'vdpbf16ps' (hardware bf16 dot products) or 'emulated' (rounded operands, float32 math: correct, no faster). */
   readonly bf16: 'vdpbf16ps' | 'emulated';
+  /**
+   * For long-lived arrays (model parameters, nn/module.ts): a copy of `a` where this backend's
+   * kernels read it without copying (the wasm backend's linear memory), or `a` itself. Absent
+   * where kernels use arrays where they are (js, native).
+   */
+  readonly place?: ((a: Float32Array) => Float32Array) | undefined;
 }
 
 const registry = new Map<BackendName, Backend>();
@@ -45,6 +51,11 @@ export function getBackend(): Backend {
   if (active) return active;
   if (reference) return (active = reference);
   throw new RnnlmError('backend_unavailable', 'no backend registered: import "rnnlm" (node) or the js backend first');
+}
+
+/** The active backend, or null while none is registered (never throws, unlike getBackend). */
+export function peekBackend(): Backend | null {
+  return active ?? reference;
 }
 
 /** Kernels to run on arrays of this kind: float64 goes to a float64-capable backend. */

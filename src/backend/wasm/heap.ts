@@ -2,7 +2,8 @@
  * Operands of one kernel call in the wasm module's linear memory.
  *
  * The kernels of kernels.ts take the caller's typed arrays, which live in JS memory. An array
- * already inside the module's memory (its buffer IS the memory's buffer) is passed in place;
+ * already inside the module's memory (a view of its buffer: model parameters, see index.ts
+ * place()) is passed in place;
  * any other is copied into an arena (one 64-byte aligned block, reused by every call and grown
  * when a call needs more) before the call, and the parts the kernel writes are copied back after
  * it. Copying costs O(elements) per call against the kernels' O(M·N·K) or O(T·B·H²) work, so it
@@ -35,12 +36,24 @@ export class Heap {
   private top = 0;
   /** Arrays of this call and where they went. */
   private placed: Slot[] = [];
+  /**
+   * Every buffer object the memory has shown: a shared memory gives a new SharedArrayBuffer
+   * object (same bytes) each time it grows, and arrays made before still view it validly.
+   */
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   constructor(private readonly x: KernelExports) {}
 
+  /** The memory's current buffer (remembered, so arrays over it count as resident). */
+  buffer(): ArrayBuffer {
+    const b = this.x.memory.buffer;
+    this.buffers.add(b);
+    return b;
+  }
+
   /** Whether `a` already lives in the module's memory (passed in place, never copied). */
   resident(a: Arr): boolean {
-    return a.buffer === this.x.memory.buffer;
+    return a.buffer === this.x.memory.buffer || this.buffers.has(a.buffer);
   }
 
   /** Starts a call: makes room in the arena for every non-resident array given (nulls skipped). */
@@ -92,7 +105,7 @@ export class Heap {
 
   /** Copies what the kernel wrote back into the caller's arrays. */
   finish(): void {
-    const buf = this.x.memory.buffer; // read after the call: the kernel may have grown memory
+    const buf = this.buffer(); // read after the call: the kernel may have grown memory
     for (const { a, p, n, copyBack } of this.placed) {
       if (!copyBack) continue;
       a.set(a instanceof Float32Array ? new Float32Array(buf, p, n) : new Int32Array(buf, p, n));
@@ -123,7 +136,7 @@ export class Heap {
   private copyIn(s: Slot): void {
     s.copiedIn = true;
     if (s.n === 0) return;
-    const buf = this.x.memory.buffer;
+    const buf = this.buffer();
     const src = s.n === s.a.length ? s.a : s.a.subarray(0, s.n);
     if (src instanceof Float32Array) new Float32Array(buf, s.p, s.n).set(src);
     else new Int32Array(buf, s.p, s.n).set(src);

@@ -9,6 +9,10 @@
  * (a browser loader would fetch and compile it the same way).
  *
  * Operands are copied into the module's memory per call unless they already live there (heap.ts).
+ * With the shared-memory build (Node, cross-origin isolated pages) model parameters are moved
+ * there when registered (Backend.place, nn/module.ts), so the big operands (weights) are never
+ * copied: batch-1 generation reads every weight once per token, and copying them cost more than
+ * the products themselves (src/backend/wasm/README.md). Activations and gradients are still copied.
  *
  * Dimension legend: as in kernels.ts (M/N/K gemm, T time, B batch, I input, H hidden, V vocab, E embedding).
  */
@@ -36,11 +40,14 @@ export interface WasmControls {
   /** Measured single-thread SIMD128 multiply-add throughput of this engine, GFLOP/s (runs ~ms milliseconds). */
   fmaPeakGflops(ms: number): number;
   /**
-   * A Float32Array of n zeros inside the module's memory, which kernels use in place (no copy).
-   * Valid until the memory next grows (any later allocation, here or by a kernel, may grow it):
-   * the array then has length 0 and kernels reject it. For benchmarks and tests.
+   * A Float32Array of n zeros inside the module's memory, which kernels use in place (no copy);
+   * freed when garbage-collected. With a plain (not shared) memory it is valid only until the
+   * memory next grows (any later allocation, here or by a kernel, may grow it): the array then
+   * has length 0 and kernels reject it. For benchmarks and tests.
    */
   allocResident(n: number): Float32Array;
+  /** Whether the module's memory is shared (a SharedArrayBuffer: arrays in it stay valid as it grows). */
+  readonly shared: boolean;
 }
 
 export interface WasmBackend extends Backend {
@@ -165,6 +172,10 @@ export function instantiateKernels(module: WasmModule): KernelExports {
 export function createWasmBackend(module: WasmModule): WasmBackend {
   const x = instantiateKernels(module);
   const h = new Heap(x);
+  // A shared memory's views survive growth, so arrays may live in it for good (place());
+  // a plain one detaches every view when it grows, so only per-call copies are safe there.
+  const shared = typeof SharedArrayBuffer !== 'undefined' && x.memory.buffer instanceof SharedArrayBuffer;
+  const freeing = new FinalizationRegistry<number>((p) => x.rnnlm_free(p));
 
   const kernels: Kernels = {
     gemm(ta, tb, M, N, K, alpha, A0, B0, beta, C0, precision) {
@@ -523,20 +534,41 @@ export function createWasmBackend(module: WasmModule): WasmBackend {
   const tile = `${x.rnnlm_gemm_mr()}×${x.rnnlm_gemm_nr()}`;
   return {
     name: 'wasm',
-    description: `WebAssembly SIMD128, 1 thread, the native backend's C++ kernels (sgemm tile ${tile}; bf16 emulated; operands copied into wasm memory per call)`,
+    description: `WebAssembly SIMD128, 1 thread, the native backend's C++ kernels (sgemm tile ${tile}; bf16 emulated; ${shared ? 'parameters in shared wasm memory, other operands copied per call' : 'operands copied into wasm memory per call'})`,
     float64: false,
     kernels,
     bf16: 'emulated',
+    place: shared ? (a) => resident(a) : undefined,
     controls: {
       fmaPeakGflops: (ms) => x.rnnlm_fma_peak(ms),
       allocResident(n) {
         checkSizes('allocResident', { n });
-        const p = x.rnnlm_alloc(n * 4);
-        if (!p) throw new RnnlmError('unsupported', `allocResident: out of WebAssembly memory for ${n} floats`);
-        const a = new Float32Array(x.memory.buffer, p, n);
-        a.fill(0);
-        return a;
+        return alloc(n, 'allocResident');
       },
+      shared,
     },
   };
+
+  /** n zeros in the module's memory, freed when the array is garbage-collected. */
+  function alloc(n: number, what: string): Float32Array {
+    const p = n > 0x1fffffff ? 0 : x.rnnlm_alloc(n * 4);
+    if (!p) throw new RnnlmError('unsupported', `${what}: out of WebAssembly memory for ${n} floats`);
+    const a = new Float32Array(h.buffer(), p, n);
+    a.fill(0);
+    freeing.register(a, p);
+    return a;
+  }
+
+  /** A copy of `a` in the module's memory (kernels then use it in place), or `a` itself when memory is short. */
+  function resident(a: Float32Array): Float32Array {
+    if (h.resident(a)) return a;
+    let r: Float32Array;
+    try {
+      r = alloc(a.length, 'place');
+    } catch {
+      return a; // out of wasm memory: the array stays where it is and is copied per call
+    }
+    r.set(a);
+    return r;
+  }
 }

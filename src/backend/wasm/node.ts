@@ -1,18 +1,17 @@
 /**
  * Node loader of the wasm backend: reads native/wasm/rnnlm_kernels.wasm (committed and shipped
  * in the package: no compiler needed) and compiles it synchronously, so backend selection stays
- * synchronous. RNNLM_WASM_PATH points at another build of the module.
+ * synchronous. RNNLM_WASM_PATH points at another build of the module (e.g. the plain-memory one).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { webAssembly } from './abi.js';
 import { type WasmBackend, createWasmBackend } from './index.js';
 
-const WASM_PATHS = [
-  // from src/backend/wasm/ (tsx) and from dist/src/backend/wasm/ (built)
-  '../../../native/wasm/rnnlm_kernels.wasm',
-  '../../../../native/wasm/rnnlm_kernels.wasm',
-];
+// The shared-memory build first (parameters then live in wasm memory, see index.ts), the plain
+// one if this Node cannot make shared memory; each from src/backend/wasm/ (tsx) and from
+// dist/src/backend/wasm/ (built).
+const WASM_PATHS = ['rnnlm_kernels.shared.wasm', 'rnnlm_kernels.wasm'].flatMap((f) => [`../../../native/wasm/${f}`, `../../../../native/wasm/${f}`]);
 
 let cached: { backend: WasmBackend | null; reason: string | null } | null = null;
 
