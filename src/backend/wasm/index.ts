@@ -1,12 +1,12 @@
 /**
  * The wasm backend: the native addon's C++ kernels (native/*.cc, portable SIMD build) compiled to
  * WebAssembly SIMD128 (scripts/build-wasm.mjs → native/wasm/rnnlm_kernels.wasm, shipped in the
- * package), wrapped as a Backend. Every argument is checked here first, as napi/binding.cc does
- * for the addon (same errors, same messages), because the C kernels trust their arguments.
+ * package), wrapped as a Backend. Every argument is checked first (checks.ts, as napi/binding.cc
+ * does for the addon: same errors, same messages), because the C kernels trust their arguments.
  * Single-threaded; float32 only (float64 work goes to js through kernelsFor).
  *
- * Platform-neutral: createWasmBackend takes a compiled module; ./node.ts reads the file in Node
- * (a browser loader would fetch and compile it the same way).
+ * Platform-neutral: createWasmBackend takes a compiled module; ./node.ts reads the file in Node,
+ * ./browser.ts fetches and compiles it in a page.
  *
  * Operands are copied into the module's memory per call unless they already live there (heap.ts).
  * With the shared-memory build (Node, cross-origin isolated pages) model parameters are moved
@@ -20,19 +20,10 @@ import { RnnlmError } from '../../errors.js';
 import type { Backend } from '../backend.js';
 import { checkEmbedding } from '../js/embedding.js';
 import { jsKernels } from '../js/index.js';
-import { checkPrecision, checkSizes, exactLength, needLength } from '../js/checks.js';
-import {
-  type F,
-  type Kernels,
-  type Precision,
-  RECURRENT_MODES,
-  type RecurrentDesc,
-  type RecurrentWeights,
-  UNARY_OPS,
-  type UnaryOp,
-  gatesOf,
-} from '../kernels.js';
+import { checkSizes, exactLength, needLength } from '../js/checks.js';
+import { type F, type Kernels, gatesOf } from '../kernels.js';
 import { type KernelExports, type WasmModule, webAssembly } from './abi.js';
+import { bf16Flag, checkTargets, f32, f32OrNull, i32, int32Sizes, modeCode, oom, unaryCode, weights } from './checks.js';
 import { Heap } from './heap.js';
 
 /** Knobs and probes for benchmarks and tests. */
@@ -52,97 +43,6 @@ export interface WasmControls {
 
 export interface WasmBackend extends Backend {
   readonly controls: WasmControls;
-}
-
-/** TypeError with code 'dtype_mismatch', as the addon throws for a wrong array type. */
-function dtypeError(message: string): TypeError {
-  return Object.assign(new TypeError(message), { code: 'dtype_mismatch' });
-}
-
-function f32(kernel: string, name: string, a: unknown): Float32Array {
-  if (a instanceof Float32Array) return a;
-  if (a instanceof Float64Array) {
-    throw dtypeError(`${kernel}: ${name} is a Float64Array, but the wasm backend runs float32 only; float64 work goes to the js backend`);
-  }
-  throw dtypeError(`${kernel}: ${name} must be a Float32Array`);
-}
-
-function f32OrNull(kernel: string, name: string, a: unknown): Float32Array | null {
-  return a === null || a === undefined ? null : f32(kernel, name, a);
-}
-
-function i32(kernel: string, name: string, a: unknown): Int32Array {
-  if (a instanceof Int32Array) return a;
-  throw dtypeError(`${kernel}: ${name} must be an Int32Array`);
-}
-
-/**
- * Sizes that passed checkSizes and the length checks and must also fit the C ABI's int32 (only a
- * size whose product with another is 0 can pass the length checks and still be larger).
- */
-function int32Sizes(kernel: string, s: Record<string, number>): void {
-  for (const [name, v] of Object.entries(s)) {
-    if (v > 0x7fffffff) throw new RnnlmError('invalid_argument', `${kernel}: size ${name} = ${v} is larger than the wasm backend's 2^31 − 1`);
-  }
-}
-
-function unaryCode(kernel: string, op: UnaryOp): number {
-  const code = UNARY_OPS.indexOf(op);
-  if (code < 0) throw new RnnlmError('invalid_argument', `${kernel}: unknown unary op "${String(op)}"; use one of ${UNARY_OPS.join(', ')}`);
-  return code;
-}
-
-function modeCode(kernel: string, d: RecurrentDesc): number {
-  const code = RECURRENT_MODES.indexOf(d.mode);
-  if (code < 0) throw new RnnlmError('invalid_argument', `${kernel}: unknown mode "${String(d.mode)}"; use one of ${RECURRENT_MODES.join(', ')}`);
-  const s = { T: d.T, B: d.B, inputSize: d.inputSize, hiddenSize: d.hiddenSize };
-  checkSizes(kernel, s);
-  int32Sizes(kernel, s);
-  return code;
-}
-
-const bf16Flag = (kernel: string, p: Precision | undefined): number => {
-  checkPrecision(kernel, p);
-  return p === 'bf16' ? 1 : 0;
-};
-
-/** The four arrays of one layer's weights (or gradients), type- and length-checked. */
-function weights(kernel: string, what: string, d: RecurrentDesc, w: RecurrentWeights): [Float32Array, Float32Array, Float32Array | null, Float32Array | null] {
-  const wih = f32(kernel, `${what}.weightIh`, w.weightIh);
-  const whh = f32(kernel, `${what}.weightHh`, w.weightHh);
-  const bih = f32OrNull(kernel, `${what}.biasIh`, w.biasIh);
-  const bhh = f32OrNull(kernel, `${what}.biasHh`, w.biasHh);
-  const GH = gatesOf(d.mode) * d.hiddenSize;
-  needLength(kernel, `${what}.weightIh`, wih, GH * d.inputSize);
-  needLength(kernel, `${what}.weightHh`, whh, GH * d.hiddenSize);
-  if ((bih === null) !== (bhh === null)) {
-    throw new RnnlmError('invalid_argument', `${kernel}: ${what}.biasIh and ${what}.biasHh must both be arrays or both null`);
-  }
-  if (bih && bhh) {
-    needLength(kernel, `${what}.biasIh`, bih, GH);
-    needLength(kernel, `${what}.biasHh`, bhh, GH);
-  }
-  return [wih, whh, bih, bhh];
-}
-
-/** The ignore index as the C kernels take it: −1 (matching no valid target) when it is not an int32. */
-function checkTargets(kernel: string, targets: Int32Array, N: number, V: number, ignoreIndex: number): number {
-  if (targets.length < N) {
-    throw new RnnlmError('shape_mismatch', `${kernel}: targets has ${targets.length} elements but needs ${N}; allocate it with the sizes passed to the kernel`);
-  }
-  const has = Number.isInteger(ignoreIndex) && ignoreIndex >= -(2 ** 31) && ignoreIndex < 2 ** 31;
-  for (let n = 0; n < N; n++) {
-    const t = targets[n]!;
-    if (has && t === ignoreIndex) continue;
-    if (t < 0 || t >= V) {
-      throw new RnnlmError('invalid_argument', `${kernel}: target ${t} at row ${n} is outside [0, ${V}) and is not the ignore index ${ignoreIndex}`);
-    }
-  }
-  return has ? ignoreIndex : -1;
-}
-
-function oom(kernel: string): never {
-  throw new RnnlmError('unsupported', `${kernel}: out of WebAssembly memory for the kernel's scratch buffers`);
 }
 
 /** Instantiates the kernel module (synchronously: Node allows any size; a browser compiles it first with WebAssembly.compile). */
