@@ -5,7 +5,7 @@
 export { RnnlmError, isRnnlmError, type ErrorCode } from './errors.js';
 export { Tensor, type DType, type FloatArray } from './tensor/tensor.js';
 export { Rng } from './tensor/random.js';
-export { type Backend, type BackendName, getBackend, setBackend, registerBackend, availableBackends } from './backend/backend.js';
+export { type Backend, type BackendName, getBackend, setBackend, registerBackend, availableBackends, pinArrays } from './backend/backend.js';
 export { PRECISIONS, RECURRENT_MODES, type Kernels, type Precision, type RecurrentMode } from './backend/kernels.js';
 export { selectBackend, describeBackend, describePrecision, BACKEND_PREFERENCES, type BackendPreference, type BackendCandidate } from './backend/select.js';
 export { jsBackend } from './backend/js/index.js';

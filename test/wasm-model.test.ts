@@ -2,6 +2,8 @@
  * A language model end to end on the wasm backend, against the js reference: parameters move
  * into the module's shared memory when registered (Backend.place) and keep their values, the
  * loss, three SGD steps (forward, backward, update) and a state-dict round trip agree with js.
+ * And the plain-memory build (what ordinary pages get: parameters pinned during generation
+ * instead) generates exactly what the shared build generates.
  * Skipped when the module cannot load here.
  */
 import assert from 'node:assert/strict';
@@ -9,7 +11,12 @@ import { test } from 'node:test';
 import './helpers/backend.js';
 import { backward } from '../src/autograd/graph.js';
 import { registerBackend, setBackend } from '../src/backend/backend.js';
+import { readFileSync } from 'node:fs';
+import { webAssembly } from '../src/backend/wasm/abi.js';
+import { createWasmBackend } from '../src/backend/wasm/index.js';
 import { loadWasmBackend, wasmUnavailableReason } from '../src/backend/wasm/node.js';
+import { CharTokenizer } from '../src/tokenizers/char.js';
+import { generate } from '../src/generate/generate.js';
 import { RNNLM } from '../src/models/rnnlm.js';
 import { SGD } from '../src/optim/sgd.js';
 
@@ -69,4 +76,28 @@ test('an RNNLM on the wasm backend: resident parameters, same losses and updates
   } finally {
     setBackend('js');
   }
+});
+
+test('the plain-memory build, weights pinned while generating, generates what the shared build does', {
+  skip: wasm ? false : (wasmUnavailableReason() ?? 'no wasm'),
+}, () => {
+  const bytes = readFileSync(new URL('../native/wasm/rnnlm_kernels.wasm', import.meta.url));
+  const plain = createWasmBackend(new (webAssembly()!.Module)(bytes));
+  assert.equal(plain.controls.shared, false);
+  const tokenizer = CharTokenizer.fromText('abcdefghij klmnopqrst\n');
+  const opts = { prompt: 'abc', maxTokens: 40, temperature: 0.9, seed: 3 };
+  const run = (b: typeof plain) => {
+    registerBackend(b);
+    setBackend('wasm');
+    try {
+      const model = new RNNLM({ vocabSize: tokenizer.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 2, cell: 'lstm', seed: 4 });
+      return generate(model, tokenizer, opts);
+    } finally {
+      setBackend('js');
+    }
+  };
+  const fromPlain = run(plain);
+  const fromShared = run(wasm!);
+  assert.ok(fromPlain.length > 0);
+  assert.equal(fromPlain, fromShared);
 });

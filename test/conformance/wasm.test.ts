@@ -118,6 +118,32 @@ if (!wasm) {
     });
   });
 
+  test('pinned operands: same results without copies, kernel writes reach both copies, unpin drops them', () => {
+    const rng = new Rng(34);
+    const [M, N, K] = [5, 9, 7];
+    const A = rand(rng, M * K);
+    const B = rand(rng, K * N);
+    const want = new Float32Array(M * N);
+    k.gemm(false, false, M, N, K, 1, A, B, 0, want);
+    const unpin = wasm.pin!([A, B]);
+    const got = new Float32Array(M * N);
+    k.gemm(false, false, M, N, K, 1, A, B, 0, got);
+    assert.deepEqual(got, want);
+    // A kernel that writes a pinned array updates the caller's array and the module's copy.
+    const y = Float32Array.from([1, 2, 3]);
+    const unpinY = wasm.pin!([y]);
+    k.axpy(1, Float32Array.from([10, 20, 30]), y);
+    assert.deepEqual(Array.from(y), [11, 22, 33]);
+    k.axpy(1, Float32Array.from([1, 1, 1]), y);
+    assert.deepEqual(Array.from(y), [12, 23, 34]);
+    unpinY();
+    unpin();
+    // Unpinned, a change made outside kernels is seen again.
+    A.fill(0);
+    k.gemm(false, false, M, N, K, 1, A, B, 0, got);
+    assert.deepEqual(Array.from(got), new Array(M * N).fill(0));
+  });
+
   test('aliased operands stay aliased, and array tails past the extent are untouched', () => {
     const rng = new Rng(33);
     const [N, V] = [3, 9];

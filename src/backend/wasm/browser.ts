@@ -3,7 +3,8 @@
  * pages must for modules of this size). A cross-origin isolated page (served with
  * Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp) gets the
  * shared-memory build, where model parameters live in wasm memory and are never copied; any
- * other page gets the plain build, which copies operands per call (still faster than js).
+ * other page gets the plain build, which copies operands per call, except weights pinned for a
+ * generation (generateTokens), which it copies once.
  * No node:* import: src/web.ts bundles this.
  */
 import { RnnlmError } from '../../errors.js';

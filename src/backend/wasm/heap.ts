@@ -41,6 +41,8 @@ export class Heap {
    * object (same bytes) each time it grows, and arrays made before still view it validly.
    */
   private readonly buffers = new WeakSet<ArrayBufferLike>();
+  /** Arrays the caller promised not to change outside kernels (pin()): their copy in the module. */
+  private readonly pinned = new Map<Arr, number>();
 
   constructor(private readonly x: KernelExports) {}
 
@@ -56,12 +58,42 @@ export class Heap {
     return a.buffer === this.x.memory.buffer || this.buffers.has(a.buffer);
   }
 
-  /** Starts a call: makes room in the arena for every non-resident array given (nulls skipped). */
+  /**
+   * Copies each array into the module once, to be used from there until unpin(): the caller
+   * promises not to change them except through kernels (which write both copies). Pointers, not
+   * views, are kept, so this is safe in a plain memory that grows. Arrays already resident or
+   * pinned, or that do not fit, are skipped; returns those pinned now.
+   */
+  pin(arrays: readonly Arr[]): Arr[] {
+    const done: Arr[] = [];
+    for (const a of arrays) {
+      if (this.resident(a) || this.pinned.has(a)) continue;
+      const p = a.byteLength <= 0x7fffffff ? this.x.rnnlm_alloc(a.byteLength) : 0;
+      if (!p) continue;
+      if (a instanceof Float32Array) new Float32Array(this.buffer(), p, a.length).set(a);
+      else new Int32Array(this.buffer(), p, a.length).set(a);
+      this.pinned.set(a, p);
+      done.push(a);
+    }
+    return done;
+  }
+
+  /** Frees the copies pin() made of these arrays. */
+  unpin(arrays: readonly Arr[]): void {
+    for (const a of arrays) {
+      const p = this.pinned.get(a);
+      if (p === undefined) continue;
+      this.pinned.delete(a);
+      this.x.rnnlm_free(p);
+    }
+  }
+
+  /** Starts a call: makes room in the arena for every array given that is neither resident nor pinned (nulls skipped). */
   reserve(kernel: string, ...arrays: (Arr | null)[]): void {
     this.top = 0;
     this.placed.length = 0;
     let need = 0;
-    for (const a of arrays) if (a && !this.resident(a)) need += Math.ceil(a.byteLength / ALIGN) * ALIGN;
+    for (const a of arrays) if (a && !this.resident(a) && !this.pinned.has(a)) need += Math.ceil(a.byteLength / ALIGN) * ALIGN;
     if (need <= this.cap) return;
     if (this.arena) this.x.rnnlm_free(this.arena);
     this.arena = 0;
@@ -115,6 +147,12 @@ export class Heap {
 
   private place(a: Arr, n: number, copyIn: boolean, copyBack: boolean): number {
     if (this.resident(a)) return a.byteOffset;
+    const pinned = this.pinned.get(a);
+    if (pinned !== undefined) {
+      // Current by the pin's promise; what the kernel writes is copied back, so both copies agree.
+      if (copyBack && !this.placed.some((s) => s.a === a)) this.placed.push({ a, p: pinned, n: a.length, copiedIn: true, copyBack: true });
+      return pinned;
+    }
     // The same memory passed twice (dLogits = logits, out = x) must be one slot, as in place.
     for (const s of this.placed) {
       if (s.a.buffer === a.buffer && s.a.byteOffset === a.byteOffset && s.a.length === a.length) {

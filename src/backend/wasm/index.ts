@@ -439,6 +439,10 @@ export function createWasmBackend(module: WasmModule): WasmBackend {
     kernels,
     bf16: 'emulated',
     place: shared ? (a) => resident(a) : undefined,
+    pin(arrays) {
+      const done = h.pin(arrays);
+      return () => h.unpin(done);
+    },
     controls: {
       fmaPeakGflops: (ms) => x.rnnlm_fma_peak(ms),
       allocResident(n) {
