@@ -17,11 +17,20 @@
  * what the same run gives with both cores to itself.
  *
  *   node --import tsx bench/gemm.ts [--all] [--isa avx512|avx2|generic] [--ms 800] [--precision bf16] [--threads 1,2]
+ *   node --import tsx bench/gemm.ts --backend wasm [--all] [--ms 800]
+ *
+ * --backend wasm times the same kernels compiled to WebAssembly SIMD128 (one thread, wall clock
+ * only), twice per shape: with operands in JS arrays (copied into wasm memory per call, as the
+ * backend does for ordinary tensors) and with operands already in wasm memory (no copy). Its
+ * percentages are of the 128-bit SIMD peak of one core, measured by the addon's probes (when it is
+ * built): its generic build's multiply + add (SIMD128 has no FMA) and half its AVX2 FMA rate;
+ * the addon's own one-thread rates on its generic and best builds are printed beside them.
  *
  * --precision bf16 times the mixed-precision gemm (bf16 operands, float32 sums: vdpbf16ps where the
  * CPU has it); "% peak" stays the float32 FMA peak, which vdpbf16ps can exceed up to 2×.
  */
 import { loadNativeBackend, nativeControls, nativeUnavailableReason } from '../src/backend/native/index.js';
+import { loadWasmBackend, wasmUnavailableReason } from '../src/backend/wasm/node.js';
 import { Rng } from '../src/tensor/random.js';
 
 const args = process.argv.slice(2);
@@ -32,6 +41,99 @@ const opt = (name: string): string | undefined => {
 const ms = Number(opt('--ms') ?? 800);
 const precision = opt('--precision') === 'bf16' ? 'bf16' : 'fp32';
 const threadList = (opt('--threads') ?? '1,2').split(',').map(Number);
+
+const shapes: [string, boolean, boolean, number, number, number][] = [
+  ['700×650 · 650×2600', false, false, 700, 2600, 650],
+  ['20×650 · 650×2600', false, false, 20, 2600, 650],
+  ['700×650 · 650×10000', false, false, 700, 10000, 650],
+  ['700×2600 · 2600×650', false, false, 700, 650, 2600],
+];
+if (args.includes('--all')) {
+  shapes.push(
+    ['700×650 · (2600×650)ᵀ', false, true, 700, 2600, 650],
+    ['20×650 · (2600×650)ᵀ', false, true, 20, 2600, 650],
+    ['(700×2600)ᵀ · 700×650', true, false, 2600, 650, 700],
+    ['700×10000 · 10000×650', false, false, 700, 650, 10000],
+    ['1×650 · (10000×650)ᵀ', false, true, 1, 10000, 650],
+  );
+}
+const rng = new Rng(1);
+
+function rand(n: number): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = rng.uniformRange(-1, 1);
+  return a;
+}
+
+/** Best and median wall-clock GFLOP/s of `run` (2·M·N·K FLOPs) over runs lasting at least `ms`. */
+function wallRates(run: () => void, flops: number): { best: number; median: number } {
+  for (let i = 0; i < 3; i++) run();
+  const times: number[] = [];
+  const t0 = performance.now();
+  do {
+    const t = performance.now();
+    run();
+    times.push(performance.now() - t);
+  } while (performance.now() - t0 < ms || times.length < 5);
+  times.sort((a, b) => a - b);
+  const gf = (t: number): number => flops / (t * 1e6);
+  return { best: gf(times[0]!), median: gf(times[Math.floor(times.length / 2)]!) };
+}
+
+if (opt('--backend') === 'wasm') {
+  const wasm = loadWasmBackend();
+  if (!wasm) {
+    console.error(`bench/gemm: ${wasmUnavailableReason()}`);
+    process.exit(1);
+  }
+  const native = loadNativeBackend();
+  const ctl = nativeControls();
+  const best = ctl?.info().isa;
+  // 128-bit peaks from the addon's probes: its generic build is the same 4-wide SIMD without FMA
+  // (multiply + add, as SIMD128 has), and half its AVX2 FMA rate is what 128-bit FMA would give.
+  ctl?.setIsa('generic');
+  const mulAdd = ctl ? ctl.fmaPeakGflops(300) : wasm.controls.fmaPeakGflops(300);
+  const fma128 = ctl?.setIsa('avx2') ? ctl.fmaPeakGflops(300) / 2 : null;
+  if (best) ctl?.setIsa(best);
+  ctl?.setThreads(1);
+  console.log(`wasm backend: ${wasm.description}; precision ${precision}`);
+  console.log(
+    `128-bit peak of one core: ${mulAdd.toFixed(1)} GFLOP/s multiply + add (${ctl ? "the addon's generic probe" : "the module's own probe"}, "%mad")` +
+      `${fma128 ? `, ${fma128.toFixed(1)} GFLOP/s with FMA (half the AVX2 probe, "%fma")` : ''}; wasm memory ops copied or in place\n`,
+  );
+  const cols = ['wasm copied', '%mad', '%fma', 'in place', '%mad', 'native generic', `native ${best ?? '-'}`];
+  console.log(`${'shape'.padEnd(24)}${cols.map((c) => c.padStart(c.startsWith('%') ? 6 : 15)).join('')}`);
+  const pct = (g: number, peak: number | null): string => (peak ? `${((100 * g) / peak).toFixed(0)}%` : '-').padStart(6);
+  for (const [label, ta, tb, M, N, K] of shapes) {
+    const A = rand(M * K);
+    const B = rand(K * N);
+    const C = rand(M * N);
+    const flops = 2 * M * N * K;
+    const copied = wallRates(() => wasm.kernels.gemm(ta, tb, M, N, K, 1, A, B, 0, C, precision), flops);
+    // One block, allocated after the copied runs grew the kernels' scratch: the memory does not
+    // grow again, so these views stay valid (a grown memory detaches every view of it).
+    const block = wasm.controls.allocResident(A.length + B.length + C.length);
+    const rA = block.subarray(0, A.length);
+    const rB = block.subarray(A.length, A.length + B.length);
+    const rC = block.subarray(A.length + B.length);
+    rA.set(A);
+    rB.set(B);
+    rC.set(C);
+    const inPlace = wallRates(() => wasm.kernels.gemm(ta, tb, M, N, K, 1, rA, rB, 0, rC, precision), flops);
+    const onIsa = (isa: string): string => {
+      if (!native || !ctl?.setIsa(isa)) return '-'.padStart(15);
+      const r = wallRates(() => native.kernels.gemm(ta, tb, M, N, K, 1, A, B, 0, C, precision), flops);
+      ctl.setIsa(best!);
+      return r.best.toFixed(1).padStart(15);
+    };
+    console.log(
+      `${label.padEnd(24)}${copied.best.toFixed(1).padStart(15)}${pct(copied.best, mulAdd)}${pct(copied.best, fma128)}` +
+        `${inPlace.best.toFixed(1).padStart(15)}${pct(inPlace.best, mulAdd)}${onIsa('generic')}${onIsa(best ?? '')}`,
+    );
+  }
+  console.log('(GFLOP/s, best of runs over --ms each, one thread; "native" columns: the addon on one thread)');
+  process.exit(0);
+}
 
 const backend = loadNativeBackend();
 const controls = nativeControls();
@@ -45,13 +147,6 @@ if (isa && !controls.setIsa(isa)) {
   process.exit(1);
 }
 const k = backend.kernels;
-const rng = new Rng(1);
-
-function rand(n: number): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = rng.uniformRange(-1, 1);
-  return a;
-}
 
 /** Best and median wall-clock GFLOP/s and best busy-time GFLOP/s over runs lasting at least `ms`. */
 function measure(ta: boolean, tb: boolean, M: number, N: number, K: number): { best: number; median: number; busy: number } {
@@ -88,22 +183,6 @@ console.log(
     `(${(fma1 / ghz).toFixed(1)} FLOP/cycle → ${flopsPerCycle} with ${info.isa});`,
 );
 console.log(`theoretical peak ≈ ${peak1.toFixed(0)} GFLOP/s per core, ${(2 * peak1).toFixed(0)} on 2 cores\n`);
-
-const shapes: [string, boolean, boolean, number, number, number][] = [
-  ['700×650 · 650×2600', false, false, 700, 2600, 650],
-  ['20×650 · 650×2600', false, false, 20, 2600, 650],
-  ['700×650 · 650×10000', false, false, 700, 10000, 650],
-  ['700×2600 · 2600×650', false, false, 700, 650, 2600],
-];
-if (args.includes('--all')) {
-  shapes.push(
-    ['700×650 · (2600×650)ᵀ', false, true, 700, 2600, 650],
-    ['20×650 · (2600×650)ᵀ', false, true, 20, 2600, 650],
-    ['(700×2600)ᵀ · 700×650', true, false, 2600, 650, 700],
-    ['700×10000 · 10000×650', false, false, 700, 650, 10000],
-    ['1×650 · (10000×650)ᵀ', false, true, 1, 10000, 650],
-  );
-}
 
 const header =
   `${'shape'.padEnd(24)}${'threads'.padStart(8)}${'wall best'.padStart(11)}${'median'.padStart(9)}` +

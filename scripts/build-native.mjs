@@ -3,7 +3,7 @@
  * Builds the native backend (native/, a C++ N-API addon) with node-gyp, then checks that the
  * result loads. It never fails an install: on ANY problem (no compiler, no headers, a compile
  * error, an addon that will not load) it prints one warning that the fast backend is unavailable
- * and the js backend will be used, and exits 0.
+ * and the wasm backend (the same kernels, prebuilt) will be used, and exits 0.
  *
  * node-gyp comes from npm itself: $npm_config_node_gyp when npm runs this script, else the copy
  * bundled with npm next to this node, else `npm exec --yes=false node-gyp`. Node's own headers
@@ -28,7 +28,7 @@ function warn(why, output = '') {
     const tail = output.trim().split('\n').slice(-25).join('\n');
     console.warn(tail);
   }
-  console.warn(`rnnlm: warning: the fast native backend is unavailable (${why}); the js backend will be used.`);
+  console.warn(`rnnlm: warning: the fast native backend is unavailable (${why}); the wasm backend (same kernels as WebAssembly, one thread) will be used.`);
   process.exit(0);
 }
 
@@ -53,7 +53,7 @@ function nodedirArgs() {
 }
 
 if (process.env.RNNLM_SKIP_NATIVE) {
-  console.log('rnnlm: RNNLM_SKIP_NATIVE is set; not building the native backend (the js backend will be used).');
+  console.log('rnnlm: RNNLM_SKIP_NATIVE is set; not building the native backend (the wasm backend will be used).');
   process.exit(0);
 }
 

@@ -5,7 +5,7 @@
 export { RnnlmError, isRnnlmError, type ErrorCode } from './errors.js';
 export { Tensor, type DType, type FloatArray } from './tensor/tensor.js';
 export { Rng } from './tensor/random.js';
-export { BACKEND_NAMES, type Backend, type BackendName, getBackend, setBackend, registerBackend, availableBackends } from './backend/backend.js';
+export { BACKEND_NAMES, type Backend, type BackendName, getBackend, setBackend, registerBackend, availableBackends, pinArrays } from './backend/backend.js';
 export { PRECISIONS, RECURRENT_MODES, type Kernels, type Precision, type RecurrentMode } from './backend/kernels.js';
 export { BACKEND_PREFERENCES, selectBackend, describeBackend, describePrecision, type BackendPreference, type BackendCandidate } from './backend/select.js';
 export { jsBackend } from './backend/js/index.js';

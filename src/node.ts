@@ -1,9 +1,10 @@
 /**
  * Node entry point: registers the Node platform and picks the fastest backend that loads here
- * (RNNLM_BACKEND=js|native|auto overrides), then re-exports the public API.
+ * (RNNLM_BACKEND=js|native|wasm|auto overrides), then re-exports the public API.
  */
 import { loadNativeBackend, nativeUnavailableReason } from './backend/native/index.js';
 import { BACKEND_PREFERENCES, type BackendCandidate, type BackendPreference, selectBackend } from './backend/select.js';
+import { loadWasmBackend, wasmUnavailableReason } from './backend/wasm/node.js';
 import { nodePlatform } from './platform/node.js';
 import { setPlatform } from './platform/platform.js';
 
@@ -13,13 +14,24 @@ export { nodePlatform };
 
 setPlatform(nodePlatform);
 
-/** Fastest first: the N-API addon (built by `npm ci` when a C++ toolchain is present), then js. */
+/**
+ * Fastest first: the N-API addon (built by `npm ci` when a C++ toolchain is present), then the
+ * same kernels as WebAssembly (shipped prebuilt: every machine), then js.
+ */
 export const nodeBackendCandidates: BackendCandidate[] = [
   {
     name: 'native',
     load: () => {
       const b = loadNativeBackend();
       if (!b) throw new Error(nativeUnavailableReason() ?? 'the native addon is not built (npm run build:native)');
+      return b;
+    },
+  },
+  {
+    name: 'wasm',
+    load: () => {
+      const b = loadWasmBackend();
+      if (!b) throw new Error(wasmUnavailableReason() ?? 'the wasm kernels are missing (npm run build:wasm)');
       return b;
     },
   },

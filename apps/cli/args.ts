@@ -1,5 +1,6 @@
 /** Option parsers for commander that fail with a clear message instead of producing NaN, and the choices many commands share. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../../src/node.js';
 
 export function int(min = 0) {
   return (v: string): number => {
@@ -25,8 +26,8 @@ export function oneOf<T extends string>(values: readonly T[]) {
 }
 
 /** The --backend choices of every command that runs a model. */
-export const BACKEND_CHOICES = ['auto', 'js', 'native'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export const BACKEND_CHOICES: readonly BackendChoice[] = BACKEND_PREFERENCES;
+export type BackendChoice = BackendPreference;
 
 /**
  * Keeps a renamed value flag working: `oldSyntax` ('--length-penalty <a>') is listed as the old

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Builds the browser page into dist/web/ (index.html, style.css, main.js): esbuild bundles
- * apps/web/main.ts with the engine for platform 'browser'. Any Node built-in reaching the
+ * Builds the browser page into dist/web/ (index.html, style.css, main.js and the wasm backend's
+ * kernels): esbuild bundles apps/web/main.ts with the engine for platform 'browser'. Any Node built-in reaching the
  * bundle (node:fs, path, …) fails the build, naming the file that imports it, so src/web.ts
  * stays browser-safe. `node apps/web/build.mjs [--minify] [--outdir DIR]`, or import buildWeb().
  */
@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../..');
 const STATIC_FILES = ['index.html', 'style.css'];
+/** The wasm backend's kernels (both memory kinds), served next to main.js (src/backend/wasm/browser.ts). */
+const WASM_FILES = ['rnnlm_kernels.wasm', 'rnnlm_kernels.shared.wasm'].map((f) => path.join(repoRoot, 'native', 'wasm', f));
 
 /** Fails resolution of every Node built-in, with the importer in the message. */
 export const noNodeBuiltins = {
@@ -61,6 +63,10 @@ export async function buildWeb(options = {}) {
     for (const f of STATIC_FILES) {
       fs.copyFileSync(path.join(here, f), path.join(outdir, f));
       files.push(path.join(outdir, f));
+    }
+    for (const f of WASM_FILES) {
+      fs.copyFileSync(f, path.join(outdir, path.basename(f)));
+      files.push(path.join(outdir, path.basename(f)));
     }
   }
   return { outdir, files, inputs: Object.keys(result.metafile.inputs), warnings: result.warnings.map((w) => w.text) };

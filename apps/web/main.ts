@@ -16,6 +16,7 @@ import {
   loadLanguageModel,
   parseTrainLog,
   renderTrainingCurves,
+  useWasmBackend,
 } from '../../src/web.js';
 import { type LoadedTranslationModel, loadTranslationModel } from '../../src/translate/index.js';
 import { REQUIRED_PARTS, checkpointArchitecture, findCheckpointFiles, scoreText, topTokens, translateWithAttention, withoutTrainingState } from './lm.js';
@@ -403,8 +404,11 @@ function setupPlot(): void {
 
 // ---------------------------------------------------------------------------------------------
 
-function main(): void {
-  $('backend').textContent = `Backend: ${describeBackend()}.`;
+async function main(): Promise<void> {
+  // The wasm kernels sit next to main.js (apps/web/build.mjs copies them); until they load, js runs.
+  const sel = await useWasmBackend(new URL('./', import.meta.url));
+  const skipped = sel.skipped.map((s) => ` (${s.name} unavailable: ${s.reason})`).join('');
+  $('backend').textContent = `Backend: ${describeBackend()}${skipped}.`;
   setupModelInput();
   setupSurprisal();
   setupPlot();
@@ -432,4 +436,4 @@ function main(): void {
   }
 }
 
-main();
+void main();

@@ -26,6 +26,19 @@ export interface Backend {
   readonly kernels: Kernels;
   /** How gemms in 'bf16' precision run (BF16_MODES). */
   readonly bf16: Bf16Mode;
+  /**
+   * For long-lived arrays (model parameters, nn/module.ts): a copy of `a` where this backend's
+   * kernels read it without copying (the wasm backend's linear memory), or `a` itself. Absent
+   * where kernels use arrays where they are (js, native).
+   */
+  readonly place?: ((a: Float32Array) => Float32Array) | undefined;
+  /**
+   * For arrays that stay unchanged for a while (a model's parameters during generation): the
+   * caller promises not to change them until it calls the returned function, except through
+   * kernels; the backend may keep copies where its kernels read them. Absent where that gains
+   * nothing (js, native).
+   */
+  readonly pin?: ((arrays: readonly Float32Array[]) => () => void) | undefined;
 }
 
 const registry = new Map<BackendName, Backend>();
@@ -55,6 +68,21 @@ export function getBackend(): Backend {
   if (active) return active;
   if (reference) return (active = reference);
   throw new RnnlmError('backend_unavailable', 'no backend registered: import "rnnlm" (node) or the js backend first');
+}
+
+/** The active backend, or null while none is registered (never throws, unlike getBackend). */
+export function peekBackend(): Backend | null {
+  return active ?? reference;
+}
+
+/**
+ * Pins the float32 arrays on the active backend (Backend.pin) and returns the function that
+ * unpins them; a no-op where the backend does not pin. Callers must not change the arrays in
+ * between except through kernels.
+ */
+export function pinArrays(arrays: readonly F[]): () => void {
+  const pin = peekBackend()?.pin;
+  return pin ? pin(arrays.filter((a): a is Float32Array => a instanceof Float32Array)) : () => {};
 }
 
 /** Kernels to run on arrays of this kind: float64 goes to a float64-capable backend. */

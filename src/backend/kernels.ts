@@ -1,5 +1,5 @@
 /**
- * THE kernel contract. Every backend (js reference, native, later wasm) implements exactly this.
+ * THE kernel contract. Every backend (js reference, native, wasm) implements exactly this.
  * Kernels are plain functions over contiguous row-major typed arrays with explicit sizes
  * (like llm.c): no tensors, no autograd, no allocation of outputs. Callers allocate outputs,
  * so backends stay small and can be checked one kernel at a time (test/conformance).
@@ -23,6 +23,8 @@ export const RECURRENT_MODES = ['lstm', 'gru', 'rnn_tanh', 'rnn_relu', 'rnn_sigm
 export type RecurrentMode = (typeof RECURRENT_MODES)[number];
 
 export type UnaryOp = 'tanh' | 'sigmoid' | 'relu' | 'exp' | 'log' | 'neg';
+/** Every unary op, in the order of the C kernels' op codes (native/kernels.h UnaryOpCode). */
+export const UNARY_OPS: readonly UnaryOp[] = ['tanh', 'sigmoid', 'relu', 'exp', 'log', 'neg'];
 
 /**
  * Precision of the matrix products (the gemm operands), one list for the whole toolkit.

@@ -4,13 +4,13 @@
  * training log can say which backend runs.
  */
 import { RnnlmError } from '../errors.js';
-import { BACKEND_NAMES, type Backend, type BackendName, getBackend, registerBackend, setBackend } from './backend.js';
+import { type Backend, type BackendName, getBackend, registerBackend, setBackend } from './backend.js';
 import type { Precision } from './kernels.js';
 import { jsBackend } from './js/index.js';
 
 export type BackendPreference = 'auto' | BackendName;
-/** 'auto' and every backend name. */
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', ...BACKEND_NAMES];
+/** Every backend a user may ask for (--backend, RNNLM_BACKEND); 'auto' picks the fastest that loads. */
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'js'];
 
 export interface BackendCandidate {
   name: BackendName;
@@ -58,10 +58,8 @@ export function describePrecision(p: Precision): string {
   if (p === 'fp32') return 'fp32';
   const b = getBackend();
   const how =
-    b.bf16 === 'amx'
-      ? 'Intel AMX tiles'
-      : b.bf16 === 'vdpbf16ps'
-        ? 'AVX-512 BF16 vdpbf16ps'
-        : `emulated on the ${b.name} backend (${b.name === 'native' ? 'this CPU has no avx512_bf16' : 'no bf16 instructions'}): same rounding, no faster than fp32`;
+    b.bf16 === 'vdpbf16ps'
+      ? 'AVX-512 BF16 vdpbf16ps'
+      : `emulated on the ${b.name} backend (${b.name === 'native' ? 'this CPU has no avx512_bf16' : 'no bf16 instructions'}): same rounding, no faster than fp32`;
   return `bf16 mixed precision (bf16 gemm operands, fp32 sums, fp32 weights/gradients/optimizer; ${how})`;
 }

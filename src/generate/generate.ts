@@ -5,6 +5,7 @@
  * generation here and the same request in a server's batch give the same tokens.
  * Legend: T time, V vocabulary; B = 1 throughout.
  */
+import { pinArrays } from '../backend/backend.js';
 import type { RNNLM } from '../models/rnnlm.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { BatchGenerator, type SequenceOptions } from './batch.js';
@@ -23,11 +24,16 @@ export interface GeneratedToken {
   logProbs: Float64Array;
 }
 
-/** Yields one token at a time (for streaming). */
+/**
+ * Yields one token at a time (for streaming). The weights are pinned on the backend until the
+ * generator finishes or is closed (wasm with a plain memory then copies them once, not per step),
+ * so they must not be changed meanwhile.
+ */
 export function* generateTokens(model: RNNLM, tokenizer: Tokenizer, opts: GenerateOptions = {}): Generator<GeneratedToken> {
   const engine = new BatchGenerator(model, tokenizer);
   const seqOpts: SequenceOptions = { ...opts, distribution: true };
   const seq = engine.add(seqOpts);
+  const unpin = pinArrays(model.parameters().map((p) => p.data));
   try {
     while (!seq.done) {
       for (const t of engine.step()) {
@@ -37,6 +43,7 @@ export function* generateTokens(model: RNNLM, tokenizer: Tokenizer, opts: Genera
     }
   } finally {
     engine.cancel(seq);
+    unpin();
   }
 }
 

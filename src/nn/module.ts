@@ -2,6 +2,7 @@
  * Module: a tree of named parameters, PyTorch-style. State-dict keys are PyTorch-exact
  * (`rnn.weight_ih_l0`), so weights move between rnnlm and PyTorch unchanged.
  */
+import { peekBackend } from '../backend/backend.js';
 import { RnnlmError } from '../errors.js';
 import { fmtShape } from '../tensor/shape.js';
 import type { DType, Tensor } from '../tensor/tensor.js';
@@ -13,6 +14,9 @@ export class Module {
 
   protected registerParameter(name: string, t: Tensor): Tensor {
     t.requiresGrad = true;
+    // Parameters live where the active backend reads them fastest (wasm: its own memory).
+    const place = t.data instanceof Float32Array ? peekBackend()?.place : undefined;
+    if (place) t.data = place(t.data as Float32Array);
     this.params.set(name, t);
     return t;
   }

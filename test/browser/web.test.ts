@@ -3,8 +3,9 @@
  * The browser page end to end, in a real Chromium (Debian's /usr/bin/chromium, driven by
  * playwright-core; no browser is ever downloaded): build the page with esbuild, train a tiny
  * character LSTM in Node and save it, serve both from a local HTTP server, open the page with
- * ?model=…, and check that generation and surprisal in the browser equal the same computations
- * in Node, and that a training log draws its curves. Without Chromium these tests skip (the
+ * ?model=…, and check that generation and surprisal in the browser (on the wasm backend, as the
+ * page picks it) equal the same computations on the wasm backend in Node, and that a training log
+ * draws its curves. Without Chromium these tests skip (the
  * bundle checks still run). RNNLM_UPDATE_SCREENSHOT=1 also refreshes docs/screenshot.png.
  */
 import '../helpers/backend.js';
@@ -18,6 +19,8 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, type Page, chromium } from 'playwright-core';
 import { buildWeb } from '../../apps/web/build.mjs';
+import { registerBackend, setBackend } from '../../src/backend/backend.js';
+import { loadWasmBackend } from '../../src/backend/wasm/node.js';
 import { CharTokenizer, RNNLM, type Tokenizer, generate, loadLanguageModel, noGrad, saveLanguageModel, trainLanguageModel } from '../../src/index.js';
 import { logSoftmaxRow } from '../../src/generate/sample.js';
 import { Seq2Seq, TranslationSide, attendSentence, loadTranslationModel, saveTranslationModel } from '../../src/translate/index.js';
@@ -70,6 +73,19 @@ const CONTENT_TYPES: Record<string, string> = {
   '.jsonl': 'application/jsonl',
   '.map': 'application/json',
 };
+
+/** fn() on the wasm backend, as the page runs it (the same kernels give the same numbers in Node and Chromium). */
+function onWasm<T>(fn: () => T): T {
+  const wasm = loadWasmBackend();
+  if (!wasm) throw new Error('the wasm backend does not load in Node');
+  registerBackend(wasm);
+  setBackend('wasm');
+  try {
+    return fn();
+  } finally {
+    setBackend('js');
+  }
+}
 
 /** Static files: URL prefix → directory. Paths that leave their directory are 403. */
 function serve(mounts: Record<string, string>): Promise<http.Server> {
@@ -183,7 +199,8 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
     await page.goto(`${base}/?model=/runs/tiny/`);
     await waitState('model-status', ['loaded']);
     assert.match((await page.textContent('#model-status'))!, /1×48 LSTM.*char vocabulary of \d+/);
-    assert.match((await page.textContent('#backend'))!, /Backend: js/);
+    // Not cross-origin isolated: the plain-memory build, operands copied per call.
+    assert.match((await page.textContent('#backend'))!, /Backend: wasm \(WebAssembly SIMD128.*operands copied/);
 
     const opts = { prompt: 'ROMEO:', maxTokens: 80, temperature: 0.8, topK: 20, topP: 0.95, seed: 42 };
     await page.fill('#prompt', opts.prompt);
@@ -203,7 +220,7 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
     const got = (await page.textContent('#gen-output'))!;
 
     const { model, tokenizer } = loadLanguageModel(path.join(tmp, 'runs', 'tiny'));
-    const expected = generate(model, tokenizer, opts);
+    const expected = onWasm(() => generate(model, tokenizer, opts));
     assert.ok(got.length > 0, 'the page generated text');
     assert.equal(got, expected, 'the browser and Node generate the same text for the same seed');
     assert.equal(await page.textContent('#gen-prompt'), opts.prompt);
@@ -223,7 +240,7 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
     await page.click('#score');
     await waitState('surprisal-output', ['done']);
     const { model, tokenizer } = loadLanguageModel(path.join(tmp, 'runs', 'tiny'));
-    const ref = nodeSurprisal(model, tokenizer, text);
+    const ref = onWasm(() => nodeSurprisal(model, tokenizer, text));
     const spans = await page.$$eval('#surprisal-output span.tok', (els) =>
       els.map((e) => ({ text: e.textContent ?? '', bg: e.getAttribute('style') ?? '', title: e.getAttribute('title') ?? '' })),
     );
@@ -292,7 +309,7 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
     await page.click('#score');
     await waitState('surprisal-output', ['done']);
     const { model, tokenizer } = loadLanguageModel(dir);
-    const ref = nodeSurprisal(model, tokenizer, text);
+    const ref = onWasm(() => nodeSurprisal(model, tokenizer, text));
     assert.equal(await page.locator('#surprisal-output span.tok').count(), ref.tokens);
     const total = Number(await page.getAttribute('#surprisal-output', 'data-total-bits'));
     assert.ok(Math.abs(total - ref.totalBits) < 1e-4, `total bits: page ${total}, node ${ref.totalBits}`);

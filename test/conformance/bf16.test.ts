@@ -1,10 +1,11 @@
 /**
  * bf16 precision (kernels.ts Precision): the rounding itself, and every backend's gemm and
  * recurrent kernels in 'bf16' against a naive float64 reference on bf16-rounded operands — the js
- * reference (both dtypes), and the native addon on each ISA build and on both of its bf16 paths
- * (vdpbf16ps where the CPU has it, and the emulated float32 path). Tolerances are bf16's: the
- * operands are rounded the same way everywhere, so results agree to float32 summation error
- * (gemm) or, through a recurrence whose h is rounded again at every step, to about 1e-3.
+ * reference (both dtypes), the wasm backend (emulated), and the native addon on each ISA build and
+ * on both of its bf16 paths (vdpbf16ps where the CPU has it, and the emulated float32 path).
+ * Tolerances are bf16's: the operands are rounded the same way everywhere, so results agree to
+ * float32 summation error (gemm) or, through a recurrence whose h is rounded again at every step,
+ * to about 1e-3.
  *
  * Dimension legend: M/N/K gemm sizes, T time, B batch, I input, H hidden, G gates.
  */
@@ -17,6 +18,7 @@ import { roundArrayBf16, roundBf16 } from '../../src/backend/bf16.js';
 import { jsBackend } from '../../src/backend/js/index.js';
 import { type F, type Kernels, type RecurrentMode, type RecurrentWeights, gatesOf } from '../../src/backend/kernels.js';
 import { loadNativeBackend, nativeControls } from '../../src/backend/native/index.js';
+import { loadWasmBackend } from '../../src/backend/wasm/node.js';
 import { isRnnlmError } from '../../src/errors.js';
 import { RNNLM } from '../../src/models/rnnlm.js';
 import { matmulPrecision, withMatmulPrecision } from '../../src/ops/precision.js';
@@ -70,9 +72,11 @@ describe('roundBf16', () => {
   });
 });
 
-/** Backends under test: js, and native on every ISA and bf16 path this machine runs. */
+/** Backends under test: js, wasm (the emulated path), and native on every ISA and bf16 path this machine runs. */
 function backends(): { name: string; k: Kernels; f64: boolean; setup?: () => () => void }[] {
   const list: { name: string; k: Kernels; f64: boolean; setup?: () => () => void }[] = [{ name: 'js', k: jsBackend.kernels, f64: true }];
+  const wasm = loadWasmBackend();
+  if (wasm) list.push({ name: 'wasm emulated', k: wasm.kernels, f64: false });
   const native = loadNativeBackend();
   const ctl = nativeControls();
   if (!native || !ctl) return list;

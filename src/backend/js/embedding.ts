@@ -30,7 +30,7 @@ export function embeddingBackward(dOut: F, ids: Int32Array, E: number, dWeight: 
 }
 
 /** Sizes, dtypes, and every id in [0, V): an id past the table would silently read undefined. */
-function checkEmbedding(kernel: string, table: F, ids: Int32Array, E: number, rows: F, rowsName: string): void {
+export function checkEmbedding(kernel: string, table: F, ids: Int32Array, E: number, rows: F, rowsName: string): void {
   checkSizes(kernel, { E });
   sameDtype(kernel, table, rows);
   needLength(kernel, rowsName, rows, ids.length * E);

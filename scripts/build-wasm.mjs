@@ -1,0 +1,178 @@
+#!/usr/bin/env node
+/**
+ * Builds the WebAssembly backend: the same kernel sources as the native addon (the
+ * 'rnnlm_kernel_sources' list of native/binding.gyp, in its portable "generic" form: GCC/clang
+ * vector extensions of 4 floats, here lowered to SIMD128) plus native/wasm/ (the C ABI and a
+ * one-thread pool), compiled by clang for wasm32-wasi and linked by wasm-ld, twice:
+ *   native/wasm/rnnlm_kernels.wasm         plain memory: runs everywhere (any page)
+ *   native/wasm/rnnlm_kernels.shared.wasm  shared memory (a SharedArrayBuffer): Node, and pages that
+ *                                          are cross-origin isolated. Views of a shared memory stay
+ *                                          valid when it grows, so arrays can live in it for good
+ *                                          (src/backend/wasm: model parameters do, never copied).
+ * The kernels stay single-threaded in both; the shared build only changes what memory is.
+ *
+ * The .wasm is committed and shipped in the package, so users need no compiler: this script is
+ * for developers who change native/. Next to it, rnnlm_kernels.wasm.json records a hash of the
+ * sources and flags they were built from; test/wasm-build.test.ts fails when the sources change
+ * and the .wasm files were not rebuilt.
+ *
+ * Toolchain (Debian 12): apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32
+ * (no libc++ for wasm32 is needed: native/wasm/include stands in for the three C++ headers used).
+ *
+ * Usage: node scripts/build-wasm.mjs [--check]   (--check: only say whether the .wasm is current)
+ *        RNNLM_CLANG=/path/to/clang++ picks the compiler (default: clang++, then clang++-14…19).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const nativeDir = join(root, 'native');
+const wasmDir = join(nativeDir, 'wasm');
+export const wasmPath = join(wasmDir, 'rnnlm_kernels.wasm');
+export const sharedWasmPath = join(wasmDir, 'rnnlm_kernels.shared.wasm');
+export const manifestPath = join(wasmDir, 'rnnlm_kernels.wasm.json');
+
+// Same spirit as binding.gyp's rnnlm_kernel_cflags: -ffp-contract=fast is harmless (SIMD128 has no
+// FMA), the rest keep libm errno and C++ runtime machinery out of a module that has no libc++.
+const CFLAGS = [
+  '--target=wasm32-wasi',
+  '-msimd128',
+  '-O3',
+  '-ffp-contract=fast',
+  '-fno-math-errno',
+  '-fno-trapping-math',
+  '-fno-exceptions',
+  '-fno-rtti',
+  '-fno-threadsafe-statics',
+  '-fvisibility=hidden',
+  '-DRNNLM_ISA=generic',
+];
+// A reactor (no main; _initialize runs the constructors), 1 MiB of stack (wasm-ld's default is
+// 64 KiB), memory that grows on demand up to wasm32's 4 GiB.
+const LDFLAGS = ['--target=wasm32-wasi', '-mexec-model=reactor', '-nostdlib++', '-Wl,--strip-all', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296'];
+// Shared memory needs the atomics and bulk-memory features; wasi-libc's objects (malloc, memcpy)
+// are built without them, which is safe here because one thread ever runs in the module, so the
+// linker's feature check is turned off.
+const SHARED_CFLAGS = ['-matomics', '-mbulk-memory'];
+const SHARED_LDFLAGS = ['-Wl,--shared-memory', '-Wl,--no-check-features'];
+
+/** The kernel sources, read from binding.gyp so the addon and the wasm build share one list. */
+export function kernelSources() {
+  const gyp = readFileSync(join(nativeDir, 'binding.gyp'), 'utf8');
+  const m = /'rnnlm_kernel_sources'\s*:\s*\[([^\]]*)\]/.exec(gyp);
+  if (!m) throw new Error('native/binding.gyp: no rnnlm_kernel_sources list');
+  return [...m[1].matchAll(/'([^']+)'/g)].map((x) => join(nativeDir, x[1]));
+}
+
+/** Everything the .wasm is built from: kernel sources, shared headers, native/wasm's sources and include/. */
+export function wasmInputs() {
+  const headers = readdirSync(nativeDir)
+    .filter((f) => f.endsWith('.h'))
+    .map((f) => join(nativeDir, f));
+  const own = readdirSync(wasmDir)
+    .filter((f) => f.endsWith('.cc'))
+    .map((f) => join(wasmDir, f));
+  const shims = readdirSync(join(wasmDir, 'include')).map((f) => join(wasmDir, 'include', f));
+  return [...kernelSources(), ...headers, ...own, ...shims].sort();
+}
+
+/** sha256 over the inputs' paths and bytes and the flags: what rnnlm_kernels.wasm.json records. */
+export function sourceHash() {
+  const h = createHash('sha256');
+  for (const f of wasmInputs()) {
+    h.update(`${relative(root, f)}\n`);
+    h.update(readFileSync(f));
+    h.update('\n');
+  }
+  h.update(JSON.stringify([CFLAGS, LDFLAGS, SHARED_CFLAGS, SHARED_LDFLAGS]));
+  return h.digest('hex');
+}
+
+const sha256 = (path) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+function findClang() {
+  const names = process.env.RNNLM_CLANG ? [process.env.RNNLM_CLANG] : ['clang++', ...[14, 15, 16, 17, 18, 19].map((v) => `clang++-${v}`)];
+  for (const n of names) {
+    const r = spawnSync(n, ['--version'], { encoding: 'utf8' });
+    if (r.status === 0) return { cmd: n, version: r.stdout.split('\n')[0].trim() };
+  }
+  throw new Error('no clang++ found; on Debian: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32 (or set RNNLM_CLANG)');
+}
+
+function build() {
+  const clang = findClang();
+  const obj = mkdtempSync(join(tmpdir(), 'rnnlm-wasm-'));
+  try {
+    const sources = [...kernelSources(), ...wasmInputs().filter((f) => f.startsWith(wasmDir) && f.endsWith('.cc'))];
+    for (const [out, cflags, ldflags] of [
+      [wasmPath, CFLAGS, LDFLAGS],
+      [sharedWasmPath, [...CFLAGS, ...SHARED_CFLAGS], [...LDFLAGS, ...SHARED_LDFLAGS]],
+    ]) {
+      const objects = sources.map((src, i) => {
+        const o = join(obj, `${i}.o`);
+        run(clang.cmd, [...cflags, `-I${join(wasmDir, 'include')}`, '-c', src, '-o', o]);
+        return o;
+      });
+      run(clang.cmd, [...ldflags, ...objects, '-o', out]);
+    }
+  } finally {
+    rmSync(obj, { recursive: true, force: true });
+  }
+  const manifest = {
+    sourceHash: sourceHash(),
+    wasmSha256: sha256(wasmPath),
+    sharedWasmSha256: sha256(sharedWasmPath),
+    compiler: clang.version,
+    note: 'written by scripts/build-wasm.mjs; test/wasm-build.test.ts checks sourceHash against native/',
+  };
+  writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  return { bytes: statSync(wasmPath).size + statSync(sharedWasmPath).size, compiler: clang.version };
+}
+
+/** Whether the committed .wasm matches the sources: { current, reason }. */
+export function checkCurrent() {
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch {
+    return { current: false, reason: `${relative(root, manifestPath)} is missing` };
+  }
+  for (const [path, want] of [
+    [wasmPath, manifest.wasmSha256],
+    [sharedWasmPath, manifest.sharedWasmSha256],
+  ]) {
+    let got = null;
+    try {
+      got = sha256(path);
+    } catch {}
+    if (got !== want) return { current: false, reason: `${relative(root, path)} is missing or not the file the manifest describes; run "npm run build:wasm"` };
+  }
+  if (sourceHash() !== manifest.sourceHash) {
+    return { current: false, reason: 'native/ sources changed since the .wasm was built; run "npm run build:wasm" and commit the result' };
+  }
+  return { current: true, reason: '' };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv.includes('--check')) {
+    const c = checkCurrent();
+    console.log(c.current ? 'rnnlm: native/wasm/rnnlm_kernels.wasm is current.' : `rnnlm: ${c.reason}`);
+    process.exit(c.current ? 0 : 1);
+  }
+  const started = Date.now();
+  const r = build();
+  console.log(
+    `rnnlm: built ${relative(root, wasmPath)} and its shared-memory twin (${(r.bytes / 1024).toFixed(0)} KiB, ${r.compiler}) in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+  );
+}

@@ -1,0 +1,51 @@
+/**
+ * Node loader of the wasm backend: reads native/wasm/rnnlm_kernels.wasm (committed and shipped
+ * in the package: no compiler needed) and compiles it synchronously, so backend selection stays
+ * synchronous. RNNLM_WASM_PATH points at another build of the module (e.g. the plain-memory one).
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { webAssembly } from './abi.js';
+import { type WasmBackend, createWasmBackend } from './index.js';
+
+// The shared-memory build first (parameters then live in wasm memory, see index.ts), the plain
+// one if this Node cannot make shared memory; each from src/backend/wasm/ (tsx) and from
+// dist/src/backend/wasm/ (built).
+const WASM_PATHS = ['rnnlm_kernels.shared.wasm', 'rnnlm_kernels.wasm'].flatMap((f) => [`../../../native/wasm/${f}`, `../../../../native/wasm/${f}`]);
+
+let cached: { backend: WasmBackend | null; reason: string | null } | null = null;
+
+function load(): { backend: WasmBackend | null; reason: string | null } {
+  if (cached) return cached;
+  const wa = webAssembly();
+  if (!wa) return (cached = { backend: null, reason: 'this Node has no WebAssembly' });
+  const override = process.env.RNNLM_WASM_PATH;
+  const tried: string[] = [];
+  for (const rel of override ? [override] : WASM_PATHS) {
+    const path = override ? rel : fileURLToPath(new URL(rel, import.meta.url));
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(path);
+    } catch (e) {
+      tried.push(`${path} (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : (e as Error).message})`);
+      continue;
+    }
+    try {
+      return (cached = { backend: createWasmBackend(new wa.Module(bytes)), reason: null });
+    } catch (e) {
+      // A CompileError here is usually an engine without SIMD128 (Node < 16.4).
+      tried.push(`${path} (${(e as Error).message})`);
+    }
+  }
+  return (cached = { backend: null, reason: `wasm kernels not loaded: ${tried.join('; ')}` });
+}
+
+/** The wasm backend, or null (never throws) when the module is missing or this engine cannot run it. */
+export function loadWasmBackend(): WasmBackend | null {
+  return load().backend;
+}
+
+/** Why loadWasmBackend() returns null (null when it loads). */
+export function wasmUnavailableReason(): string | null {
+  return load().reason;
+}

@@ -1,0 +1,19 @@
+/// <reference lib="dom" />
+/**
+ * Page entry of test/browser/wasm.test.ts: loads the wasm backend as a page does
+ * (src/backend/wasm/browser.ts, from the folder of this script), registers the conformance suite
+ * on it through the node:test / node:assert shims, runs it and leaves the outcome in
+ * window.__conformance for the test to read.
+ */
+import { loadWasmBackendFrom } from '../../src/backend/wasm/browser.js';
+import { runBackendSuite } from '../conformance/suite.js';
+import { run } from './shims/node-test.js';
+
+const w = window as unknown as { __conformance: unknown };
+try {
+  const b = await loadWasmBackendFrom(new URL('./', import.meta.url));
+  runBackendSuite('wasm', b.kernels, { dtypes: ['float32'] });
+  w.__conformance = { description: b.description, shared: b.controls.shared, isolated: crossOriginIsolated, outcomes: await run() };
+} catch (e) {
+  w.__conformance = { error: e instanceof Error ? e.message : String(e) };
+}

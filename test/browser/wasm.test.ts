@@ -1,0 +1,113 @@
+/**
+ * The wasm backend in a real Chromium (Debian's /usr/bin/chromium, driven by playwright-core):
+ * the conformance suite (test/conformance/suite.ts, unchanged, through small node:test and
+ * node:assert stand-ins in shims/) runs in a page on the kernels the page loads itself — once
+ * cross-origin isolated (COOP/COEP headers: the shared-memory build) and once not (the plain
+ * build). Skips without Chromium.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
+import { type BrowserContext, chromium } from 'playwright-core';
+import type { Outcome } from './shims/node-test.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH`;
+
+/** Serves `dir`; with `isolated`, every response carries the headers that make a page cross-origin isolated. */
+function serve(dir: string, isolated: boolean): Promise<http.Server> {
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
+  const server = http.createServer((req, res) => {
+    const file = path.join(dir, path.basename(new URL(req.url ?? '/', 'http://x').pathname) || 'index.html');
+    if (!fs.existsSync(file)) return void res.writeHead(404).end();
+    const headers: Record<string, string> = { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' };
+    if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
+    res.writeHead(200, headers).end(fs.readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+interface Report {
+  error?: string;
+  description?: string;
+  shared?: boolean;
+  isolated?: boolean;
+  outcomes?: Outcome[];
+}
+
+describe('wasm backend conformance in Chromium', { skip }, () => {
+  let tmp: string;
+  let context: BrowserContext;
+  const servers: http.Server[] = [];
+
+  before(async () => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-wasm-page-'));
+    const site = path.join(tmp, 'site');
+    const shims: Record<string, string> = { 'node:test': 'node-test.ts', 'node:assert/strict': 'node-assert.ts' };
+    await esbuild.build({
+      entryPoints: { main: path.join(here, 'wasm-conformance-page.ts') },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      target: ['es2022'],
+      outdir: site,
+      logLevel: 'silent',
+      plugins: [
+        {
+          name: 'node-test-shims',
+          setup: (b) => b.onResolve({ filter: /^node:(test|assert\/strict)$/ }, (a) => ({ path: path.join(here, 'shims', shims[a.path]!) })),
+        },
+      ],
+    });
+    fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="main.js"></script>\n');
+    for (const f of ['rnnlm_kernels.wasm', 'rnnlm_kernels.shared.wasm']) fs.copyFileSync(path.join(root, 'native', 'wasm', f), path.join(site, f));
+    for (const isolated of [false, true]) servers.push(await serve(site, isolated));
+    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    for (const s of servers) await new Promise((r) => s.close(r));
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  for (const isolated of [false, true]) {
+    test(`the suite passes on the ${isolated ? 'shared-memory build (cross-origin isolated page)' : 'plain build (ordinary page)'}`, async () => {
+      const page = await context.newPage();
+      try {
+        await page.goto(`http://127.0.0.1:${(servers[isolated ? 1 : 0]!.address() as AddressInfo).port}/`);
+        await page.waitForFunction('window.__conformance !== undefined', undefined, { timeout: 120_000 });
+        const r = (await page.evaluate('window.__conformance')) as Report;
+        assert.equal(r.error, undefined, `the page failed: ${r.error}`);
+        assert.equal(r.isolated, isolated);
+        assert.equal(r.shared, isolated, 'an isolated page gets shared memory, any other the plain build');
+        assert.match(r.description!, /WebAssembly SIMD128/);
+        const failed = r.outcomes!.filter((o) => o.status === 'fail');
+        assert.deepEqual(failed, [], failed.map((f) => `${f.name}: ${f.error}`).join('\n'));
+        assert.ok(r.outcomes!.filter((o) => o.status === 'pass').length >= 30, `${r.outcomes!.length} tests ran`);
+      } finally {
+        await page.close();
+      }
+    });
+  }
+});
