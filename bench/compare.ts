@@ -27,6 +27,8 @@
  *   --torch-lib-path DIR     prepended to LD_LIBRARY_PATH for PyTorch (e.g. an OpenBLAS libblas.so.3)
  *   --precision P [fp32]     rnnlm's matrix-product precision for the timed runs (fp32 | bf16);
  *                            the cross-check always runs fp32
+ *   --torch-precision P [fp32]  PyTorch's precision for the training configurations: bf16 runs its
+ *                            forward under torch.autocast('cpu', bfloat16) (oneDNN bf16 kernels)
  *   --openblas-coretype C    OPENBLAS_CORETYPE for the PyTorch process only [auto: SkylakeX where the
  *                            CPU has AVX-512, the strongest OpenBLAS kernels; "default": OpenBLAS's own pick]
  *   --json FILE              write every raw result
@@ -89,6 +91,7 @@ const opts = parseArgs({
     'torch-lib-path': { type: 'string' },
     'openblas-coretype': { type: 'string', default: 'auto' },
     precision: { type: 'string', default: 'fp32' },
+    'torch-precision': { type: 'string', default: 'fp32' },
     json: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -150,6 +153,7 @@ const configs = only ? ALL.filter((c) => only.includes(c.id)) : ALL;
 
 /** OPENBLAS_CORETYPE for PyTorch: --openblas-coretype, with auto = SkylakeX on an AVX-512 CPU; null = OpenBLAS's own choice. */
 if (opts.precision !== 'fp32' && opts.precision !== 'bf16') die('--precision must be fp32 or bf16');
+if (opts['torch-precision'] !== 'fp32' && opts['torch-precision'] !== 'bf16') die('--torch-precision must be fp32 or bf16');
 
 function openblasCoretype(): string | null {
   const o = opts['openblas-coretype']!;
@@ -192,7 +196,8 @@ function run(side: Side, args: string[]): RunResult {
 
 function configArgs(c: Config, side: Side): string[] {
   const args = ['--task', c.task, '--model', c.model, '--warmup', String(c.warmup), '--windows', String(c.windows)];
-  return side === 'rnnlm' ? [...args, '--precision', opts.precision!] : args;
+  if (side === 'rnnlm') return [...args, '--precision', opts.precision!];
+  return c.task === 'train' ? [...args, '--precision', opts['torch-precision']!] : args;
 }
 
 /** Both sides must have built the same model on the same vocabulary. */
@@ -364,7 +369,8 @@ out.push(`rnnlm: backend ${String(rnnlmInfo.backend)}, Node ${String(rnnlmInfo.n
 out.push(
   `PyTorch ${String(torchInfo.torch)}: torch.get_num_threads() = ${String(torchInfo.threads)}, ` +
     `BLAS_INFO=${blas.config?.BLAS_INFO ?? '?'}, ${blas.cpuCapability ?? ''}; mapped: ${(blas.libraries ?? []).join(', ')}; ` +
-    `OpenBLAS kernels: ${blas.openblasCore ?? 'none (no OpenBLAS mapped)'} (OPENBLAS_CORETYPE=${openblasCoretype() ?? 'unset'})`,
+    `OpenBLAS kernels: ${blas.openblasCore ?? 'none (no OpenBLAS mapped)'} (OPENBLAS_CORETYPE=${openblasCoretype() ?? 'unset'}); ` +
+    `training precision ${opts['torch-precision']!}${opts['torch-precision'] === 'bf16' ? " (torch.autocast('cpu', bfloat16))" : ''}`,
 );
 out.push(`Medians of ${repeats} run(s) per side, [min–max]; each run a fresh process. Word LM: PTB, LSTM 2×200 (small, dropout 0) /`);
 out.push(`2×650 (medium, dropout 0.5), V=10000, train B=20 bptt=35 SGD lr 20 clip 0.25, eval B=10; generation: char LSTM 2×512,`);

@@ -25,6 +25,7 @@ Prints one line "RESULT {json}" last.
   /usr/bin/python3 bench/lm_torch.py --task train --model small --warmup 3 --windows 50
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -183,7 +184,14 @@ def write_safetensors(path, tensors):
 
 # ---- tasks ------------------------------------------------------------------------------------
 
-def train_windows(model, train, n, on_window=None):
+def amp(precision):
+    """bf16: CPU autocast (bf16 matmuls/LSTM where PyTorch supports it, fp32 weights and loss), else nothing."""
+    if precision == 'bf16':
+        return torch.autocast('cpu', dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def train_windows(model, train, n, on_window=None, precision='fp32'):
     """The example's train() for n windows; returns the per-window losses."""
     model.train()
     criterion = nn.NLLLoss()
@@ -195,8 +203,9 @@ def train_windows(model, train, n, on_window=None):
         data, targets = get_batch(train, i)
         model.zero_grad()
         hidden = repackage_hidden(hidden)
-        output, hidden = model(data, hidden)
-        loss = criterion(output, targets)
+        with amp(precision):
+            output, hidden = model(data, hidden)
+            loss = criterion(output.float(), targets)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP)
         for p in model.parameters():
@@ -260,6 +269,8 @@ def main():
     ap.add_argument('--warmup', type=int, default=3, help='untimed windows (tokens for generate) first')
     ap.add_argument('--windows', type=int, default=20, help='timed windows (tokens for generate)')
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32',
+                    help='train: bf16 runs the forward under torch.autocast(cpu, bfloat16)')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--data', default=os.path.join(REPO, '..', 'shared', 'data'))
     ap.add_argument('--export-init', help='check: write the initial state dict here (safetensors)')
@@ -283,14 +294,14 @@ def main():
     base_rss = rss_mb_now()
 
     model = RNNModel(V, cfg['emb'], cfg['hidden'], cfg['layers'], cfg['dropout'])
-    result = {'side': 'pytorch', 'task': a.task, 'model': a.model, 'vocab': V,
+    result = {'side': 'pytorch', 'task': a.task, 'model': a.model, 'vocab': V, 'precision': a.precision,
               'config': {k: cfg[k] for k in ('emb', 'hidden', 'layers', 'dropout')},
               'warmup': a.warmup, 'windows': a.windows}
 
     if a.task == 'train':
         train_b = batchify(train, TRAIN_B)
         sw = Stopwatch(a.warmup, a.windows)
-        losses = train_windows(model, train_b, a.warmup + a.windows, sw)
+        losses = train_windows(model, train_b, a.warmup + a.windows, sw, a.precision)
         sec = sw.seconds()
         result.update(seconds=sec, cpuSeconds=sw.cpu(), tokensPerCpuSecond=a.windows * BPTT * TRAIN_B / sw.cpu(),
                       tokens=a.windows * BPTT * TRAIN_B,
