@@ -182,6 +182,23 @@ def write_safetensors(path, tensors):
             f.write(b)
 
 
+def read_safetensors(path):
+    """Minimal safetensors reader (F32 only, what rnnlm's encodeSafetensors writes for float32 models)."""
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == '__metadata__':
+            continue
+        if e['dtype'] != 'F32':
+            raise SystemExit(f'{path}: tensor {name} is {e["dtype"]}; only F32 is supported')
+        a, b = e['data_offsets']
+        out[name] = torch.frombuffer(bytearray(data[a:b]), dtype=torch.float32).reshape(e['shape'])
+    return out
+
+
 # ---- tasks ------------------------------------------------------------------------------------
 
 def amp(precision):
