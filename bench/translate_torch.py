@@ -32,14 +32,13 @@ Prints one line "RESULT {json}" last.
 """
 import argparse
 import json
-import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lm_torch import Stopwatch, amp, blas_info, peak_rss_mb, read_safetensors, rss_mb_now
+from lm_torch import Stopwatch, amp, print_result, read_safetensors, rss_mb_now
 
 LR, CLIP, INIT_RANGE, IGNORE = 1e-3, 5.0, 0.1, -100
 
@@ -161,11 +160,7 @@ def main():
         losses, norms = train_steps(model, batches, a.precision)
         result.update(trainLosses=losses, gradNorms=norms)
 
-    result.update(baseRssMB=base_rss, maxRssMB=peak_rss_mb(),
-                  info={'torch': torch.__version__, 'threads': torch.get_num_threads(),
-                        'interopThreads': torch.get_num_interop_threads(), 'blas': blas_info(),
-                        'python': sys.version.split()[0]})
-    print('RESULT ' + json.dumps(result), flush=True)
+    print_result(result, base_rss)
 
 
 if __name__ == '__main__':
