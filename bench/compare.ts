@@ -21,7 +21,7 @@
  *                            train-medium=2+5,eval-medium=2+10 (W+N; "id=N" keeps W)
  *   --quick                  R=1, warmup 1, 3 train / 5 eval windows, 100 tokens
  *   --no-check               skip the weight-sharing loss cross-check
- *   --check-windows K [2]    training windows compared by the cross-check
+ *   --check-windows K [2]    training windows (translation: steps) compared by the cross-check
  *   --threads T [2]          PyTorch threads (torch.set_num_threads, OPENBLAS_NUM_THREADS) and
  *                            rnnlm's native threads (RNNLM_THREADS, unless set already)
  *   --python PATH [/usr/bin/python3]
