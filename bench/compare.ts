@@ -1,6 +1,7 @@
 /**
  * Side-by-side benchmark, rnnlm vs PyTorch CPU: runs every configuration R times, each run in
- * its own process (bench/lm-rnnlm.ts, bench/lm_torch.py), alternating which side goes first,
+ * its own process (bench/lm-rnnlm.ts and bench/lm_torch.py; for train-translate
+ * bench/translate-rnnlm.ts and bench/translate_torch.py), alternating which side goes first,
  * and prints medians with [min–max] ranges and the ratio. Before timing, a cross-check loads
  * PyTorch's initial weights into rnnlm and compares the first losses, so both sides are known
  * to compute the same thing.
@@ -11,16 +12,16 @@
  * Options (defaults in brackets):
  *   --repeats R [5]          runs per configuration and side
  *   --only LIST              comma list of configurations (train-small, train-medium, eval-small,
- *                            eval-medium, generate-char) [all]
+ *                            eval-medium, generate-char, train-translate) [all]
  *   --warmup W               untimed windows before timing, train and eval [3]
- *   --train-windows N        timed training windows [small 50, medium 20]
+ *   --train-windows N        timed training windows [small 50, medium 20; translate 30 steps]
  *   --eval-windows N         timed eval windows [small 100, medium 40]
  *   --gen-warmup W [20]  --gen-tokens N [500]   generation warm-up and timed tokens
  *   --set LIST               per-configuration warm-up and timed count, e.g.
  *                            train-medium=2+5,eval-medium=2+10 (W+N; "id=N" keeps W)
  *   --quick                  R=1, warmup 1, 3 train / 5 eval windows, 100 tokens
  *   --no-check               skip the weight-sharing loss cross-check
- *   --check-windows K [2]    training windows compared by the cross-check
+ *   --check-windows K [2]    training windows (translation: steps) compared by the cross-check
  *   --threads T [2]          PyTorch threads (torch.set_num_threads, OPENBLAS_NUM_THREADS) and
  *                            rnnlm's native threads (RNNLM_THREADS, unless set already)
  *   --python PATH [/usr/bin/python3]
@@ -49,7 +50,7 @@ type Task = 'train' | 'eval' | 'generate';
 interface Config {
   id: string;
   task: Task;
-  model: 'small' | 'medium' | 'char';
+  model: 'small' | 'medium' | 'char' | 'translate';
   warmup: number;
   windows: number;
 }
@@ -131,6 +132,8 @@ const ALL: Config[] = [
   { id: 'eval-small', task: 'eval', model: 'small', warmup, windows: evalWin ?? (quick ? 5 : 100) },
   { id: 'eval-medium', task: 'eval', model: 'medium', warmup, windows: evalWin ?? (quick ? 5 : 40) },
   { id: 'generate-char', task: 'generate', model: 'char', warmup: genWarmup, windows: genTokens },
+  // One training step of RESULTS.md's Multi30k en→de model; "windows" are steps (batches of 64 pairs).
+  { id: 'train-translate', task: 'train', model: 'translate', warmup, windows: trainWin ?? (quick ? 3 : 30) },
 ];
 const only = opts.only
   ?.split(',')
@@ -168,11 +171,19 @@ function openblasCoretype(): string | null {
   return /\bavx512f\b/.test(flags) ? 'SkylakeX' : null;
 }
 
-function command(side: Side, args: string[]): { cmd: string; argv: string[]; env: NodeJS.ProcessEnv } {
+/** The two scripts of each benchmark: the word/char language models, and the translation step. */
+type Bench = 'lm' | 'translate';
+const SCRIPTS: Record<Bench, Record<Side, string>> = {
+  lm: { rnnlm: 'lm-rnnlm.ts', pytorch: 'lm_torch.py' },
+  translate: { rnnlm: 'translate-rnnlm.ts', pytorch: 'translate_torch.py' },
+};
+const benchOf = (c: Config): Bench => (c.model === 'translate' ? 'translate' : 'lm');
+
+function command(side: Side, args: string[], bench: Bench): { cmd: string; argv: string[]; env: NodeJS.ProcessEnv } {
   if (side === 'rnnlm') {
     // The native backend's thread pool reads RNNLM_THREADS (js is single-threaded and ignores it).
     const env = { ...process.env, RNNLM_THREADS: process.env.RNNLM_THREADS ?? String(threads) };
-    return { cmd: process.execPath, argv: ['--import', 'tsx', path.join(BENCH, 'lm-rnnlm.ts'), ...args], env };
+    return { cmd: process.execPath, argv: ['--import', 'tsx', path.join(BENCH, SCRIPTS[bench].rnnlm), ...args], env };
   }
   const env = { ...process.env };
   if (opts['torch-lib-path']) env.LD_LIBRARY_PATH = [opts['torch-lib-path'], env.LD_LIBRARY_PATH].filter(Boolean).join(':');
@@ -181,11 +192,11 @@ function command(side: Side, args: string[]): { cmd: string; argv: string[]; env
   const core = openblasCoretype();
   if (core) env.OPENBLAS_CORETYPE = core;
   else delete env.OPENBLAS_CORETYPE;
-  return { cmd: opts.python!, argv: [path.join(BENCH, 'lm_torch.py'), '--threads', String(threads), ...args], env };
+  return { cmd: opts.python!, argv: [path.join(BENCH, SCRIPTS[bench].pytorch), '--threads', String(threads), ...args], env };
 }
 
-function run(side: Side, args: string[]): RunResult {
-  const { cmd, argv, env } = command(side, args);
+function run(side: Side, args: string[], bench: Bench = 'lm'): RunResult {
+  const { cmd, argv, env } = command(side, args, bench);
   const p = spawnSync(cmd, argv, { cwd: REPO, env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   const line = p.stdout?.split('\n').find((l) => l.startsWith('RESULT '));
   if (p.status !== 0 || !line) {
@@ -194,7 +205,19 @@ function run(side: Side, args: string[]): RunResult {
   return JSON.parse(line.slice('RESULT '.length)) as RunResult;
 }
 
+/**
+ * The translation batches both sides train on: translate-rnnlm.ts writes them once (rnnlm's own
+ * batching of Multi30k), translate_torch.py reads them.
+ */
+const translateBatches = path.join(os.tmpdir(), `rnnlm-bench-${process.pid}-translate-batches.json`);
+process.on('exit', () => fs.rmSync(translateBatches, { force: true }));
+
 function configArgs(c: Config, side: Side): string[] {
+  if (c.model === 'translate') {
+    const args = ['--task', c.task, '--warmup', String(c.warmup), '--steps', String(c.windows)];
+    if (side === 'rnnlm') return [...args, '--precision', opts.precision!];
+    return [...args, '--precision', opts['torch-precision']!, '--batches', translateBatches];
+  }
   const args = ['--task', c.task, '--model', c.model, '--warmup', String(c.warmup), '--windows', String(c.windows)];
   if (side === 'rnnlm') return [...args, '--precision', opts.precision!];
   return c.task === 'train' ? [...args, '--precision', opts['torch-precision']!] : args;
@@ -209,10 +232,11 @@ function sameModel(a: RunResult, b: RunResult): void {
 
 // ---- cross-check ---------------------------------------------------------------------------
 
+/** evalLoss is null for the translation check (it compares training steps only). */
 interface CheckResult {
   model: string;
-  torch: { evalLoss: number; trainLosses: number[] };
-  rnnlm: { evalLoss: number; trainLosses: number[] };
+  torch: { evalLoss: number | null; trainLosses: number[] };
+  rnnlm: { evalLoss: number | null; trainLosses: number[] };
   maxAbsDiff: number;
   ok: boolean;
 }
@@ -220,24 +244,40 @@ interface CheckResult {
 /** Loss agreement needed on identical weights (float32 both sides; sums run in different orders). */
 const CHECK_TOL = 1e-4;
 
-function crossCheck(model: 'small' | 'medium'): CheckResult {
+/**
+ * Language models: PyTorch writes its initial weights and rnnlm loads them. Translation: rnnlm
+ * writes its initial weights and its first batches, and PyTorch loads both.
+ */
+function crossCheck(model: 'small' | 'medium' | 'translate'): CheckResult {
   const file = path.join(os.tmpdir(), `rnnlm-bench-${process.pid}-${model}.safetensors`);
+  const batches = path.join(os.tmpdir(), `rnnlm-bench-${process.pid}-check-batches.json`);
   try {
-    const common = ['--task', 'check', '--model', model, '--check-windows', String(checkWindows)];
-    const t = run('pytorch', [...common, '--export-init', file]);
-    const r = run('rnnlm', [...common, '--init-from', file]);
+    let t: RunResult;
+    let r: RunResult;
+    if (model === 'translate') {
+      const common = ['--task', 'check', '--check-steps', String(checkWindows)];
+      r = run('rnnlm', [...common, '--export-init', file, '--export-batches', batches], 'translate');
+      t = run('pytorch', [...common, '--init-from', file, '--batches', batches], 'translate');
+    } else {
+      const common = ['--task', 'check', '--model', model, '--check-windows', String(checkWindows)];
+      t = run('pytorch', [...common, '--export-init', file]);
+      r = run('rnnlm', [...common, '--init-from', file]);
+    }
     sameModel(t, r);
-    const diffs = [Math.abs(t.evalLoss! - r.evalLoss!), ...t.trainLosses!.map((l, i) => Math.abs(l - r.trainLosses![i]!))];
+    const evalLoss = (x: RunResult): number | null => x.evalLoss ?? null;
+    const diffs = t.trainLosses!.map((l, i) => Math.abs(l - r.trainLosses![i]!));
+    if (evalLoss(t) !== null) diffs.push(Math.abs(t.evalLoss! - r.evalLoss!));
     const maxAbsDiff = Math.max(...diffs);
     return {
       model,
-      torch: { evalLoss: t.evalLoss!, trainLosses: t.trainLosses! },
-      rnnlm: { evalLoss: r.evalLoss!, trainLosses: r.trainLosses! },
+      torch: { evalLoss: evalLoss(t), trainLosses: t.trainLosses! },
+      rnnlm: { evalLoss: evalLoss(r), trainLosses: r.trainLosses! },
       maxAbsDiff,
       ok: maxAbsDiff <= CHECK_TOL,
     };
   } finally {
     fs.rmSync(file, { force: true });
+    fs.rmSync(batches, { force: true });
   }
 }
 
@@ -308,15 +348,28 @@ log(`rnnlm vs PyTorch: ${configs.map((c) => c.id).join(', ')}; R=${repeats}; loa
 
 const checks: CheckResult[] = [];
 if (!opts['no-check']) {
-  for (const m of ['small', 'medium'] as const) {
+  for (const m of ['small', 'medium', 'translate'] as const) {
     if (!configs.some((c) => c.model === m)) continue;
-    log(`cross-check ${m}: PyTorch initial weights → rnnlm, eval loss + ${checkWindows} training losses (dropout off)`);
+    log(
+      m === 'translate'
+        ? `cross-check translate: rnnlm initial weights and batches → PyTorch, ${checkWindows} training losses (dropout off)`
+        : `cross-check ${m}: PyTorch initial weights → rnnlm, eval loss + ${checkWindows} training losses (dropout off)`,
+    );
     const c = crossCheck(m);
     checks.push(c);
-    log(`  PyTorch eval ${c.torch.evalLoss.toFixed(6)} train ${c.torch.trainLosses.map((l) => l.toFixed(6)).join(' ')}`);
-    log(`  rnnlm   eval ${c.rnnlm.evalLoss.toFixed(6)} train ${c.rnnlm.trainLosses.map((l) => l.toFixed(6)).join(' ')}`);
+    const losses = (x: CheckResult['torch']): string =>
+      `${x.evalLoss === null ? '' : `eval ${x.evalLoss.toFixed(6)} `}train ${x.trainLosses.map((l) => l.toFixed(6)).join(' ')}`;
+    log(`  PyTorch ${losses(c.torch)}`);
+    log(`  rnnlm   ${losses(c.rnnlm)}`);
     log(`  max |diff| ${c.maxAbsDiff.toExponential(2)} ${c.ok ? 'OK' : `EXCEEDS ${CHECK_TOL}`}`);
   }
+}
+
+const translateConfig = configs.find((c) => c.model === 'translate');
+if (translateConfig) {
+  const { warmup: w, windows: n } = translateConfig;
+  log(`translation batches: the first ${w + n} of rnnlm's epoch-1 batching of Multi30k → ${translateBatches}`);
+  run('rnnlm', ['--task', 'batches', '--warmup', String(w), '--steps', String(n), '--export-batches', translateBatches], 'translate');
 }
 
 const runs: RunResult[] = [];
@@ -326,7 +379,7 @@ for (let r = 0; r < repeats; r++) {
     // Alternate which side goes first so slow drift (thermal, other load) hits both alike.
     const order: Side[] = (r + ci) % 2 === 0 ? ['rnnlm', 'pytorch'] : ['pytorch', 'rnnlm'];
     for (const side of order) {
-      const res = run(side, configArgs(c, side));
+      const res = run(side, configArgs(c, side), benchOf(c));
       if (runs.length % 2 === 1) sameModel(runs[runs.length - 1]!, res);
       runs.push(res);
       const what = c.task === 'generate' ? `${fmt(res.msPerToken!)} ms/token` : `${fmt(res.tokensPerSecond!)} tokens/s`;
@@ -351,7 +404,7 @@ for (const c of configs) {
   // Ratio > 1 always means rnnlm is better: throughput rnnlm/PyTorch, latency PyTorch/rnnlm.
   const ratio = latency ? b.median / a.median : a.median / b.median;
   const unit = latency ? 'ms/token' : 'tokens/s';
-  const counted = latency ? `${c.windows} tokens after ${c.warmup}` : `${c.windows} windows after ${c.warmup}`;
+  const counted = latency ? `${c.windows} tokens after ${c.warmup}` : `${c.windows} ${c.model === 'translate' ? 'steps' : 'windows'} after ${c.warmup}`;
   speedRows.push([`${c.id} (${unit}, ${counted})`, fmtStat(a), fmtStat(b), `${ratio.toFixed(2)}×`]);
   const ma = stat(pick(c, 'rnnlm').map((x) => x.maxRssMB));
   const mb = stat(pick(c, 'pytorch').map((x) => x.maxRssMB));
@@ -375,6 +428,15 @@ out.push(
 out.push(`Medians of ${repeats} run(s) per side, [min–max]; each run a fresh process. Word LM: PTB, LSTM 2×200 (small, dropout 0) /`);
 out.push(`2×650 (medium, dropout 0.5), V=10000, train B=20 bptt=35 SGD lr 20 clip 0.25, eval B=10; generation: char LSTM 2×512,`);
 out.push(`emb 512, V=65, B=1 T=1, sampling included. Ratio > 1 means rnnlm is faster (throughput rnnlm/PyTorch, latency PyTorch/rnnlm).`);
+if (translateConfig) {
+  const t = runs.find((x) => x.model === 'translate')!;
+  out.push(
+    `Translation: Multi30k en→de, Vs=${t.config.srcVocab} Vt=${t.vocab}, emb ${t.config.emb}, bidirectional LSTM encoder ${t.config.hidden} per direction, ` +
+      `LSTM decoder ${t.config.hidden},`,
+  );
+  out.push('Luong general attention, dropout 0.3, Adam lr 1e-3, clip 5, batches of 64 length-sorted pairs (the same ids on both sides);');
+  out.push('tokens/s counts target tokens (padding not counted).');
+}
 const env = Object.entries(envSet()).map(([k, v]) => `${k}=${v}`);
 out.push(
   `Environment: ${env.length ? env.join(' ') : '(none of the tuning variables set)'}${opts['torch-lib-path'] ? `; PyTorch LD_LIBRARY_PATH += ${opts['torch-lib-path']}` : ''}`,

@@ -32,6 +32,7 @@ import {
   readTextFile,
   trainLanguageModel,
 } from '../src/node.js';
+import { Stopwatch, cpuSeconds } from './stopwatch.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,47 +57,6 @@ const mb = (bytes: number): number => bytes / 2 ** 20;
 function fail(msg: string): never {
   process.stderr.write(`lm-rnnlm: ${msg}\n`);
   process.exit(2);
-}
-
-/** performance.now() at the end of window `start` and of window `start + n` (windows count from 1). */
-/**
- * Wall clock and process CPU time (all threads) over the timed windows. On a loaded machine the
- * CPU time is the steadier measure of the work done (it does not count time spent descheduled).
- */
-class Stopwatch {
-  private t0: number | null;
-  private t1: number | null = null;
-  private c0 = 0;
-  private c1 = 0;
-  constructor(
-    private readonly start: number,
-    private readonly n: number,
-  ) {
-    this.t0 = start === 0 ? performance.now() : null;
-    if (start === 0) this.c0 = cpuSeconds();
-  }
-  mark(k: number): void {
-    if (k === this.start) {
-      this.t0 = performance.now();
-      this.c0 = cpuSeconds();
-    }
-    if (k === this.start + this.n) {
-      this.t1 = performance.now();
-      this.c1 = cpuSeconds();
-    }
-  }
-  cpu(): number {
-    return this.c1 - this.c0;
-  }
-  seconds(): number {
-    if (this.t0 === null || this.t1 === null) fail('the data ran out before the timed windows ended; use fewer windows');
-    return (this.t1 - this.t0) / 1000;
-  }
-}
-
-function cpuSeconds(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
 }
 
 /** Trains `steps` windows with the example's settings; per-window losses come from the running mean. */
@@ -214,7 +174,7 @@ async function main(): Promise<void> {
   };
 
   if (task === 'train') {
-    const sw = new Stopwatch(warmup, windows);
+    const sw = new Stopwatch(warmup, windows, fail);
     const losses = await trainWindows(model, train, warmup + windows, (k) => sw.mark(k));
     const sec = sw.seconds();
     const tokens = windows * BPTT * TRAIN_B;
@@ -228,7 +188,7 @@ async function main(): Promise<void> {
       lastLoss: losses.at(-1),
     });
   } else if (task === 'eval') {
-    const sw = new Stopwatch(warmup, windows);
+    const sw = new Stopwatch(warmup, windows, fail);
     const r = evaluate(model, evalSlice(valid, warmup + windows), {
       batchSize: EVAL_B,
       bptt: BPTT,

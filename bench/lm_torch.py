@@ -92,6 +92,15 @@ def openblas_core(libs):
     return None
 
 
+
+def print_result(result, base_rss):
+    """The last line of a run: RESULT {json}, with the memory figures and what ran (torch, threads, BLAS)."""
+    result.update(baseRssMB=base_rss, maxRssMB=peak_rss_mb(),
+                  info={'torch': torch.__version__, 'threads': torch.get_num_threads(),
+                        'interopThreads': torch.get_num_interop_threads(), 'blas': blas_info(),
+                        'python': sys.version.split()[0]})
+    print('RESULT ' + json.dumps(result), flush=True)
+
 # ---- data (word_language_model/data.py semantics) ------------------------------------------
 
 class Dictionary:
@@ -180,6 +189,23 @@ def write_safetensors(path, tensors):
         f.write(h)
         for b in blobs:
             f.write(b)
+
+
+def read_safetensors(path):
+    """Minimal safetensors reader (F32 only, what rnnlm's encodeSafetensors writes for float32 models)."""
+    with open(path, 'rb') as f:
+        n = struct.unpack('<Q', f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, e in header.items():
+        if name == '__metadata__':
+            continue
+        if e['dtype'] != 'F32':
+            raise SystemExit(f'{path}: tensor {name} is {e["dtype"]}; only F32 is supported')
+        a, b = e['data_offsets']
+        out[name] = torch.frombuffer(bytearray(data[a:b]), dtype=torch.float32).reshape(e['shape'])
+    return out
 
 
 # ---- tasks ------------------------------------------------------------------------------------
@@ -338,11 +364,7 @@ def main():
         losses = train_windows(model, batchify(train, TRAIN_B), a.check_windows)
         result.update(evalLoss=ev_loss, evalCorrect=ev_correct, trainLosses=losses)
 
-    result.update(baseRssMB=base_rss, maxRssMB=peak_rss_mb(),
-                  info={'torch': torch.__version__, 'threads': torch.get_num_threads(),
-                        'interopThreads': torch.get_num_interop_threads(), 'blas': blas_info(),
-                        'python': sys.version.split()[0]})
-    print('RESULT ' + json.dumps(result), flush=True)
+    print_result(result, base_rss)
 
 
 if __name__ == '__main__':
