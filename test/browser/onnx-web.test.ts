@@ -15,7 +15,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, noChromium } from './chromium.js';
 import { noGrad } from '../../src/autograd/graph.js';
 import type { RecurrentMode } from '../../src/backend/kernels.js';
 import { exportLanguageModelOnnx } from '../../src/io/onnx/index.js';
@@ -23,10 +24,9 @@ import { RNNLM } from '../../src/models/rnnlm.js';
 import { WordTokenizer } from '../../src/tokenizers/word.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ORT_DIST = path.join(root, 'node_modules/onnxruntime-web/dist');
-const skip = !fs.existsSync(CHROMIUM)
-  ? `no Chromium at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH to run the browser tests`
+const skip = noChromium
+  ? noChromium
   : !fs.existsSync(path.join(ORT_DIST, 'ort.min.js'))
     ? `onnxruntime-web is not installed (${ORT_DIST}/ort.min.js is missing); run npm ci`
     : false;
@@ -92,20 +92,7 @@ describe('ONNX export in onnxruntime-web (Chromium)', { skip }, () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-onnx-web-'));
     fs.writeFileSync(path.join(tmp, 'index.html'), PAGE);
     server = await serve({ '/ort/': ORT_DIST, '/': tmp });
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await launchChromium(path.join(tmp, 'profile'));
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(30_000);
     await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/index.html`);

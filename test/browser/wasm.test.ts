@@ -14,13 +14,13 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { type BrowserContext, chromium } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium, noChromium } from './chromium.js';
 import type { Outcome } from './shims/node-test.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = fs.existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH`;
+const skip = noChromium;
 
 /** Serves `dir`; with `isolated`, every response carries the headers that make a page cross-origin isolated. */
 function serve(dir: string, isolated: boolean): Promise<http.Server> {
@@ -70,19 +70,7 @@ describe('wasm backend conformance in Chromium', { skip }, () => {
     fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="main.js"></script>\n');
     for (const f of ['rnnlm_kernels.wasm', 'rnnlm_kernels.shared.wasm']) fs.copyFileSync(path.join(root, 'native', 'wasm', f), path.join(site, f));
     for (const isolated of [false, true]) servers.push(await serve(site, isolated));
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    context = await launchChromium(path.join(tmp, 'profile'));
   });
 
   after(async () => {

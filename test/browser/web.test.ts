@@ -17,7 +17,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, noChromium } from './chromium.js';
 import { buildWeb } from '../../apps/web/build.mjs';
 import { registerBackend, setBackend } from '../../src/backend/backend.js';
 import { loadWasmBackend } from '../../src/backend/wasm/node.js';
@@ -26,10 +27,7 @@ import { logSoftmaxRow } from '../../src/generate/sample.js';
 import { Seq2Seq, TranslationSide, attendSentence, loadTranslationModel, saveTranslationModel } from '../../src/translate/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skipBrowser = fs.existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH to run the browser tests`;
+const skipBrowser = noChromium;
 
 describe('browser bundle', () => {
   test('src/web.ts bundles for the browser and pulls in no Node built-in', async () => {
@@ -159,21 +157,7 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
 
     server = await serve({ '/runs/': path.join(tmp, 'runs'), '/': site });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1100, height: 900 },
-    });
+    context = await launchChromium(path.join(tmp, 'profile'), { width: 1100, height: 900 });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(20_000);
     page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
