@@ -87,6 +87,7 @@ for (const backend of ['js', 'native'] as const) {
       ['gru char', charTok, { cell: 'gru' }],
       ['rnn_tanh word', wordTok, { cell: 'rnn_tanh' }],
       ['lstm with per-layer sizes', charTok, { hiddenSizes: [10, 12] }],
+      ['lstm, sizes of whole vectors and a tail', charTok, { embedSize: 20, hiddenSize: 40 }],
     ];
     for (const [name, tok, cfg] of cases) {
       test(`${name}: 24 sequences joining and leaving at different steps equal each one alone`, () => {

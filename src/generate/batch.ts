@@ -8,11 +8,11 @@
  * Each sequence keeps its own sampling settings and its own seeded Rng, and its tokens are
  * exactly those it would get alone — generateTokens is this engine with one sequence. That
  * holds bit for bit because a step runs at most `rowGroup` rows per forward (default
- * EXACT_ROW_GROUP = 4): every backend computes each of ≤ 4 rows exactly as it computes a lone
- * row (the native gemm serves ≤ 4 rows by its dot-product path, the js gemm works row by row).
- * A larger rowGroup reads the weights once for more rows (faster at high concurrency) but the
- * native kernel then switches to its blocked path, whose float32 rounding differs in the last
- * bits from a lone row's.
+ * EXACT_ROW_GROUP = 16): every backend computes each of ≤ 16 rows exactly as it computes a lone
+ * row (the native gemm serves ≤ 16 rows by its dot-product path, where a row's sums read that
+ * row only, and reads the weights once for all of them; the js gemm works row by row). A larger
+ * rowGroup reads the weights once for still more rows but the native kernel then switches to its
+ * blocked path, whose float32 rounding differs in the last bits from a lone row's.
  *
  * Legend: G rows in one forward (≤ rowGroup), L layers, H_l size of layer l, V vocabulary.
  */
@@ -24,7 +24,7 @@ import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { logSoftmaxRow, sampleToken } from './sample.js';
 
 /** Rows per forward for which every backend gives each row the bits of a lone row (see the header). */
-export const EXACT_ROW_GROUP = 4;
+export const EXACT_ROW_GROUP = 16;
 
 export interface SequenceOptions {
   /** Text to continue; empty or absent = start from startId. */

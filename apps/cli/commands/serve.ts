@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { CLASSIFIER_ARCHITECTURE, RnnlmError, describeBackend, loadClassifier, loadLanguageModel, useBackend } from '../../../src/node.js';
+import { CLASSIFIER_ARCHITECTURE, EXACT_ROW_GROUP, RnnlmError, describeBackend, loadClassifier, loadLanguageModel, useBackend } from '../../../src/node.js';
 import { DEFAULT_LIMITS, DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownEvent, buildServer } from '../../server/app.js';
 import { loadChatModel } from '../../../src/chat/index.js';
 import { int, num, oneOf } from '../args.js';
@@ -71,7 +71,7 @@ export function serveCommand(): Command {
     .option('--max-queue <n>', 'requests waiting for a slot; more get 429 (0 = no queue)', int(0), d.maxQueue)
     .option(
       '--batch-row-group <n>',
-      'rows per batched model step: 4 = each request exactly as alone; more = faster under load, last-bit float differences',
+      `rows per batched model step: up to ${EXACT_ROW_GROUP} = each request exactly as alone; more = last-bit float differences`,
       int(1),
       d.batchRowGroup,
     )
