@@ -13,7 +13,7 @@ const { values: o } = parseArgs({ options: { model: { type: 'string' }, backend:
 if (!o.model) throw new Error('give --model DIR');
 useBackend(o.backend as 'native' | 'js');
 const { model, tokenizer } = loadLanguageModel(o.model);
-for (const rowGroup of [4, 64]) {
+for (const rowGroup of [4, 16, 64]) {
   for (const n of [1, 4, 16, 64]) {
     let best = Infinity;
     for (let rep = 0; rep < 3; rep++) {

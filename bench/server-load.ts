@@ -8,7 +8,10 @@
  * (utime + stime from /proc), which a shared, busy machine disturbs far less than wall time.
  *
  *   node --import tsx bench/server-load.ts --model DIR --a OLD/dist/apps/cli/main.js --b dist/apps/cli/main.js \
- *     [--levels 1,4,16,64] [--tokens 64] [--seconds 12] [--a-args "…"] [--b-args "…"]
+ *     [--levels 1,4,16,64] [--tokens 64] [--seconds 12] [--per-stream 3] [--a-args "…"] [--b-args "…"]
+ *
+ * --per-stream: requests per client at each level (at least 6 in all). The last columns are
+ * each server's tokens/s (wall and per CPU-second) over its own 1-stream figure.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -25,11 +28,13 @@ const { values: o } = parseArgs({
     levels: { type: 'string', default: '1,4,16,64' },
     tokens: { type: 'string', default: '64' },
     seconds: { type: 'string', default: '12' },
+    'per-stream': { type: 'string', default: '3' },
   },
 });
 if (!o.model || !o.a || !o.b) throw new Error('give --model DIR --a CLI --b CLI');
 const TOKENS = Number(o.tokens);
 const SECONDS = Number(o.seconds);
+const PER_STREAM = Number(o['per-stream']);
 
 interface Server {
   name: string;
@@ -90,12 +95,12 @@ interface Row {
 }
 
 async function run(s: Server, streams: number, seedBase: number): Promise<Row> {
-  const amount = Math.max(6, streams * 3);
+  const amount = Math.max(6, streams * PER_STREAM);
   const t0 = await tokensSoFar(s.url);
   const c0 = cpuSeconds(s.child.pid!);
   let seed = seedBase;
   const started = performance.now();
-  const r = await autocannon({
+  const opts: autocannon.Options = {
     url: `${s.url}/v1/completions`,
     method: 'POST',
     connections: streams,
@@ -104,8 +109,15 @@ async function run(s: Server, streams: number, seedBase: number): Promise<Row> {
     timeout: 120,
     headers: { 'content-type': 'application/json' },
     requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ prompt: 'ROMEO:', max_tokens: TOKENS, seed: seed++ }) }) }],
+  };
+  // Wall time up to the last response: autocannon itself ends on its 1-second tick, which made
+  // short runs (1 stream) look up to a second longer than they were.
+  let last = started;
+  const r = await new Promise<autocannon.Result>((resolve, reject) => {
+    const run = autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+    run.on('response', () => (last = performance.now()));
   });
-  const secs = (performance.now() - started) / 1000;
+  const secs = (last - started) / 1000;
   const tokens = (await tokensSoFar(s.url)) - t0;
   const cpu = cpuSeconds(s.child.pid!) - c0;
   return {
@@ -136,8 +148,14 @@ try {
   a.child.kill('SIGINT');
   b.child.kill('SIGINT');
 }
-console.log('\n| streams | server | requests | errors | tokens/s (wall) | tokens per CPU-s | p50 ms | p99 ms |\n|---|---|---|---|---|---|---|---|');
-for (const r of rows)
+console.log(
+  '\n| streams | server | requests | errors | tokens/s (wall) | tokens per CPU-s | p50 ms | p99 ms | × 1 stream (wall) | × 1 stream (CPU) |\n|---|---|---|---|---|---|---|---|---|---|',
+);
+for (const r of rows) {
+  const one = rows.find((x) => x.server === r.server && x.streams === 1);
+  const times = (v: number, base: number | undefined) => (base ? `${(v / base).toFixed(1)}×` : '');
   console.log(
-    `| ${r.streams} | ${r.server} | ${r.requests} | ${r.errors} | ${r.tokensPerSec.toFixed(0)} | ${r.tokensPerCpuSec.toFixed(0)} | ${r.p50} | ${r.p99} |`,
+    `| ${r.streams} | ${r.server} | ${r.requests} | ${r.errors} | ${r.tokensPerSec.toFixed(0)} | ${r.tokensPerCpuSec.toFixed(0)} | ${r.p50} | ${r.p99} | ` +
+      `${times(r.tokensPerSec, one?.tokensPerSec)} | ${times(r.tokensPerCpuSec, one?.tokensPerCpuSec)} |`,
   );
+}

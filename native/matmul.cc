@@ -14,7 +14,9 @@
 // Special paths:
 // - small M, op(B) = B: B rows are read in place (no packing), since each B panel is used only
 //   ceil(M/MR) times and packing would cost as much as the math;
-// - M ≤ 4, op(B) = Bᵀ: dot products along contiguous rows of A and B (gemv-like, memory bound);
+// - M ≤ DOT_M (16), op(B) = Bᵀ: dot products along contiguous rows of A and B (gemv-like, memory
+//   bound; B read once for all rows); each row gets the same bits for any M, so a batch of up to
+//   16 generations computes every row exactly as alone;
 // - prepacked operands (gemm_packed) for the recurrent layers, which pack W_hh once for T steps.
 //
 // bf16 precision (mixed: bf16 operands, float32 sums). The operands are packed as float32 as above,
@@ -655,71 +657,72 @@ static bool gemm_block(bool ta, bool tb, i64 m0, i64 m1, i64 n0, i64 n1, i64 K, 
 
 // ------------------------------------------------------------------ dot path (M ≤ DOT_M, op(B) = Bᵀ)
 
-// C[i, j] = alpha · A[i,:]·B[j,:] + beta · C[i, j] for j in [n0,n1); A is row-major [M,K] (contiguous).
-// Rb: every loaded element rounded to bf16 first (bf16 precision).
-template <int Mr, bool Rb>
-static void gemm_dot(i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta, float* C,
-                     i64 ldc) {
+// C[i, j+q] = alpha · A[i,:]·B[j+q,:] + beta · C[i, j+q] for rows i < Mr and columns q < Q; A is
+// row-major [Mr,K] (contiguous). Row i's sums read row i of A only, in the same order for every
+// Mr and Q, so a row gets the same bits whatever rows share the call (batched generation relies
+// on it). Rb: every loaded element rounded to bf16 first (bf16 precision).
+template <int Mr, int Q, bool Rb>
+static inline void dot_cols(i64 j, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta, float* C,
+                            i64 ldc) {
   auto ld = [](const float* p) { return Rb ? round_bf16(vld(p)) : vld(p); };
   auto ldp = [](const float* p, i64 n) { return Rb ? round_bf16(vld_part(p, n, 0)) : vld_part(p, n, 0); };
-  i64 j = n0;
-  auto finish = [&](i64 jj, float s, int i) {
-    float* cp = C + i * ldc + jj;
-    *cp = beta == 0 ? alpha * s : alpha * s + beta * *cp;
-  };
-  for (; j + 4 <= n1; j += 4) {
-    vf acc[Mr][4];
-    for (int i = 0; i < Mr; i++)
-      for (int q = 0; q < 4; q++) acc[i][q] = vf{};
-    const float* b0 = B + j * ldb;
-    i64 k = 0;
-    for (; k + VL <= K; k += VL) {
-      vf bv[4];
+  vf acc[Mr][Q];
+  for (int i = 0; i < Mr; i++)
+    for (int q = 0; q < Q; q++) acc[i][q] = vf{};
+  const float* b0 = B + j * ldb;
+  i64 k = 0;
+  for (; k + VL <= K; k += VL) {
+    vf bv[Q];
 #pragma GCC unroll 4
-      for (int q = 0; q < 4; q++) bv[q] = ld(b0 + q * ldb + k);
+    for (int q = 0; q < Q; q++) bv[q] = ld(b0 + q * ldb + k);
 #pragma GCC unroll 4
-      for (int i = 0; i < Mr; i++) {
-        vf av = ld(A + i * K + k);
-#pragma GCC unroll 4
-        for (int q = 0; q < 4; q++) acc[i][q] += av * bv[q];
-      }
-    }
-    if (k < K) {
-      vf bv[4];
-      for (int q = 0; q < 4; q++) bv[q] = ldp(b0 + q * ldb + k, K - k);
-      for (int i = 0; i < Mr; i++) {
-        vf av = ldp(A + i * K + k, K - k);
-        for (int q = 0; q < 4; q++) acc[i][q] += av * bv[q];
-      }
-    }
-    for (int i = 0; i < Mr; i++)
-      for (int q = 0; q < 4; q++) finish(j + q, hsum(acc[i][q]), i);
-  }
-  for (; j < n1; j++) {
-    const float* bj = B + j * ldb;
     for (int i = 0; i < Mr; i++) {
-      vf acc = vf{};
-      i64 k = 0;
-      for (; k + VL <= K; k += VL) acc += ld(A + i * K + k) * ld(bj + k);
-      if (k < K) acc += ldp(A + i * K + k, K - k) * ldp(bj + k, K - k);
-      finish(j, hsum(acc), i);
+      vf av = ld(A + i * K + k);
+#pragma GCC unroll 4
+      for (int q = 0; q < Q; q++) acc[i][q] += av * bv[q];
     }
+  }
+  if (k < K) {
+    vf bv[Q];
+    for (int q = 0; q < Q; q++) bv[q] = ldp(b0 + q * ldb + k, K - k);
+    for (int i = 0; i < Mr; i++) {
+      vf av = ldp(A + i * K + k, K - k);
+      for (int q = 0; q < Q; q++) acc[i][q] += av * bv[q];
+    }
+  }
+  for (int i = 0; i < Mr; i++)
+    for (int q = 0; q < Q; q++) {
+      float* cp = C + i * ldc + j + q;
+      const float sum = hsum(acc[i][q]);
+      *cp = beta == 0 ? alpha * sum : alpha * sum + beta * *cp;
+    }
+}
+
+template <int Q, bool Rb>
+static inline void dot_cols_m(i64 mr, i64 j, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta,
+                              float* C, i64 ldc) {
+  switch (mr) {
+    case 1: dot_cols<1, Q, Rb>(j, K, alpha, A, B, ldb, beta, C, ldc); break;
+    case 2: dot_cols<2, Q, Rb>(j, K, alpha, A, B, ldb, beta, C, ldc); break;
+    case 3: dot_cols<3, Q, Rb>(j, K, alpha, A, B, ldb, beta, C, ldc); break;
+    default: dot_cols<4, Q, Rb>(j, K, alpha, A, B, ldb, beta, C, ldc); break;
   }
 }
 
+// Columns [n0,n1) of C for all M rows: per block of 4 columns, the 4 rows of B (4·K floats) stay
+// in L1 while the rows of A pass by 4 at a time, so B is read from memory once for all M rows.
 template <bool Rb>
-static void gemm_dot_m(int M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta,
-                       float* C, i64 ldc) {
-  switch (M) {
-    case 1: gemm_dot<1, Rb>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
-    case 2: gemm_dot<2, Rb>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
-    case 3: gemm_dot<3, Rb>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
-    default: gemm_dot<4, Rb>(n0, n1, K, alpha, A, B, ldb, beta, C, ldc); break;
-  }
+static void gemm_dot(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta,
+                     float* C, i64 ldc) {
+  i64 j = n0;
+  for (; j + 4 <= n1; j += 4)
+    for (i64 i = 0; i < M; i += 4) dot_cols_m<4, Rb>(M - i, j, K, alpha, A + i * K, B, ldb, beta, C + i * ldc, ldc);
+  for (; j < n1; j++)
+    for (i64 i = 0; i < M; i += 4) dot_cols_m<1, Rb>(M - i, j, K, alpha, A + i * K, B, ldb, beta, C + i * ldc, ldc);
 }
 
 #ifdef RNNLM_DPBF16
-// The dot path on vdpbf16ps: op(A) (≤ 4 rows) is converted once to bf16 rows of Kp = K rounded up
+// The dot path on vdpbf16ps: op(A) (≤ DOT_M rows) is converted once to bf16 rows of Kp = K rounded up
 // to 32 (zero-padded); B's rows are converted 32 floats at a time as they are loaded
 // (vcvtne2ps2bf16 rounds exactly as bf16_bits). Both use the same lane order, so each lane's pair
 // products are a_k·b_k for matching k, and the lane sum is the dot product.
@@ -755,29 +758,32 @@ __attribute__((target("avx512f,avx512bf16"))) static void dot_dp_cols(i64 j, i64
     }
 }
 
-template <int Mr>
-static void gemm_dot_dp(i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B, i64 ldb,
-                        float beta, float* C, i64 ldc) {
-  i64 j = n0;
-  for (; j + 4 <= n1; j += 4) dot_dp_cols<Mr, 4>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
-  for (; j < n1; j++) dot_dp_cols<Mr, 1>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+template <int Q>
+static void dot_dp_cols_m(i64 mr, i64 j, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B, i64 ldb,
+                          float beta, float* C, i64 ldc) {
+  switch (mr) {
+    case 1: dot_dp_cols<1, Q>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+    case 2: dot_dp_cols<2, Q>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+    case 3: dot_dp_cols<3, Q>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+    default: dot_dp_cols<4, Q>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
+  }
 }
 
-static void gemm_dot_dp_m(int M, i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B,
-                          i64 ldb, float beta, float* C, i64 ldc) {
-  switch (M) {
-    case 1: gemm_dot_dp<1>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
-    case 2: gemm_dot_dp<2>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
-    case 3: gemm_dot_dp<3>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
-    default: gemm_dot_dp<4>(n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
-  }
+// As gemm_dot: rows 4 at a time past each block of 4 columns (Ab holds Kp / 32 vectors per row).
+static void gemm_dot_dp(i64 M, i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B, i64 ldb,
+                        float beta, float* C, i64 ldc) {
+  i64 j = n0;
+  for (; j + 4 <= n1; j += 4)
+    for (i64 i = 0; i < M; i += 4) dot_dp_cols_m<4>(M - i, j, K, Kp, alpha, Ab + i * Kp / 32, B, ldb, beta, C + i * ldc, ldc);
+  for (; j < n1; j++)
+    for (i64 i = 0; i < M; i += 4) dot_dp_cols_m<1>(M - i, j, K, Kp, alpha, Ab + i * Kp / 32, B, ldb, beta, C + i * ldc, ldc);
 }
 #endif
 
-static void gemm_dot_any(int M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb,
+static void gemm_dot_any(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb,
                          float beta, float* C, i64 ldc, bool bf16) {
-  if (bf16) gemm_dot_m<true>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc);
-  else gemm_dot_m<false>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc);
+  if (bf16) gemm_dot<true>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc);
+  else gemm_dot<false>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc);
 }
 
 // ------------------------------------------------------------------ drivers
@@ -807,7 +813,7 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
   if (tb && M <= DOT_M) {
     const float* Ar = A;
     if (ta) {
-      // Gather op(A) [M,K] into a contiguous copy (M ≤ 4 rows: small).
+      // Gather op(A) [M,K] into a contiguous copy (M ≤ DOT_M rows: small).
       float* t = static_cast<float*>(scratch(SCRATCH_MISC, sizeof(float) * M * K));
       if (!t) return false;
       for (i64 k = 0; k < K; k++)
@@ -828,7 +834,7 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
       parallel(nth, [&](int tid, int n) {
         i64 b, e;
         split_range(N, tid, n, 16, &b, &e);
-        if (b < e) gemm_dot_dp_m((int)M, b, e, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+        if (b < e) gemm_dot_dp(M, b, e, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
       });
       return true;
     }
@@ -836,7 +842,7 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
     parallel(nth, [&](int tid, int n) {
       i64 b, e;
       split_range(N, tid, n, 16, &b, &e);
-      if (b < e) gemm_dot_any((int)M, b, e, K, alpha, Ar, B, ldb, beta, C, ldc, bf16);
+      if (b < e) gemm_dot_any(M, b, e, K, alpha, Ar, B, ldb, beta, C, ldc, bf16);
     });
     return true;
   }

@@ -24,7 +24,7 @@ constexpr i64 GEMM_KC = 768;               // max depth of a block: the A micro-
 constexpr i64 GEMM_MC = GEMM_MR * 256;     // A block MC×KC, packed once per KC block (L2/L3)
 constexpr i64 GEMM_NC_BYTES = 256 << 10;   // B block KC×NC stays in L2
 constexpr i64 GEMM_DIRECT_M = 4 * GEMM_MR;  // at most this many rows with op(B) = B: B read in place
-constexpr i64 GEMM_DOT_M = 4;               // at most this many rows with op(B) = Bᵀ: dot products
+constexpr i64 GEMM_DOT_M = 16;              // at most this many rows with op(B) = Bᵀ: dot products
 
 // How packed operands are stored: float32; bf16 values kept as float32 (the emulated bf16 path);
 // bf16 pairs along k for vdpbf16ps. Every function below takes `bf16` (the gemm's precision) and

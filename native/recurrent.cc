@@ -141,7 +141,11 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
     return true;
   }
   const int nth = pool_threads();
-  const bool prepack = B > GEMM_DOT_M, bf16 = d.bf16;
+  // W_hh is packed once for all T steps when the rows are many enough to pay for it. A sequence
+  // (T > 1: training, evaluation, a long prompt) keeps the threshold its speed was tuned with; a
+  // single step (generation) uses the dot path up to GEMM_DOT_M rows, which gives each row the
+  // bits of a lone row, so batched generation stays exact.
+  const bool prepack = B > (T > 1 ? 4 : GEMM_DOT_M), bf16 = d.bf16;
 
   // Gate pre-activations of all steps [T·B, GH]: the workspace's gates region, else scratch; RNN uses y.
   float* Gx = rnn ? y : ws ? ws : static_cast<float*>(scratch(SCRATCH_REC_G, sizeof(float) * T * B * GH));

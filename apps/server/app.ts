@@ -1,22 +1,28 @@
 /**
- * `buildServer`: a fastify instance serving one loaded language model —
+ * `buildServer`: a fastify instance serving one loaded model. A language model gets
  *   POST /v1/completions  OpenAI-style completion (whole or server-sent events; logprobs, echo)
  *   POST /v1/score        log-probabilities of texts
+ *   (POST /v1/chat/completions when a dialogue model is given too);
+ * a sentence classifier gets
+ *   POST /v1/classify     labels and class probabilities of texts (classify.ts);
+ * and every server
  *   GET  /healthz         liveness and a model summary
  *   GET  /metrics         Prometheus text format
- * The routes are one list (`routes`); a new route is one more entry there. Every error is an
- * OpenAI-style body; bodies are JSON only, validated by JSON schema with no type coercion
- * ("5" is not a number). Generations share one batched model step per token (batcher.ts);
- * requests over --max-concurrent wait in a bounded queue. Optional API key and CORS
- * (access.ts). The caller listens (`app.listen`) and closes: `app.close()` refuses new and
+ * The routes are one list (`routes`); a new route is one more entry there, and shares what this
+ * function sets up for all of them: every error is an OpenAI-style body; bodies are JSON only,
+ * validated by JSON schema with no type coercion ("5" is not a number), within --body-limit;
+ * model work takes one of --max-concurrent slots or waits in a bounded queue; optional API key
+ * and CORS (access.ts); request metrics. Generations share one batched model step per token
+ * (batcher.ts). The caller listens (`app.listen`) and closes: `app.close()` refuses new and
  * queued requests, gives running ones up to `shutdownGraceMs` to finish, then stops them.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions, type RouteOptions } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RNNLM, type Tokenizer, getBackend } from '../../src/node.js';
 import { type AccessOptions, installAccess } from './access.js';
+import { type ServedClassifier, classifierSummary, classifyRoute } from './classify.js';
 import { completionHandler } from './completion.js';
-import { type ServerContext, createContext, shuttingDown } from './context.js';
+import { type ServerContext, type ServerCore, createContext, createCore, shuttingDown } from './context.js';
 import { chatRoute } from './chat.js';
 import type { LoadedChatModel } from '../../src/chat/index.js';
 import { ApiError, toApiError } from './errors.js';
@@ -27,9 +33,20 @@ import { scoreHandler } from './score.js';
 
 export { DEFAULT_LIMITS, type ServerLimits } from './limits.js';
 
-export interface BuildServerOptions {
-  model: RNNLM;
-  tokenizer: Tokenizer;
+/** What a server serves: a language model (with an optional dialogue model), or a sentence classifier. */
+export type ServedModel =
+  | {
+      model: RNNLM;
+      tokenizer: Tokenizer;
+      /** A dialogue model (rnnlm chat train): adds POST /v1/chat/completions. */
+      chat?: LoadedChatModel;
+      classifier?: never;
+    }
+  | { classifier: ServedClassifier; model?: never; tokenizer?: never; chat?: never };
+
+export type BuildServerOptions = ServedModel & ServerOptions;
+
+export interface ServerOptions {
   /** Missing fields take DEFAULT_LIMITS. */
   limits?: Partial<ServerLimits>;
   /** fastify's logger option (false = silent, the default). */
@@ -42,8 +59,6 @@ export interface BuildServerOptions {
   shutdownGraceMs?: number;
   /** Told when shutdown begins and ends, with counts, so the caller can log what happens. */
   onShutdown?: (event: ShutdownEvent) => void;
-  /** A dialogue model (rnnlm chat train): adds POST /v1/chat/completions. */
-  chat?: LoadedChatModel;
 }
 
 export type ShutdownEvent = { phase: 'begin'; running: number; queued: number; graceMs: number } | { phase: 'end'; finished: number; stopped: number };
@@ -58,10 +73,24 @@ const FLUSH_MS = 100;
 
 export function buildServer(opts: BuildServerOptions): FastifyInstance {
   const limits = resolveLimits(opts.limits);
-  if (opts.tokenizer.vocabSize !== opts.model.config.vocabSize) {
-    throw new RangeError(`the tokenizer has ${opts.tokenizer.vocabSize} tokens but the model expects ${opts.model.config.vocabSize}`);
+  const modelName = opts.modelName ?? 'rnnlm';
+  let ctx: ServerCore;
+  let served: RouteOptions[];
+  let about: About;
+  if (opts.classifier) {
+    const core = createCore(limits, modelName);
+    ctx = core;
+    served = [classifyRoute(core, opts.classifier)];
+    about = { model: () => classifierSummary(core, opts.classifier), active: () => ({}) };
+  } else {
+    if (opts.tokenizer.vocabSize !== opts.model.config.vocabSize) {
+      throw new RangeError(`the tokenizer has ${opts.tokenizer.vocabSize} tokens but the model expects ${opts.model.config.vocabSize}`);
+    }
+    const lm = createContext(opts.model, opts.tokenizer, limits, modelName);
+    ctx = lm;
+    served = lmRoutes(lm, opts.chat);
+    about = { model: () => lmSummary(lm), active: () => ({ batch: lm.batcher.size }) };
   }
-  const ctx = createContext(opts.model, opts.tokenizer, limits, opts.modelName ?? 'rnnlm');
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: limits.bodyLimit,
@@ -97,11 +126,11 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
     if (api.statusCode >= 500) req.log.error({ err }, 'request failed');
     return reply.code(api.statusCode).headers(api.headers).send(api.body());
   });
-  const all = routes(ctx, opts.chat);
+  const all = [...served, ...commonRoutes(ctx, about)];
   app.setNotFoundHandler((req, reply) => {
     const where = `${req.method} ${req.url.length > 200 ? `${req.url.slice(0, 200)}…` : req.url}`;
-    const served = all.map((r) => `${String(r.method)} ${r.url}`).join(', ');
-    const api = new ApiError(404, `Unknown route ${where}. This server serves ${served}.`, null, 'not_found');
+    const list = all.map((r) => `${String(r.method)} ${r.url}`).join(', ');
+    const api = new ApiError(404, `Unknown route ${where}. This server serves ${list}.`, null, 'not_found');
     return reply.code(404).send(api.body());
   });
   installAccess(app, opts.access ?? {});
@@ -128,8 +157,11 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
   return app;
 }
 
-/** Every route: method, path, body schema and handler. A new route is one more entry. */
-function routes(ctx: ServerContext, chat: LoadedChatModel | undefined): RouteOptions[] {
+/**
+ * The routes of a language model: method, path, body schema and handler. A new route is one
+ * more entry (here, or in commonRoutes when every server has it).
+ */
+function lmRoutes(ctx: ServerContext, chat: LoadedChatModel | undefined): RouteOptions[] {
   const l = ctx.limits;
   return [
     {
@@ -144,14 +176,26 @@ function routes(ctx: ServerContext, chat: LoadedChatModel | undefined): RouteOpt
       schema: { body: scoreSchema(l) },
       handler: (req, reply) => scoreHandler(ctx, req as FastifyRequest<{ Body: ScoreBody }>, reply),
     },
-    { method: 'GET', url: '/healthz', handler: async () => health(ctx) },
-    { method: 'GET', url: '/metrics', handler: async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(ctx.metrics.registry.render()) },
     ...(chat ? [chatRoute(ctx, chat)] : []),
   ];
 }
 
-/** Request count and duration by method, route and status, recorded when the response ends (also the classifier server's). */
-export function instrument(app: FastifyInstance, ctx: { metrics: Pick<ServerContext['metrics'], 'requests' | 'duration'> }): void {
+/** The served model's part of /healthz: its summary and its own activity counts. */
+interface About {
+  model: () => object;
+  active: () => object;
+}
+
+/** The routes every server has, whatever it serves. */
+function commonRoutes(ctx: ServerCore, about: About): RouteOptions[] {
+  return [
+    { method: 'GET', url: '/healthz', handler: async () => health(ctx, about) },
+    { method: 'GET', url: '/metrics', handler: async (_req, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(ctx.metrics.registry.render()) },
+  ];
+}
+
+/** Request count and duration by method, route and status, recorded when the response ends. */
+function instrument(app: FastifyInstance, ctx: ServerCore): void {
   app.addHook('onRequest', (req, reply, done) => {
     const t0 = process.hrtime.bigint();
     const res = reply.raw;
@@ -171,24 +215,28 @@ export function instrument(app: FastifyInstance, ctx: { metrics: Pick<ServerCont
   });
 }
 
-function health(ctx: ServerContext) {
+function lmSummary(ctx: ServerContext) {
   const c = ctx.model.config;
   return {
+    name: ctx.modelName,
+    architecture: 'rnnlm',
+    cell: c.cell,
+    vocabSize: c.vocabSize,
+    embedSize: c.embedSize,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numLayers,
+    tieWeights: c.tieWeights,
+    parameters: ctx.model.numParameters(),
+    tokenizer: ctx.tokenizer.kind,
+  };
+}
+
+function health(ctx: ServerCore, about: About) {
+  return {
     status: 'ok',
-    model: {
-      name: ctx.modelName,
-      architecture: 'rnnlm',
-      cell: c.cell,
-      vocabSize: c.vocabSize,
-      embedSize: c.embedSize,
-      hiddenSize: c.hiddenSize,
-      numLayers: c.numLayers,
-      tieWeights: c.tieWeights,
-      parameters: ctx.model.numParameters(),
-      tokenizer: ctx.tokenizer.kind,
-    },
+    model: about.model(),
     backend: getBackend().name,
     limits: ctx.limits,
-    active: { jobs: ctx.slots.inUse, queued: ctx.slots.queued, batch: ctx.batcher.size, streams: ctx.streams },
+    active: { jobs: ctx.slots.inUse, queued: ctx.slots.queued, ...about.active(), streams: ctx.streams },
   };
 }

@@ -78,12 +78,13 @@ export class Batcher {
           }
           continue;
         }
-        if (tokens.length === 0) {
+        if (tokens.length === 0 && this.engine.allPaused) {
           // Every sequence is paused: sleep until a reader catches up or the batch changes.
           await new Promise<void>((resolve) => (this.waker = resolve));
           continue;
         }
-        this.onStep?.(tokens.length);
+        // (No tokens but not all paused: the rows were reading their prompts.)
+        if (tokens.length > 0) this.onStep?.(tokens.length);
         for (const t of tokens) {
           const sink = this.sinks.get(t.seq);
           if (t.seq.done) this.sinks.delete(t.seq);

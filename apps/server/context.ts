@@ -1,7 +1,9 @@
 /**
- * State shared by the route handlers of one server: the model, the limits, the slot
- * semaphore and its queue, the generation batcher, the metrics and the set of running jobs
- * (so shutdown can stop them), plus `beginWork`, which every model-using request goes through.
+ * State shared by the route handlers of one server. `ServerCore` is what every served model
+ * kind has: the limits, the slot semaphore and its queue, the request metrics, the set of
+ * running jobs (so shutdown can stop them) and `beginWork`, which every model-using request
+ * goes through. `ServerContext` adds a language model's parts: the model, its tokenizer, the
+ * generation batcher and the token metrics.
  */
 import type { FastifyReply } from 'fastify';
 import type { RNNLM, Tokenizer } from '../../src/node.js';
@@ -14,26 +16,28 @@ import { Semaphore } from './semaphore.js';
 /** Why a job stopped before it was done. */
 export type AbortReason = 'client' | 'shutdown' | 'timeout';
 
-export interface ServerMetrics {
+/** Metrics of every server, whatever model it serves. */
+export interface CoreMetrics {
   registry: Registry;
   requests: Counter;
   duration: Histogram;
-  tokens: Counter;
-  scoredTokens: Counter;
   cancelled: Counter;
   queueWait: Histogram;
-  batchRows: Histogram;
   refused: Counter;
 }
 
-export interface ServerContext {
-  model: RNNLM;
-  tokenizer: Tokenizer;
+/** A language-model server's metrics. */
+export interface ServerMetrics extends CoreMetrics {
+  tokens: Counter;
+  scoredTokens: Counter;
+  batchRows: Histogram;
+}
+
+export interface ServerCore {
   limits: ServerLimits;
   modelName: string;
   slots: Semaphore;
-  batcher: Batcher;
-  metrics: ServerMetrics;
+  metrics: CoreMetrics;
   /** Admitted jobs (running or waiting for a slot): aborted with 'shutdown' when the grace period ends. */
   active: Set<AbortController>;
   /** Jobs waiting in the queue. */
@@ -44,15 +48,20 @@ export interface ServerContext {
   draining: boolean;
 }
 
-export function createContext(model: RNNLM, tokenizer: Tokenizer, limits: ServerLimits, modelName: string): ServerContext {
+/** The state of a language-model server's routes. */
+export interface ServerContext extends ServerCore {
+  model: RNNLM;
+  tokenizer: Tokenizer;
+  batcher: Batcher;
+  metrics: ServerMetrics;
+}
+
+export function createCore(limits: ServerLimits, modelName: string): ServerCore {
   const registry = new Registry();
-  const ctx: ServerContext = {
-    model,
-    tokenizer,
+  const core: ServerCore = {
     limits,
     modelName,
     slots: new Semaphore(limits.maxConcurrent, limits.maxQueue),
-    batcher: new Batcher(model, tokenizer, limits.batchRowGroup),
     active: new Set(),
     waiting: new Set(),
     streams: 0,
@@ -69,22 +78,36 @@ export function createContext(model: RNNLM, tokenizer: Tokenizer, limits: Server
           [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
         ),
       ),
-      tokens: registry.add(new Counter('rnnlm_generated_tokens_total', 'Tokens generated (completions and streams).')),
-      scoredTokens: registry.add(new Counter('rnnlm_scored_tokens_total', 'Tokens scored by /v1/score (and echoed prompts).')),
       cancelled: registry.add(new Counter('rnnlm_generations_cancelled_total', 'Generations stopped early, by reason (client disconnect, shutdown, timeout).')),
       queueWait: registry.add(new Histogram('rnnlm_queue_wait_seconds', 'Time a request waited for a slot.', [0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 30])),
-      batchRows: registry.add(new Histogram('rnnlm_batch_rows', 'Sequences advanced by one batched generation step.', [1, 2, 4, 8, 16, 32, 64, 128])),
       refused: registry.add(new Counter('rnnlm_requests_refused_total', 'Requests refused before any work, by reason (queue_full, shutdown).')),
     },
   };
-  ctx.batcher.onStep = (rows) => ctx.metrics.batchRows.observe({}, rows);
-  registry.add(new Gauge('rnnlm_active_streams', 'Server-sent-event streams open now.', () => ctx.streams));
-  registry.add(new Gauge('rnnlm_active_jobs', 'Generations and scorings running now (bounded by --max-concurrent).', () => ctx.slots.inUse));
-  registry.add(new Gauge('rnnlm_queued_jobs', 'Requests waiting for a slot (bounded by --max-queue).', () => ctx.slots.queued));
-  registry.add(new Gauge('rnnlm_batch_sequences', 'Generations in the shared batch now.', () => ctx.batcher.size));
+  registry.add(new Gauge('rnnlm_active_jobs', 'Requests using the model now (bounded by --max-concurrent).', () => core.slots.inUse));
+  registry.add(new Gauge('rnnlm_queued_jobs', 'Requests waiting for a slot (bounded by --max-queue).', () => core.slots.queued));
   registry.add(new Gauge('rnnlm_max_concurrent_jobs', 'The --max-concurrent limit.', () => limits.maxConcurrent));
   registry.add(new Gauge('process_resident_memory_bytes', 'Resident set size of the server process.', () => process.memoryUsage.rss()));
   registry.add(new Gauge('nodejs_heap_used_bytes', 'V8 heap in use.', () => process.memoryUsage().heapUsed));
+  return core;
+}
+
+export function createContext(model: RNNLM, tokenizer: Tokenizer, limits: ServerLimits, modelName: string): ServerContext {
+  const core = createCore(limits, modelName);
+  const registry = core.metrics.registry;
+  const ctx: ServerContext = Object.assign(core, {
+    model,
+    tokenizer,
+    batcher: new Batcher(model, tokenizer, limits.batchRowGroup),
+    metrics: {
+      ...core.metrics,
+      tokens: registry.add(new Counter('rnnlm_generated_tokens_total', 'Tokens generated (completions and streams).')),
+      scoredTokens: registry.add(new Counter('rnnlm_scored_tokens_total', 'Tokens scored by /v1/score (and echoed prompts).')),
+      batchRows: registry.add(new Histogram('rnnlm_batch_rows', 'Sequences advanced by one batched generation step.', [1, 2, 4, 8, 16, 32, 64, 128])),
+    },
+  });
+  ctx.batcher.onStep = (rows) => ctx.metrics.batchRows.observe({}, rows);
+  registry.add(new Gauge('rnnlm_active_streams', 'Server-sent-event streams open now.', () => ctx.streams));
+  registry.add(new Gauge('rnnlm_batch_sequences', 'Generations in the shared batch now.', () => ctx.batcher.size));
   return ctx;
 }
 
@@ -98,7 +121,7 @@ export interface Work {
   end(): void;
 }
 
-const busy = (ctx: ServerContext): ApiError =>
+const busy = (ctx: ServerCore): ApiError =>
   new ApiError(
     429,
     `The server is busy: ${ctx.limits.maxConcurrent} requests are running and ${ctx.limits.maxQueue} are waiting. Retry after a second.`,
@@ -121,7 +144,7 @@ export const shuttingDown = (): ApiError =>
  * by the job itself when it has really stopped — so the gauges never show a generation as gone
  * while it still computes — or at the close when the job never began.
  */
-export async function beginWork(ctx: ServerContext, reply: FastifyReply, opts: { stream?: boolean } = {}): Promise<Work> {
+export async function beginWork(ctx: ServerCore, reply: FastifyReply, opts: { stream?: boolean } = {}): Promise<Work> {
   if (ctx.draining) {
     ctx.metrics.refused.inc({ reason: 'shutdown' });
     throw shuttingDown();

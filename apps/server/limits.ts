@@ -1,4 +1,5 @@
 /** The server's resource limits (each one a CLI flag of `rnnlm serve`) and their defaults. */
+import { EXACT_ROW_GROUP } from '../../src/node.js';
 
 export interface ServerLimits {
   /** Largest request body in bytes (larger → 413). */
@@ -17,7 +18,7 @@ export interface ServerLimits {
   timeoutMs: number;
   /** Most texts in one /v1/score request. */
   maxScoreTexts: number;
-  /** Rows per batched forward: 4 = exact (each request's tokens bit for bit as if alone); more = faster at high load. */
+  /** Rows per batched forward: up to EXACT_ROW_GROUP (16) exact (each request's tokens bit for bit as if alone); more = last-bit differences. */
   batchRowGroup: number;
   /** Most top alternatives per token (`logprobs`). */
   maxLogprobs: number;
@@ -32,7 +33,7 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = {
   maxQueue: 64,
   timeoutMs: 60_000,
   maxScoreTexts: 16,
-  batchRowGroup: 4,
+  batchRowGroup: EXACT_ROW_GROUP,
   maxLogprobs: 20,
 };
 

@@ -87,6 +87,7 @@ for (const backend of ['js', 'native'] as const) {
       ['gru char', charTok, { cell: 'gru' }],
       ['rnn_tanh word', wordTok, { cell: 'rnn_tanh' }],
       ['lstm with per-layer sizes', charTok, { hiddenSizes: [10, 12] }],
+      ['lstm, sizes of whole vectors and a tail', charTok, { embedSize: 20, hiddenSize: 40 }],
     ];
     for (const [name, tok, cfg] of cases) {
       test(`${name}: 24 sequences joining and leaving at different steps equal each one alone`, () => {
@@ -119,7 +120,8 @@ describe('BatchGenerator', () => {
     const a = engine.add({ prompt: 'the', maxTokens: 30, seed: 1, distribution: true });
     const b = engine.add({ prompt: 'a', maxTokens: 30, seed: 2 });
     const ids: number[] = [];
-    for (let k = 0; k < 30; k++) {
+    for (let k = 0; k < 32; k++) {
+      // 'the' takes 3 steps to read (one token a step), so a's 30 tokens take 32 steps.
       if (k === 3) engine.cancel(b);
       for (const t of engine.step()) {
         if (t.seq === a) ids.push(t.id);

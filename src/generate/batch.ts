@@ -1,18 +1,23 @@
 /**
  * Batched generation (continuous batching): many independent sequences advance together, one
  * model step (T = 1) per token for all of them. An RNN's state is a fixed-size vector per
- * sequence, so a sequence can join (its prompt is read alone, B = 1, as generateTokens reads
- * it) or leave at any step: each step gathers the states of the sequences that are ready into
- * one batch, runs the model once per group of rows, and scatters the new states back.
+ * sequence, so a sequence can join or leave at any step: each step gathers the states of the
+ * sequences that are ready into one batch, runs the model once per group of rows, and scatters
+ * the new states back. A prompt of up to STEP_PROMPT_MAX tokens is read inside the batched
+ * steps, one token per step (its row samples nothing until the prompt's last token), so the
+ * prompts of joining requests share the steps of the running ones instead of costing a
+ * forward each; a longer prompt is read alone (B = 1, one forward over its T tokens), where
+ * the recurrence's input projection runs once for all T steps. Either way the rule depends on
+ * the prompt only, so generateTokens (this engine with one sequence) reads it the same way.
  *
  * Each sequence keeps its own sampling settings and its own seeded Rng, and its tokens are
  * exactly those it would get alone — generateTokens is this engine with one sequence. That
  * holds bit for bit because a step runs at most `rowGroup` rows per forward (default
- * EXACT_ROW_GROUP = 4): every backend computes each of ≤ 4 rows exactly as it computes a lone
- * row (the native gemm serves ≤ 4 rows by its dot-product path, the js gemm works row by row).
- * A larger rowGroup reads the weights once for more rows (faster at high concurrency) but the
- * native kernel then switches to its blocked path, whose float32 rounding differs in the last
- * bits from a lone row's.
+ * EXACT_ROW_GROUP = 16): every backend computes each of ≤ 16 rows exactly as it computes a lone
+ * row (the native gemm serves ≤ 16 rows by its dot-product path, where a row's sums read that
+ * row only, and reads the weights once for all of them; the js gemm works row by row). A larger
+ * rowGroup reads the weights once for still more rows but the native kernel then switches to its
+ * blocked path, whose float32 rounding differs in the last bits from a lone row's.
  *
  * Legend: G rows in one forward (≤ rowGroup), L layers, H_l size of layer l, V vocabulary.
  */
@@ -23,8 +28,11 @@ import { Rng } from '../tensor/random.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { logSoftmaxRow, sampleToken } from './sample.js';
 
+/** Longest prompt read one token per batched step; longer ones are read alone (see the header). */
+export const STEP_PROMPT_MAX = 32;
+
 /** Rows per forward for which every backend gives each row the bits of a lone row (see the header). */
-export const EXACT_ROW_GROUP = 4;
+export const EXACT_ROW_GROUP = 16;
 
 export interface SequenceOptions {
   /** Text to continue; empty or absent = start from startId. */
@@ -65,8 +73,10 @@ export class Sequence {
   end: SequenceEnd | null = null;
   /** A paused sequence is skipped by decode steps (its state waits): back-pressure for slow readers. */
   paused = false;
-  /** Prompt ids still to read (null once read). */
+  /** Prompt ids still to read alone (a prompt over STEP_PROMPT_MAX tokens; null once read). */
   prompt: Int32Array | null;
+  /** Prompt ids still to feed after `next`, one per step (a short prompt); sampling starts when none is left. */
+  feed: Int32Array = new Int32Array(0);
   /** Recurrent state after the last input (B = 1 layout); null before the prompt is read. */
   state: RNNState | null = null;
   /** The token to feed at the next decode step. */
@@ -127,6 +137,11 @@ export class BatchGenerator {
     return this.seqs.length;
   }
 
+  /** Whether every sequence not yet ended is paused (a step would do nothing). */
+  get allPaused(): boolean {
+    return this.seqs.every((s) => s.paused);
+  }
+
   /** Adds a sequence; its prompt is read at the next step. Bad options throw invalid_argument. */
   add(o: SequenceOptions = {}): Sequence {
     const maxTokens = o.maxTokens ?? 200;
@@ -146,8 +161,18 @@ export class BatchGenerator {
       ids,
       o.seed ?? Date.now(),
     );
-    if (maxTokens === 0) seq.end = 'length';
-    else this.seqs.push(seq);
+    if (maxTokens === 0) {
+      seq.end = 'length';
+      return seq;
+    }
+    if (ids.length <= STEP_PROMPT_MAX) {
+      // Read in the batched steps: from the zero state (as a forward with no state starts), one token a step.
+      seq.prompt = null;
+      seq.state = this.model.initState(1);
+      seq.next = ids[0]!;
+      seq.feed = ids.subarray(1);
+    }
+    this.seqs.push(seq);
     return seq;
   }
 
@@ -158,8 +183,9 @@ export class BatchGenerator {
   }
 
   /**
-   * One step: reads the prompts of sequences that joined (within the prefill budget), then one
-   * batched forward per group of decoding rows. Returns the tokens generated, in sequence order.
+   * One step: reads the long prompts of sequences that joined (within the prefill budget), then
+   * one batched forward per group of rows (decoding, or reading a short prompt). Returns the
+   * tokens generated, in sequence order (none when every row only read a prompt token).
    */
   step(): BatchToken[] {
     const out: BatchToken[] = [];
@@ -215,7 +241,13 @@ export class BatchGenerator {
     group.forEach((s, g) => {
       this.copyRow(fwd.state.h.data, G, g, s.state!.h.data, 1, 0);
       if (isLstm) this.copyRow(fwd.state.c!.data, G, g, s.state!.c!.data, 1, 0);
-      this.sample(s, fwd.logits.data.subarray(g * V, (g + 1) * V), out); // row g's logits [V]
+      if (s.feed.length > 0) {
+        // Still reading its prompt: the next prompt token is the next input, nothing is sampled.
+        s.next = s.feed[0]!;
+        s.feed = s.feed.subarray(1);
+      } else {
+        this.sample(s, fwd.logits.data.subarray(g * V, (g + 1) * V), out); // row g's logits [V]
+      }
     });
   }
 

@@ -13,6 +13,7 @@ import { CharTokenizer } from '../tokenizers/char.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { WordTokenizer } from '../tokenizers/word.js';
 import { type GenerateOptions, generate, generateTokens } from './generate.js';
+import { STEP_PROMPT_MAX } from './batch.js';
 
 const TEXT = 'the cat sat on the mat\nthe dog ran to the cat\na bird sat on a tree\n';
 const charTok = CharTokenizer.fromText(TEXT);
@@ -67,14 +68,18 @@ describe('generateTokens', () => {
     });
   }
 
-  test('one recurrent step per new token: the prompt once, then T = 1 only', () => {
+  test('one recurrent step per token: a short prompt one token a step, a long one in one call, then T = 1 only', () => {
     const model = modelFor(charTok);
     const Ts = countSteps(model);
     const out = take(model, charTok, { prompt: 'a bird', maxTokens: 10, seed: 1 });
     assert.equal(out.length, 10);
-    // 6 prompt characters in one call, then one step per token after the first (the last
-    // token's successor is never computed).
-    assert.deepEqual(Ts, [6, ...Array<number>(9).fill(1)]);
+    // 6 prompt characters one a step (STEP_PROMPT_MAX), then one step per token after the first
+    // (the last token's successor is never computed).
+    assert.deepEqual(Ts, Array<number>(6 + 9).fill(1));
+    Ts.length = 0;
+    const long = 'a bird '.repeat(10).slice(0, STEP_PROMPT_MAX + 1);
+    assert.equal(take(model, charTok, { prompt: long, maxTokens: 10, seed: 1 }).length, 10);
+    assert.deepEqual(Ts, [STEP_PROMPT_MAX + 1, ...Array<number>(9).fill(1)]);
 
     Ts.length = 0;
     assert.deepEqual(take(model, charTok, { prompt: 'a bird', maxTokens: 0 }), []);

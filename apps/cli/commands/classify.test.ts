@@ -97,7 +97,7 @@ describe('rnnlm classify', () => {
     for (const c of out) assert.ok(Math.abs(Number(c[1]!.split('=')[1]) + Number(c[2]!.split('=')[1]) - 1) < 1e-3, c.join(' '));
   });
 
-  test('rnnlm serve on a classifier checkpoint answers POST /v1/classify', async () => {
+  test('rnnlm serve on a classifier checkpoint answers POST /v1/classify, and shuts down on SIGTERM as the LM server does', async () => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', path.join(repoRoot, 'apps', 'cli', 'main.ts'), 'serve', '--model', f('model'), '--port', '0', '--log-level', 'silent'],
@@ -108,7 +108,10 @@ describe('rnnlm classify', () => {
       },
     );
     let out = '';
+    let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const until = Date.now() + 30_000;
       let url: string | undefined;
@@ -128,8 +131,15 @@ describe('rnnlm classify', () => {
         body.results.map((r) => r.label),
         ['positive', 'negative'],
       );
-    } finally {
+      const health = (await (await fetch(`${url}/healthz`)).json()) as { model: { architecture: string } };
+      assert.equal(health.model.architecture, 'classifier');
       child.kill('SIGTERM');
+      assert.equal(await exited, 0, err);
+      assert.match(err, /shutting down: new requests get 503; 0 queued request\(s\) refused with 503; 0 running request\(s\) get up to 20 s to finish/);
+      assert.match(err, /0 request\(s\) finished within the grace period, 0 stopped at its end/);
+      assert.match(out, /server stopped/);
+    } finally {
+      child.kill('SIGKILL');
     }
   });
 

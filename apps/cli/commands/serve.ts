@@ -1,16 +1,15 @@
 /**
  * `rnnlm serve`: serve a checkpoint over HTTP (apps/server): OpenAI-style /v1/completions
- * (with streaming), /v1/score, /healthz and /metrics (a classifier checkpoint: POST /v1/classify,
- * apps/server/classify.ts). Prints the URL on stdout, logs JSON lines on stderr, and shuts down
+ * (with streaming), /v1/score, /healthz and /metrics; a classifier checkpoint gets POST /v1/classify
+ * instead of the language-model routes (the checkpoint's kind picks the route set). Prints the URL on stdout, logs JSON lines on stderr, and shuts down
  * gracefully on SIGINT/SIGTERM: new and queued requests are refused, running ones get
  * --shutdown-grace seconds to finish, then are stopped (a second signal exits at once).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { CLASSIFIER_ARCHITECTURE, RnnlmError, describeBackend, loadClassifier, loadLanguageModel, useBackend } from '../../../src/node.js';
+import { CLASSIFIER_ARCHITECTURE, EXACT_ROW_GROUP, RnnlmError, describeBackend, loadClassifier, loadLanguageModel, useBackend } from '../../../src/node.js';
 import { DEFAULT_LIMITS, DEFAULT_SHUTDOWN_GRACE_MS, type ShutdownEvent, buildServer } from '../../server/app.js';
-import { buildClassifierServer } from '../../server/classify.js';
 import { loadChatModel } from '../../../src/chat/index.js';
 import { BACKEND_CHOICES, type BackendChoice, int, num, oneOf } from '../args.js';
 
@@ -72,7 +71,7 @@ export function serveCommand(): Command {
     .option('--max-queue <n>', 'requests waiting for a slot; more get 429 (0 = no queue)', int(0), d.maxQueue)
     .option(
       '--batch-row-group <n>',
-      'rows per batched model step: 4 = each request exactly as alone; more = faster under load, last-bit float differences',
+      `rows per batched model step: up to ${EXACT_ROW_GROUP} = each request exactly as alone; more = last-bit float differences`,
       int(1),
       d.batchRowGroup,
     )
@@ -119,27 +118,27 @@ export function serveCommand(): Command {
         logger: o.logLevel === 'silent' ? false : ({ level: o.logLevel, stream: process.stderr } as const),
         access: { apiKey: o.apiKey ?? (process.env.RNNLM_API_KEY || null), corsOrigins: o.cors }, // never a commander default: --help would print the key
       };
+      if (classifier && o.chatModel) {
+        throw new RnnlmError('invalid_argument', `--chat-model needs a language model for --model; ${o.model} holds a classifier`);
+      }
       const lm = classifier ? null : loadLanguageModel(o.model);
-      const app = classifier
-        ? buildClassifierServer({ ...classifier, ...common })
-        : buildServer({
-            model: lm!.model,
-            tokenizer: lm!.tokenizer,
-            ...(o.chatModel ? { chat: loadChatModel(o.chatModel) } : {}),
-            ...common,
-            shutdownGraceMs: Math.round(o.shutdownGrace * 1000),
-            onShutdown: (e: ShutdownEvent) => {
-              const say = (m: string): boolean => process.stderr.write(`rnnlm: ${m}\n`);
-              if (e.phase === 'begin') {
-                say(
-                  `shutting down: new requests get 503; ${e.queued} queued request(s) refused with 503; ` +
-                    `${e.running} running request(s) get up to ${e.graceMs / 1000} s to finish, then are stopped (their clients get a server_shutting_down error)`,
-                );
-              } else {
-                say(`${e.finished} request(s) finished within the grace period, ${e.stopped} stopped at its end`);
-              }
-            },
-          });
+      const served = classifier ? { classifier } : { model: lm!.model, tokenizer: lm!.tokenizer, ...(o.chatModel ? { chat: loadChatModel(o.chatModel) } : {}) };
+      const app = buildServer({
+        ...served,
+        ...common,
+        shutdownGraceMs: Math.round(o.shutdownGrace * 1000),
+        onShutdown: (e: ShutdownEvent) => {
+          const say = (m: string): boolean => process.stderr.write(`rnnlm: ${m}\n`);
+          if (e.phase === 'begin') {
+            say(
+              `shutting down: new requests get 503; ${e.queued} queued request(s) refused with 503; ` +
+                `${e.running} running request(s) get up to ${e.graceMs / 1000} s to finish, then are stopped (their clients get a server_shutting_down error)`,
+            );
+          } else {
+            say(`${e.finished} request(s) finished within the grace period, ${e.stopped} stopped at its end`);
+          }
+        },
+      });
       try {
         await app.listen({ host: o.host, port: o.port });
       } catch (e) {
