@@ -53,6 +53,10 @@ static inline vf rnn_act(int mode, vf v) {
   return v < vbc(0.0f) ? vbc(0.0f) : v;  // relu, NaN kept
 }
 
+// Sequences (T > 1) with more rows than this pack W_hh once for all steps (float32 forward, and
+// every bf16 backward: bf16 gemms never read B in place); fewer rows take the dot path per step.
+constexpr i64 SEQ_PREPACK_M = 4;
+
 // Threads for the per-step regions: only when a step's gemm is big enough to amortise a barrier.
 static int step_threads(i64 B, i64 GH, i64 H) {
   if (2.0 * (double)B * (double)GH * (double)H < 4e5) return 1;
@@ -145,7 +149,7 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
   // (T > 1: training, evaluation, a long prompt) keeps the threshold its speed was tuned with; a
   // single step (generation) uses the dot path up to GEMM_DOT_M rows, which gives each row the
   // bits of a lone row, so batched generation stays exact.
-  const bool prepack = B > (T > 1 ? 4 : GEMM_DOT_M), bf16 = d.bf16;
+  const bool prepack = B > (T > 1 ? SEQ_PREPACK_M : GEMM_DOT_M), bf16 = d.bf16;
 
   // Gate pre-activations of all steps [T·B, GH]: the workspace's gates region, else scratch; RNN uses y.
   float* Gx = rnn ? y : ws ? ws : static_cast<float*>(scratch(SCRATCH_REC_G, sizeof(float) * T * B * GH));
@@ -305,7 +309,7 @@ bool k_rec_backward(const RecDesc& d, const RecWeights& w, const float* x, const
   const float* extra = ws ? ws + TB * GH : nullptr;  // [T,B,H] cells (LSTM) / hn (GRU)
   // Few rows: the float32 step gemm reads W_hh in place as fast as packed panels, so skip the
   // packing. bf16 gemms never read B in place (it must be converted), so they pack once.
-  const bool bf16 = d.bf16, prepack = B > (bf16 ? GEMM_DOT_M : GEMM_DIRECT_M);
+  const bool bf16 = d.bf16, prepack = B > (bf16 ? SEQ_PREPACK_M : GEMM_DIRECT_M);
 
   const i64 pw = packed_b_floats(GH, H, bf16);
   float* Wp = prepack ? static_cast<float*>(scratch(SCRATCH_REC_W, sizeof(float) * pw)) : nullptr;
