@@ -53,6 +53,9 @@ struct KernelTable {
   // How bf16 gemms run: 0 emulated (float32 FMA on rounded operands), 1 vdpbf16ps, 2 AMX tiles.
   // set_bf16_mode(m) picks m, or the best below it this CPU has; -1 only asks. Returns the mode.
   int (*set_bf16_mode)(int mode);
+  // Weights converted once for bf16 generation (matmul.h pin_bf16 / unpin_bf16).
+  int (*pin_bf16)(const float* src, int64_t n);
+  void (*unpin_bf16)(const float* src);
 
   void (*add)(const float* a, const float* b, float* out, int64_t n);
   void (*mul)(const float* a, const float* b, float* out, int64_t n);

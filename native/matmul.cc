@@ -32,6 +32,8 @@
 // depend on the thread count.
 #include "matmul.h"
 
+#include <cstdlib>
+
 #include "kernels.h"
 
 #if RNNLM_VL == 16 && defined(__x86_64__)
@@ -732,9 +734,19 @@ __attribute__((target("avx512f,avx512bf16"))) static void rows_to_bf16(const flo
     for (i64 k = 0; k < Kp; k += 32) dst[(i * Kp + k) / 32] = load_bf16x32(A + i * K + k, K - k);
 }
 
-template <int Mr, int Q>
+// 32 elements of a B row as bf16: float32 converted as loaded, or a pinned bf16 copy read as it is
+// (the copy was made by load_bf16x32, so both give the same bits).
+__attribute__((target("avx512f,avx512bf16"))) static inline __m512bh load_b(const float* p, i64 left) {
+  return load_bf16x32(p, left);
+}
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) static inline __m512bh load_b(const uint16_t* p, i64 left) {
+  const __mmask32 m = left >= 32 ? ~__mmask32(0) : left <= 0 ? __mmask32(0) : (__mmask32(1) << left) - 1;
+  return (__m512bh)_mm512_maskz_loadu_epi16(m, p);
+}
+
+template <int Mr, int Q, typename BT>
 __attribute__((target("avx512f,avx512bf16"))) static void dot_dp_cols(i64 j, i64 K, i64 Kp, float alpha, const __m512bh* Ab,
-                                                                      const float* B, i64 ldb, float beta, float* C,
+                                                                      const BT* B, i64 ldb, float beta, float* C,
                                                                       i64 ldc) {
   __m512 acc[Mr][Q];
   for (int i = 0; i < Mr; i++)
@@ -742,7 +754,7 @@ __attribute__((target("avx512f,avx512bf16"))) static void dot_dp_cols(i64 j, i64
   for (i64 k = 0; k < Kp; k += 32) {
     __m512bh bv[Q];
 #pragma GCC unroll 4
-    for (int q = 0; q < Q; q++) bv[q] = load_bf16x32(B + (j + q) * ldb + k, K - k);
+    for (int q = 0; q < Q; q++) bv[q] = load_b(B + (j + q) * ldb + k, K - k);
 #pragma GCC unroll 4
     for (int i = 0; i < Mr; i++) {
       __m512bh av = Ab[(i * Kp + k) / 32];
@@ -758,8 +770,8 @@ __attribute__((target("avx512f,avx512bf16"))) static void dot_dp_cols(i64 j, i64
     }
 }
 
-template <int Q>
-static void dot_dp_cols_m(i64 mr, i64 j, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B, i64 ldb,
+template <int Q, typename BT>
+static void dot_dp_cols_m(i64 mr, i64 j, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const BT* B, i64 ldb,
                           float beta, float* C, i64 ldc) {
   switch (mr) {
     case 1: dot_dp_cols<1, Q>(j, K, Kp, alpha, Ab, B, ldb, beta, C, ldc); break;
@@ -770,7 +782,8 @@ static void dot_dp_cols_m(i64 mr, i64 j, i64 K, i64 Kp, float alpha, const __m51
 }
 
 // As gemm_dot: rows 4 at a time past each block of 4 columns (Ab holds Kp / 32 vectors per row).
-static void gemm_dot_dp(i64 M, i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const float* B, i64 ldb,
+template <typename BT>
+static void gemm_dot_dp(i64 M, i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const __m512bh* Ab, const BT* B, i64 ldb,
                         float beta, float* C, i64 ldc) {
   i64 j = n0;
   for (; j + 4 <= n1; j += 4)
@@ -778,7 +791,65 @@ static void gemm_dot_dp(i64 M, i64 n0, i64 n1, i64 K, i64 Kp, float alpha, const
   for (; j < n1; j++)
     for (i64 i = 0; i < M; i += 4) dot_dp_cols_m<1>(M - i, j, K, Kp, alpha, Ab + i * Kp / 32, B, ldb, beta, C + i * ldc, ldc);
 }
+
+// Pinned bf16 copies of weight matrices (Backend.pin while a bf16 model generates): the dot path
+// reads B = a pinned array (or part of one) from its copy, half the bytes of float32, instead of
+// converting it on every call. Pins and gemm calls come from the one JS thread, never at once.
+struct PinnedBf16 {
+  const float* src;
+  i64 n;
+  uint16_t* bf;
+};
+constexpr int MAX_PINNED = 256;
+static PinnedBf16 g_pinned[MAX_PINNED];
+static int g_npinned = 0;
+
+// The copy of B[0, extent) when it lies inside a pinned array, else null.
+static const uint16_t* pinned_bf16(const float* B, i64 extent) {
+  for (int p = 0; p < g_npinned; p++) {
+    const PinnedBf16& e = g_pinned[p];
+    if (B >= e.src && B + extent <= e.src + e.n) return e.bf + (B - e.src);
+  }
+  return nullptr;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512bf16"))) static void to_bf16_copy(const float* src, i64 n, uint16_t* dst) {
+  for (i64 k = 0; k < n; k += 32) {
+    const i64 left = n - k;
+    const __mmask32 m = left >= 32 ? ~__mmask32(0) : (__mmask32(1) << left) - 1;
+    _mm512_mask_storeu_epi16(dst + k, m, (__m512i)load_bf16x32(src + k, left));
+  }
+}
 #endif
+
+int pin_bf16(const float* src, int64_t n) {
+#ifdef RNNLM_DPBF16
+  if (g_bf16_mode == BF16_EMULATED || n <= 0 || g_npinned == MAX_PINNED) return 0;
+  for (int p = 0; p < g_npinned; p++)
+    if (g_pinned[p].src == src) return 0;  // already pinned
+  uint16_t* bf = static_cast<uint16_t*>(std::aligned_alloc(64, (size_t)ceil_div(n * 2, 64) * 64));
+  if (!bf) return 0;
+  to_bf16_copy(src, n, bf);
+  g_pinned[g_npinned++] = {src, n, bf};
+  return 1;
+#else
+  (void)src, (void)n;
+  return 0;
+#endif
+}
+
+void unpin_bf16(const float* src) {
+#ifdef RNNLM_DPBF16
+  for (int p = 0; p < g_npinned; p++)
+    if (g_pinned[p].src == src) {
+      std::free(g_pinned[p].bf);
+      g_pinned[p] = g_pinned[--g_npinned];
+      return;
+    }
+#else
+  (void)src;
+#endif
+}
 
 static void gemm_dot_any(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb,
                          float beta, float* C, i64 ldc, bool bf16) {
@@ -831,10 +902,13 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
       __m512bh* Ab = static_cast<__m512bh*>(scratch(SCRATCH_PANEL, (size_t)(2 * M * Kp)));
       if (!Ab) return false;
       rows_to_bf16(Ar, M, K, Kp, Ab);
+      const uint16_t* Bb = pinned_bf16(B, (N - 1) * ldb + K);  // a pinned weight: read its bf16 copy
       parallel(nth, [&](int tid, int n) {
         i64 b, e;
         split_range(N, tid, n, 16, &b, &e);
-        if (b < e) gemm_dot_dp(M, b, e, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+        if (b >= e) return;
+        if (Bb) gemm_dot_dp(M, b, e, K, Kp, alpha, Ab, Bb, ldb, beta, C, ldc);
+        else gemm_dot_dp(M, b, e, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
       });
       return true;
     }

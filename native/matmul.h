@@ -40,6 +40,13 @@ enum Pack { PK_F32 = 0, PK_BF16_ROUND = 1, PK_BF16_PAIRS = 2, PK_BF16_AMX = 3 };
 enum Bf16Mode { BF16_EMULATED = 0, BF16_DOT = 1, BF16_AMX = 2 };
 int set_bf16_mode(int mode);
 
+// Pins a bf16 copy of the n floats at src (converted once, as the bf16 gemms round): until
+// unpin_bf16(src), bf16 dot-path gemms (M ≤ GEMM_DOT_M, op(B) = Bᵀ: generation) whose B lies
+// inside it read the copy. Returns 1 if pinned, 0 where it would not help (emulated bf16, no room).
+// The caller must not change the floats while they are pinned.
+int pin_bf16(const float* src, int64_t n);
+void unpin_bf16(const float* src);
+
 // Full gemm with strides, using up to nth pool threads. False if scratch memory ran out.
 bool gemm_ld(bool transA, bool transB, i64 M, i64 N, i64 K, float alpha, const float* A, i64 lda, const float* B,
              i64 ldb, float beta, float* C, i64 ldc, int nth, bool bf16);

@@ -7,7 +7,7 @@
  * row skips steps, its state waits) instead of buffering without bound.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { BatchGenerator, type BatchToken, type RNNLM, type Sequence, type SequenceOptions, type Tokenizer } from '../../src/node.js';
+import { BatchGenerator, type BatchToken, type RNNLM, type Sequence, type SequenceOptions, type Tokenizer, pinArrays } from '../../src/node.js';
 
 /** Receives a sequence's tokens, or the error that ended the whole step. */
 export interface SequenceSink {
@@ -24,7 +24,11 @@ export class Batcher {
   /** Tokens made by each step (= rows stepped; for the batch-size metric). */
   onStep: ((rows: number) => void) | null = null;
 
-  constructor(model: RNNLM, tokenizer: Tokenizer, rowGroup: number) {
+  constructor(
+    private readonly model: RNNLM,
+    tokenizer: Tokenizer,
+    rowGroup: number,
+  ) {
     this.engine = new BatchGenerator(model, tokenizer, { rowGroup });
   }
 
@@ -65,6 +69,11 @@ export class Batcher {
 
   private async loop(): Promise<void> {
     this.running = true;
+    // The served weights never change: pin them while the loop runs (bf16 models: converted once).
+    const unpin = pinArrays(
+      this.model.parameters().map((p) => p.data),
+      this.model.config.precision,
+    );
     try {
       while (this.engine.size > 0) {
         let tokens: BatchToken[];
@@ -93,6 +102,7 @@ export class Batcher {
         await nextTurn(); // I/O and other requests between steps
       }
     } finally {
+      unpin();
       this.running = false;
     }
   }

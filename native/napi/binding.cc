@@ -798,6 +798,27 @@ napi_value SetBf16Mode(napi_env env, napi_callback_info info) {
   return str(env, kBf16Modes[g_table->set_bf16_mode(bf16_mode_index(s.c_str()))]);
 }
 
+// pinBf16(weights) → true if bf16 dot-path gemms now read a bf16 copy of these weights (converted
+// once); unpinBf16(weights) frees it. The caller keeps the array alive and unchanged meanwhile.
+napi_value PinBf16(napi_env env, napi_callback_info info) {
+  Call c;
+  READ(get_call(env, info, "pinBf16", c));
+  F32 w;
+  READ(get_f32(c, 0, "weights", false, &w));
+  napi_value r;
+  napi_get_boolean(env, g_table->pin_bf16(w.p, w.n) != 0, &r);
+  return r;
+}
+
+napi_value UnpinBf16(napi_env env, napi_callback_info info) {
+  Call c;
+  READ(get_call(env, info, "unpinBf16", c));
+  F32 w;
+  READ(get_f32(c, 0, "weights", false, &w));
+  g_table->unpin_bf16(w.p);
+  return nullptr;
+}
+
 // setThreads(n) → the thread count in effect.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Call c;
@@ -899,6 +920,8 @@ NAPI_MODULE_INIT() {
       {"setIsa", SetIsa},
       {"setThreads", SetThreads},
       {"setBf16Mode", SetBf16Mode},
+      {"pinBf16", PinBf16},
+      {"unpinBf16", UnpinBf16},
       {"fmaPeak", FmaPeak},
       {"poolAccounting", PoolAccounting},
       {"takePoolBusy", TakePoolBusy},

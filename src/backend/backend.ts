@@ -4,7 +4,7 @@
  * that declares float64 support, falling back to the js reference.
  */
 import { RnnlmError } from '../errors.js';
-import type { F, Kernels } from './kernels.js';
+import type { F, Kernels, Precision } from './kernels.js';
 
 /** Every backend rnnlm has: the one list of their names. */
 export const BACKEND_NAMES = ['js', 'native', 'wasm'] as const;
@@ -33,12 +33,12 @@ export interface Backend {
    */
   readonly place?: ((a: Float32Array) => Float32Array) | undefined;
   /**
-   * For arrays that stay unchanged for a while (a model's parameters during generation): the
-   * caller promises not to change them until it calls the returned function, except through
-   * kernels; the backend may keep copies where its kernels read them. Absent where that gains
-   * nothing (js, native).
+   * For arrays that stay unchanged for a while (a model's parameters during generation, whose
+   * matrix products run in `precision`): the caller promises not to change them until it calls
+   * the returned function. The backend may keep copies where its kernels read them (wasm: in its
+   * memory, which kernels also update; native, for bf16: converted once to bf16). Absent on js.
    */
-  readonly pin?: ((arrays: readonly Float32Array[]) => () => void) | undefined;
+  readonly pin?: ((arrays: readonly Float32Array[], precision: Precision) => () => void) | undefined;
 }
 
 const registry = new Map<BackendName, Backend>();
@@ -76,13 +76,18 @@ export function peekBackend(): Backend | null {
 }
 
 /**
- * Pins the float32 arrays on the active backend (Backend.pin) and returns the function that
- * unpins them; a no-op where the backend does not pin. Callers must not change the arrays in
- * between except through kernels.
+ * Pins the float32 arrays on the active backend (Backend.pin) for matrix products in `precision`
+ * and returns the function that unpins them; a no-op where the backend does not pin. Callers must
+ * not change the arrays in between.
  */
-export function pinArrays(arrays: readonly F[]): () => void {
+export function pinArrays(arrays: readonly F[], precision: Precision = 'fp32'): () => void {
   const pin = peekBackend()?.pin;
-  return pin ? pin(arrays.filter((a): a is Float32Array => a instanceof Float32Array)) : () => {};
+  return pin
+    ? pin(
+        arrays.filter((a): a is Float32Array => a instanceof Float32Array),
+        precision,
+      )
+    : () => {};
 }
 
 /** Kernels to run on arrays of this kind: float64 goes to a float64-capable backend. */

@@ -33,7 +33,10 @@ export function* generateTokens(model: RNNLM, tokenizer: Tokenizer, opts: Genera
   const engine = new BatchGenerator(model, tokenizer);
   const seqOpts: SequenceOptions = { ...opts, distribution: true };
   const seq = engine.add(seqOpts);
-  const unpin = pinArrays(model.parameters().map((p) => p.data));
+  const unpin = pinArrays(
+    model.parameters().map((p) => p.data),
+    model.config.precision,
+  );
   try {
     while (!seq.done) {
       for (const t of engine.step()) {

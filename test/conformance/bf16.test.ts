@@ -260,3 +260,52 @@ describe('bf16 in models', () => {
     assert.equal(matmulPrecision(), 'fp32');
   });
 });
+
+describe('native bf16: weights pinned for generation (converted once, Backend.pin)', () => {
+  const native = loadNativeBackend();
+  const ctl = nativeControls();
+  const skip = !native || !ctl ? 'the native addon is not built' : ctl.info().bf16 === 'emulated' ? 'this CPU has no bf16 dot products' : false;
+
+  test('the dot path reads the pinned bf16 copy and gets the same bits; unpinned, fp32 and released as before', { skip }, () => {
+    const k = native!.kernels;
+    const rng = new Rng(31);
+    // W [N+3, K] pinned whole; B = rows 3.. of it (a view inside the pinned array); M ≤ 16 rows.
+    for (const [M, N, K] of [
+      [1, 70, 650],
+      [5, 37, 33],
+      [16, 130, 64],
+    ] as [number, number, number][]) {
+      const W = rand(rng, (N + 3) * K);
+      const B = W.subarray(3 * K);
+      const A = rand(rng, M * K);
+      const gemm = (precision: 'fp32' | 'bf16') => {
+        const C = new Float32Array(M * N);
+        k.gemm(false, true, M, N, K, 1, A, B, 0, C, precision);
+        return C;
+      };
+      const before = gemm('bf16');
+      const f32 = gemm('fp32');
+      const unpin = native!.pin!([W], 'bf16');
+      const pinned = gemm('bf16');
+      W.fill(0); // pinned: the copy is what the bf16 dot path reads (the caller promised no changes)
+      const stale = gemm('bf16');
+      assert.deepEqual(gemm('fp32'), new Float32Array(M * N), 'fp32 reads the array itself');
+      unpin();
+      assert.deepEqual(pinned, before, `${M}×${N}×${K}: pinned = converted on the fly, bit for bit`);
+      assert.deepEqual(stale, before, `${M}×${N}×${K}: the pinned copy was read`);
+      assert.deepEqual(gemm('bf16'), new Float32Array(M * N), 'unpinned: the array itself again');
+      assert.notDeepEqual(f32, before);
+    }
+  });
+
+  test('pinning for fp32 keeps nothing', { skip }, () => {
+    const W = rand(new Rng(2), 4 * 40);
+    const A = rand(new Rng(3), 40);
+    const unpin = native!.pin!([W], 'fp32');
+    W.fill(0);
+    const C = new Float32Array(4);
+    native!.kernels.gemm(false, true, 1, 4, 40, 1, A, W, 0, C, 'bf16');
+    unpin();
+    assert.deepEqual(C, new Float32Array(4));
+  });
+});

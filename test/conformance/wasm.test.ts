@@ -125,13 +125,13 @@ if (!wasm) {
     const B = rand(rng, K * N);
     const want = new Float32Array(M * N);
     k.gemm(false, false, M, N, K, 1, A, B, 0, want);
-    const unpin = wasm.pin!([A, B]);
+    const unpin = wasm.pin!([A, B], 'fp32');
     const got = new Float32Array(M * N);
     k.gemm(false, false, M, N, K, 1, A, B, 0, got);
     assert.deepEqual(got, want);
     // A kernel that writes a pinned array updates the caller's array and the module's copy.
     const y = Float32Array.from([1, 2, 3]);
-    const unpinY = wasm.pin!([y]);
+    const unpinY = wasm.pin!([y], 'fp32');
     k.axpy(1, Float32Array.from([10, 20, 30]), y);
     assert.deepEqual(Array.from(y), [11, 22, 33]);
     k.axpy(1, Float32Array.from([1, 1, 1]), y);

@@ -30,6 +30,8 @@ interface NativeAddon {
   poolAccounting(on: boolean): void;
   takePoolBusy(): number[];
   setBf16Mode(mode: Bf16Mode): Bf16Mode;
+  pinBf16(weights: Float32Array): boolean;
+  unpinBf16(weights: Float32Array): void;
   gemm(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: F, B: F, beta: number, C: F, precision?: Precision): void;
   add(a: F, b: F, out: F): void;
   mul(a: F, b: F, out: F): void;
@@ -204,6 +206,14 @@ export function loadNativeBackend(): Backend | null {
     kernels,
     get bf16() {
       return a.info().bf16;
+    },
+    // bf16 generation: the weights converted to bf16 once, read by the dot path (half the bytes).
+    pin(arrays, precision) {
+      if (precision !== 'bf16') return () => {};
+      const pinned = arrays.filter((w) => a.pinBf16(w));
+      return () => {
+        for (const w of pinned) a.unpinBf16(w);
+      };
     },
   };
   return backend;
