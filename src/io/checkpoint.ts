@@ -55,6 +55,8 @@ export interface Checkpoint {
   /** JSON-able tokenizer description. */
   tokenizer: unknown;
   trainingState?: TrainingState;
+  /** How model.safetensors stores float32 weights: 'F32' (default) or 'BF16' (rounded, half the size). */
+  weightsAs?: 'F32' | 'BF16';
 }
 
 export interface LoadedCheckpoint {
@@ -82,7 +84,7 @@ export function saveCheckpoint(dir: string, ck: Checkpoint): void {
 
   // Serialize everything before touching the disk, so bad input leaves nothing behind.
   const files: [string, Uint8Array][] = [
-    [CHECKPOINT_FILES.model, encodeSafetensors(ck.stateDict, WEIGHTS_METADATA)],
+    [CHECKPOINT_FILES.model, encodeSafetensors(ck.stateDict, WEIGHTS_METADATA, { float32As: ck.weightsAs ?? 'F32' })],
     [CHECKPOINT_FILES.tokenizer, utf8(toJson(ck.tokenizer, 'tokenizer', 0))],
   ];
   if (ck.trainingState !== undefined) {

@@ -16,13 +16,24 @@ export interface LoadedModel {
   trainingState: TrainingState | null;
 }
 
-export function saveLanguageModel(dir: string, model: RNNLM, tokenizer: Tokenizer, trainingState?: TrainingState): void {
+/**
+ * opts.weightsAs 'BF16' stores the weights rounded to bfloat16 (half the bytes: models shipped for
+ * inference, e.g. to a web page); they load as float32 holding those rounded values.
+ */
+export function saveLanguageModel(
+  dir: string,
+  model: RNNLM,
+  tokenizer: Tokenizer,
+  trainingState?: TrainingState,
+  opts: { weightsAs?: 'F32' | 'BF16' } = {},
+): void {
   const { dtype: _dtype, ...config } = model.config;
   saveCheckpoint(dir, {
     stateDict: model.stateDict(),
     config: { architecture: 'rnnlm', ...config },
     tokenizer: tokenizer.toJSON(),
     ...(trainingState ? { trainingState } : {}),
+    ...(opts.weightsAs ? { weightsAs: opts.weightsAs } : {}),
   });
 }
 

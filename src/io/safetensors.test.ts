@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRnnlmError } from '../errors.js';
+import { roundBf16 } from '../backend/bf16.js';
 import { Tensor } from '../tensor/tensor.js';
 import { decodeSafetensors, encodeSafetensors, halfToNumber } from './safetensors.js';
 
@@ -394,5 +395,33 @@ describe('encodeSafetensors input checks', () => {
     const t = Tensor.from([1, 2], [2]);
     t.data = new Float32Array(3);
     throwsCode(() => encodeSafetensors({ t }), 'shape_mismatch');
+  });
+});
+
+describe('safetensors BF16 storage (float32As)', () => {
+  test('float32 tensors are stored as rounded bf16 (half the bytes), float64 as they are; decoding gives the rounded values', () => {
+    const w = Tensor.from([1, 1 + 2 ** -9, 1 + 3 * 2 ** -9, -2.5e-3, 65504.7, Number.POSITIVE_INFINITY], [2, 3]);
+    const d = new Tensor(Float64Array.from([0.1, 0.2]), [2]);
+    const f32 = encodeSafetensors({ w, d });
+    const b16 = encodeSafetensors({ w, d }, undefined, { float32As: 'BF16' });
+    const headerLen = (bytes: Uint8Array) => Number(new DataView(bytes.buffer).getBigUint64(0, true));
+    assert.equal(f32.length - 8 - headerLen(f32), 6 * 4 + 2 * 8);
+    assert.equal(b16.length - 8 - headerLen(b16), 6 * 2 + 2 * 8, 'two bytes per float32 value');
+    const back = decodeSafetensors(b16);
+    const header = JSON.parse(new TextDecoder().decode(b16.subarray(8, 8 + headerLen(b16))));
+    assert.equal(header.w.dtype, 'BF16');
+    assert.equal(header.d.dtype, 'F64');
+    const got = Array.from(back.tensors.w!.data);
+    assert.deepEqual(
+      got,
+      Array.from(w.data, (x) => roundBf16(x)),
+    );
+    assert.equal(got[1], 1, 'ties round to even: 1 + 2⁻⁹ → 1');
+    assert.equal(got[2], 1 + 2 ** -7, 'ties round to even: 1 + 3·2⁻⁹ → 1 + 2⁻⁷');
+    assert.deepEqual(Array.from(back.tensors.d!.data), [0.1, 0.2]);
+    assert.throws(
+      () => encodeSafetensors({ w }, undefined, { float32As: 'F16' as never }),
+      (e: unknown) => isRnnlmError(e) && e.code === 'invalid_argument',
+    );
   });
 });

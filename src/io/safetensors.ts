@@ -7,6 +7,7 @@
  * Writer order follows the Rust library: descending dtype (F64 before F32), then name by bytes,
  * which keeps every tensor aligned and makes our files byte-identical to Python's.
  */
+import { roundBf16 } from '../backend/bf16.js';
 import { RnnlmError } from '../errors.js';
 import { type DType, type FloatArray, Tensor, allocArray } from '../tensor/tensor.js';
 import { fmtShape, numel } from '../tensor/shape.js';
@@ -54,8 +55,32 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 // Encode
 // ---------------------------------------------------------------------------------------------
 
-/** Serializes `tensors` (float32 → F32, float64 → F64) and optional string `metadata`. */
-export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+export interface EncodeOptions {
+  /**
+   * How float32 tensors are stored: 'F32' (default, exact) or 'BF16' (each value rounded to the
+   * nearest bfloat16, half the bytes: compact shipped weights; readers get the rounded floats).
+   */
+  float32As?: 'F32' | 'BF16';
+}
+
+/** Serializes `tensors` (float32 → F32 or BF16, float64 → F64) and optional string `metadata`. */
+export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>, opts: EncodeOptions = {}): Uint8Array {
+  const bf16 = opts.float32As === 'BF16';
+  if (opts.float32As !== undefined && opts.float32As !== 'F32' && !bf16) {
+    throw new RnnlmError('invalid_argument', `float32As must be 'F32' or 'BF16', got ${String(opts.float32As)}`);
+  }
+  // Stored bytes of a tensor: its own, or (BF16) the high halves of its float32 values, rounded.
+  const stored = (t: Tensor): Uint8Array => {
+    if (!bf16 || t.dtype !== 'float32') return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const h = new Uint16Array(t.data.length);
+    const f = new Float32Array(1);
+    const u = new Uint32Array(f.buffer);
+    for (let i = 0; i < h.length; i++) {
+      f[0] = roundBf16(t.data[i]!);
+      h[i] = u[0]! >>> 16;
+    }
+    return new Uint8Array(h.buffer);
+  };
   const entries: [string, Tensor][] = [];
   for (const [name, t] of Object.entries(tensors)) {
     if (name === '__metadata__') {
@@ -86,9 +111,11 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
     parts.push(`"__metadata__":{${kv.join(',')}}`);
   }
   let offset = 0;
-  for (const [name, t] of entries) {
-    const nbytes = t.data.byteLength;
-    const info = { dtype: t.dtype === 'float64' ? 'F64' : 'F32', shape: t.shape, data_offsets: [offset, offset + nbytes] };
+  const blobs = entries.map(([, t]) => stored(t));
+  for (const [k, [name, t]] of entries.entries()) {
+    const nbytes = blobs[k]!.length;
+    const dtype = t.dtype === 'float64' ? 'F64' : bf16 ? 'BF16' : 'F32';
+    const info = { dtype, shape: t.shape, data_offsets: [offset, offset + nbytes] };
     // Built by hand: JSON.stringify of one object would move integer-like names ("0") first.
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
     offset += nbytes;
@@ -101,10 +128,10 @@ export function encodeSafetensors(tensors: Record<string, Tensor>, metadata?: Re
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLen); // space padding
   let at = 8 + headerLen;
-  for (const [, t] of entries) {
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  for (const [k, [, t]] of entries.entries()) {
+    const bytes = blobs[k]!;
     out.set(bytes, at);
-    if (!LITTLE_ENDIAN) swapBytes(out.subarray(at, at + bytes.length), t.data.BYTES_PER_ELEMENT);
+    if (!LITTLE_ENDIAN) swapBytes(out.subarray(at, at + bytes.length), bf16 && t.dtype === 'float32' ? 2 : t.data.BYTES_PER_ELEMENT);
     at += bytes.length;
   }
   return out;
