@@ -58,8 +58,10 @@ export function describePrecision(p: Precision): string {
   if (p === 'fp32') return 'fp32';
   const b = getBackend();
   const how =
-    b.bf16 === 'vdpbf16ps'
-      ? 'AVX-512 BF16 vdpbf16ps'
-      : `emulated on the ${b.name} backend (${b.name === 'native' ? 'this CPU has no avx512_bf16' : 'no bf16 instructions'}): same rounding, no faster than fp32`;
+    b.bf16 === 'amx'
+      ? 'Intel AMX tiles'
+      : b.bf16 === 'vdpbf16ps'
+        ? 'AVX-512 BF16 vdpbf16ps'
+        : `emulated on the ${b.name} backend (${b.name === 'native' ? 'this CPU has no avx512_bf16' : 'no bf16 instructions'}): same rounding, no faster than fp32`;
   return `bf16 mixed precision (bf16 gemm operands, fp32 sums, fp32 weights/gradients/optimizer; ${how})`;
 }
