@@ -68,6 +68,12 @@ export async function buildWeb(options = {}) {
       fs.copyFileSync(f, path.join(outdir, path.basename(f)));
       files.push(path.join(outdir, path.basename(f)));
     }
+    // The model the page opens with (scripts/make-web-model.ts writes it).
+    fs.mkdirSync(path.join(outdir, 'model'), { recursive: true });
+    for (const f of fs.readdirSync(path.join(here, 'model'))) {
+      fs.copyFileSync(path.join(here, 'model', f), path.join(outdir, 'model', f));
+      files.push(path.join(outdir, 'model', f));
+    }
   }
   return { outdir, files, inputs: Object.keys(result.metafile.inputs), warnings: result.warnings.map((w) => w.text) };
 }

@@ -30,6 +30,10 @@ const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 };
 
 let loaded: { model: RNNLM; tokenizer: Tokenizer } | null = null;
+/** Bumped by every model load; a load that finds it changed was overtaken (e.g. the default model by a dropped one) and stops. */
+let loadSeq = 0;
+/** The model the page opens with: a small character LSTM trained on Tiny Shakespeare, shipped next to main.js. */
+const DEFAULT_MODEL = './model/';
 /** A translation checkpoint, when that is what was loaded (then `loaded` is null). */
 let translator: LoadedTranslationModel | null = null;
 let generating = false;
@@ -100,12 +104,14 @@ function activateModel(source: string): void {
 
 async function loadFromFiles(files: File[]): Promise<void> {
   const status = $('model-status');
+  const seq = ++loadSeq;
   try {
     setStatus(status, 'loading', `Reading ${files.length} file(s)…`);
     // Only small JSON files are read as text to recognise renamed parts.
     const entries = await Promise.all(
       files.map(async (file) => (/\.json$/i.test(file.name) && file.size < 64 << 20 ? { file, text: await file.text() } : { file })),
     );
+    if (seq !== loadSeq) return;
     const { parts } = findCheckpointFiles(entries);
     const missing = REQUIRED_PARTS.filter((p) => !parts.has(p));
     if (missing.length > 0) {
@@ -121,6 +127,7 @@ async function loadFromFiles(files: File[]): Promise<void> {
       const file = parts.get(name)!;
       if (name === 'config.json') browserPlatform.addFile(`${MODEL_DIR}/${name}`, withoutTrainingState(await file.text()));
       else await browserPlatform.addFileFrom(`${MODEL_DIR}/${name}`, file);
+      if (seq !== loadSeq) return;
     }
     activateModel(parts.get('model.safetensors')!.name);
   } catch (e) {
@@ -128,18 +135,26 @@ async function loadFromFiles(files: File[]): Promise<void> {
   }
 }
 
-async function loadFromUrl(prefix: string): Promise<void> {
+async function loadFromUrl(prefix: string, label?: string): Promise<void> {
   const status = $('model-status');
   const base = new URL(prefix.endsWith('/') ? prefix : `${prefix}/`, location.href);
+  const seq = ++loadSeq;
+  // Fetched into a staging folder, moved into MODEL_DIR only if no other load started meanwhile.
+  const staging = `/staging/${seq}`;
   try {
     setStatus(status, 'loading', `Fetching the checkpoint from ${base.href}…`);
+    await Promise.all(REQUIRED_PARTS.map((name) => browserPlatform.fetchFile(`${staging}/${name}`, new URL(name, base).href)));
+    if (seq !== loadSeq) return;
     clearModelDir();
-    await Promise.all(REQUIRED_PARTS.map((name) => browserPlatform.fetchFile(`${MODEL_DIR}/${name}`, new URL(name, base).href)));
-    const cfgPath = `${MODEL_DIR}/config.json`;
-    browserPlatform.addFile(cfgPath, withoutTrainingState(new TextDecoder().decode(browserPlatform.getFile(cfgPath))));
-    activateModel(base.pathname);
+    for (const name of REQUIRED_PARTS) {
+      const bytes = browserPlatform.getFile(`${staging}/${name}`) ?? new Uint8Array(0);
+      browserPlatform.addFile(`${MODEL_DIR}/${name}`, name === 'config.json' ? withoutTrainingState(new TextDecoder().decode(bytes)) : bytes);
+    }
+    activateModel(label ?? base.pathname);
   } catch (e) {
-    setStatus(status, 'error', `Cannot load the model from ${base.href}: ${message(e)}`);
+    if (seq === loadSeq) setStatus(status, 'error', `Cannot load the model from ${base.href}: ${message(e)}`);
+  } finally {
+    for (const f of browserPlatform.listFiles(staging)) browserPlatform.removeFile(f);
   }
 }
 
@@ -422,8 +437,10 @@ async function main(): Promise<void> {
   });
   setControls();
   const params = new URLSearchParams(location.search);
+  // ?model=DIR loads that checkpoint; otherwise the shipped one (?model= with no value: none).
   const model = params.get('model');
   if (model) void loadFromUrl(model);
+  else if (model === null) void loadFromUrl(DEFAULT_MODEL, 'the shipped model (2×256 character LSTM trained on Tiny Shakespeare)');
   const log = params.get('log');
   if (log) {
     fetch(new URL(log, location.href))

@@ -264,8 +264,25 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
     assert.deepEqual(pageErrors, [], 'no errors in the page');
   });
 
+  test('opens with the shipped model ready (bf16 weights) and generates what Node generates with it', async () => {
+    await page.goto(`${base}/`);
+    await waitState('model-status', ['loaded']);
+    assert.match((await page.textContent('#model-status'))!, /the shipped model .*2×256 LSTM.*char vocabulary/);
+    const opts = { prompt: 'ROMEO:', maxTokens: 40, temperature: 0.8, topK: 20, topP: 0.95, seed: 7 };
+    await page.fill('#prompt', opts.prompt);
+    await page.fill('#max-tokens', String(opts.maxTokens));
+    await page.fill('#temperature', String(opts.temperature));
+    await page.fill('#top-k', String(opts.topK));
+    await page.fill('#top-p', String(opts.topP));
+    await page.fill('#seed', String(opts.seed));
+    await page.click('#generate');
+    await waitState('gen-status', ['done']);
+    const { model, tokenizer } = loadLanguageModel(path.join(root, 'apps', 'web', 'model'));
+    assert.equal((await page.textContent('#gen-output'))!, onWasm(() => generate(model, tokenizer, opts)));
+  });
+
   test('?log= draws a served log; dropped or picked files load a model; Stop interrupts a long generation', async () => {
-    await page.goto(`${base}/?log=/runs/tiny/train-log.jsonl`);
+    await page.goto(`${base}/?model=&log=/runs/tiny/train-log.jsonl`); // ?model= (empty): no model at first
     await page.waitForSelector('#plot svg path.series');
     assert.equal(await page.locator('#plot svg path.series').count(), 6);
     assert.equal(await page.getAttribute('#model-status', 'data-state'), 'empty');
