@@ -113,18 +113,24 @@ export function buildServer(opts: BuildServerOptions): FastifyInstance {
   });
 
   app.setErrorHandler((err, req, reply) => {
+    // A client that went away (premature close), before or after a stream's headers went out, is
+    // ordinary, not a server error, and there is no one left to answer.
+    if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      req.log.debug({ err }, 'client closed the stream');
+      reply.raw.destroy();
+      return;
+    }
     if (reply.raw.headersSent) {
-      // A stream already under way: nothing more can be sent. A client that went away
-      // (premature close) is ordinary, not a server error; the stream's own error events
+      // A stream already under way: nothing more can be sent; the stream's own error events
       // cover failures of the generation itself (completion.ts).
-      if ((err as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE') req.log.debug({ err }, 'client closed the stream');
-      else req.log.error({ err }, 'stream failed after its headers were sent');
+      req.log.error({ err }, 'stream failed after its headers were sent');
       reply.raw.destroy();
       return;
     }
     const api = toApiError(err);
     if (api.statusCode >= 500) req.log.error({ err }, 'request failed');
-    return reply.code(api.statusCode).headers(api.headers).send(api.body());
+    // JSON even where a streaming route had already set its event-stream content type.
+    return reply.code(api.statusCode).type('application/json; charset=utf-8').headers(api.headers).send(api.body());
   });
   const all = [...served, ...commonRoutes(ctx, about)];
   app.setNotFoundHandler((req, reply) => {

@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance } from 'fastify';
 import {
@@ -579,6 +580,32 @@ describe('limits', () => {
     assert.equal(metric(await scrape(s.url), 'rnnlm_generated_tokens_total'), tokens, 'no tokens after the stream stopped');
     assert.equal(metric(m, 'rnnlm_http_requests_total', { route: '/v1/completions', status: '499' }), 1);
   });
+});
+
+test('a stream whose source closes before its headers go out (a client that left) is not a server error', async () => {
+  // Found by the 10-minute soak (bench/soak.ts): cancelling a generation whose client had left
+  // closed the event stream before any event, so fastify passed "premature close" to the error
+  // handler with no headers sent; the handler logged a server error and answered with a JSON body
+  // under the stream's event-stream type (FST_ERR_REP_INVALID_PAYLOAD_TYPE, a second error line).
+  const log: string[] = [];
+  const app = buildServer({ model: char.model, tokenizer: char.tokenizer, logger: { level: 'debug', stream: { write: (l: string) => void log.push(l) } } });
+  servers.push(app);
+  app.get('/test/closed-stream', (_req, reply) => {
+    const source = new Readable({ read() {} });
+    setImmediate(() => source.destroy()); // as completion.ts does when the generation is cancelled
+    return reply.header('content-type', 'text/event-stream; charset=utf-8').send(source);
+  });
+  await app.inject({ method: 'GET', url: '/test/closed-stream' }).catch(() => {}); // the response is cut off either way
+  const lines = log.map((l) => JSON.parse(l) as { level: number; msg: string; err?: { code?: string } });
+  assert.deepEqual(
+    lines.filter((l) => l.level >= 50).map((l) => l.msg),
+    [],
+    'no error-level log line',
+  );
+  assert.ok(
+    lines.some((l) => l.msg === 'client closed the stream' && l.err?.code === 'ERR_STREAM_PREMATURE_CLOSE'),
+    'logged at debug level',
+  );
 });
 
 test('load: 50 concurrent streams all complete correctly, health stays responsive, memory stays bounded', async () => {
