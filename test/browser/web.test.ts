@@ -278,7 +278,10 @@ describe('the page in Chromium', { skip: skipBrowser }, () => {
     await page.click('#generate');
     await waitState('gen-status', ['done']);
     const { model, tokenizer } = loadLanguageModel(path.join(root, 'apps', 'web', 'model'));
-    assert.equal((await page.textContent('#gen-output'))!, onWasm(() => generate(model, tokenizer, opts)));
+    assert.equal(
+      (await page.textContent('#gen-output'))!,
+      onWasm(() => generate(model, tokenizer, opts)),
+    );
   });
 
   test('?log= draws a served log; dropped or picked files load a model; Stop interrupts a long generation', async () => {
