@@ -52,10 +52,10 @@ constexpr i64 KC = GEMM_KC, MC = GEMM_MC;
 
 // Depth of the KC blocks for a given K: at most KC, split evenly (650 → 2 × 325, not 384 + 266),
 // so no block is short. Packed layouts (pack_b_full) use the same blocking.
-// AMX blocks are a multiple of 32 deep (one tile step), so every block's zero-padded depth
-// kpad ≤ KB and the blocked layouts keep their offsets (block at pc·width).
-// AMX blocks are shallower: the 32-row A pair (32·kb bf16) must stay in L1 while B panels stream
-// from L2, since a 2×2-tile step reads 4 KiB per 64 cycles of tile math.
+// AMX blocks are shallower (the 32-row A pair, 32·KB bf16, must stay in L1 while B panels stream
+// from L2: a 2×2-tile step reads 4 KiB per 64 cycles of tile math) and a multiple of 32 deep (one
+// tile step), so every block's zero-padded depth kpad ≤ KB and the blocked layouts keep their
+// offsets (block at pc·width). 256 measured best of 256/384/512/768 for the medium LM's shapes.
 #ifndef RNNLM_AMX_KC
 #define RNNLM_AMX_KC 256
 #endif
