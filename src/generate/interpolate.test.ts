@@ -7,16 +7,16 @@ import '../../test/helpers/backend.js';
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { isRnnlmError } from '../errors.js';
-import { RNNLM } from '../models/rnnlm.js';
+import type { RNNLM } from '../models/rnnlm.js';
 import { estimateKneserNey } from '../ngram/kn.js';
 import type { NgramModel } from '../ngram/model.js';
 import { tokenizerSentences } from '../ngram/text.js';
 import { NgramVocab } from '../ngram/vocab.js';
 import { WordTokenizer } from '../tokenizers/word.js';
-import { trainLanguageModel } from '../train/loop.js';
 import { evaluate } from '../train/evaluate.js';
 import { mixLogProb, mixedPerplexities, ngramMix, ngramStreamLogProbs, rnnStreamLogProbs, scoreSentencesMixed, tuneNgramWeight } from './interpolate.js';
 import { scoreSentences } from './score.js';
+import { trainTinyWordLM } from '../../test/helpers/tiny-lm.js';
 
 const CORPUS = 'the cat sat on the mat\nthe dog sat on the rug\na cat ate the fish\n'.repeat(20);
 // One sentence longer than the n-gram history buffer (64), so the buffer wraps before a sentence end.
@@ -26,22 +26,7 @@ let lm: RNNLM;
 let ngram: NgramModel;
 
 before(async () => {
-  lm = new RNNLM({ vocabSize: tok.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 1, cell: 'lstm', seed: 3 });
-  await trainLanguageModel(
-    lm,
-    { train: tok.encode(CORPUS) },
-    {
-      batchSize: 4,
-      bptt: 8,
-      epochs: 2,
-      optimizer: 'adam',
-      lr: 0.03,
-      clip: 1,
-      plateauFactor: 1,
-      plateauPatience: 0,
-      evalBatchSize: 2,
-    },
-  );
+  lm = await trainTinyWordLM(tok, CORPUS, { seed: 3, epochs: 2 });
   const vocab = NgramVocab.fromTokenizer(tok);
   ngram = estimateKneserNey(vocab, tokenizerSentences(tok, CORPUS, vocab).ids, { order: 3 }).model;
 });

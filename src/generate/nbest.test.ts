@@ -7,33 +7,18 @@ import '../../test/helpers/backend.js';
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isRnnlmError } from '../errors.js';
-import { RNNLM } from '../models/rnnlm.js';
+import type { RNNLM } from '../models/rnnlm.js';
 import { WordTokenizer } from '../tokenizers/word.js';
-import { trainLanguageModel } from '../train/loop.js';
 import { formatRescored, parseNBest, rescoreNBest } from './nbest.js';
 import { scoreSentences } from './score.js';
+import { trainTinyWordLM } from '../../test/helpers/tiny-lm.js';
 
 const CORPUS = 'the cat sat on the mat\nthe dog sat on the rug\n'.repeat(40);
 const tok = WordTokenizer.fromText(CORPUS);
 let lm: RNNLM;
 
 before(async () => {
-  lm = new RNNLM({ vocabSize: tok.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 1, cell: 'lstm', seed: 1 });
-  await trainLanguageModel(
-    lm,
-    { train: tok.encode(CORPUS) },
-    {
-      batchSize: 4,
-      bptt: 8,
-      epochs: 3,
-      optimizer: 'adam',
-      lr: 0.03,
-      clip: 1,
-      plateauFactor: 1,
-      plateauPatience: 0,
-      evalBatchSize: 2,
-    },
-  );
+  lm = await trainTinyWordLM(tok, CORPUS, { seed: 1, epochs: 3 });
 });
 
 describe('parseNBest', () => {

@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RNNLM, WordTokenizer, saveLanguageModel, trainLanguageModel } from '../../../src/node.js';
+import { WordTokenizer, saveLanguageModel } from '../../../src/node.js';
 import { makeTmpDir, runCli, show } from '../../../test/e2e/helpers.js';
+import { trainTinyWordLM } from '../../../test/helpers/tiny-lm.js';
 
 const tmp = makeTmpDir('rnnlm-ngram-');
 after(() => tmp.cleanup());
@@ -24,22 +25,7 @@ let arpa: string;
 
 before(async () => {
   const tok = WordTokenizer.fromText(CORPUS);
-  const lm = new RNNLM({ vocabSize: tok.vocabSize, embedSize: 8, hiddenSize: 16, numLayers: 1, cell: 'lstm', seed: 1 });
-  await trainLanguageModel(
-    lm,
-    { train: tok.encode(CORPUS) },
-    {
-      batchSize: 4,
-      bptt: 8,
-      epochs: 2,
-      optimizer: 'adam',
-      lr: 0.03,
-      clip: 1,
-      plateauFactor: 1,
-      plateauPatience: 0,
-      evalBatchSize: 2,
-    },
-  );
+  const lm = await trainTinyWordLM(tok, CORPUS, { seed: 1, epochs: 2 });
   dir = path.join(tmp.dir, 'lm');
   saveLanguageModel(dir, lm, tok);
   arpa = path.join(tmp.dir, 'kn3.arpa');
