@@ -29,6 +29,15 @@ struct RecWeights {
   float* b_hh;  // [G·H] or null
 };
 
+// One inference step (T = 1) of a stacked recurrent LM (kernels.ts lmStep): L layers of sizes
+// H[0..L), layer 0's input E, decoder rows V. State blocks: layer l's [B,H_l] at B·Σ_{k<l} H_k.
+struct LmStepDesc {
+  int mode;
+  int64_t B, E, V, L;
+  const int64_t* H;  // [L]
+  bool bf16;
+};
+
 struct SgdParams {
   float lr, momentum, dampening, weight_decay;
   bool nesterov, first_step;
@@ -84,6 +93,10 @@ struct KernelTable {
   bool (*rec_backward)(const RecDesc& d, const RecWeights& w, const float* x, const float* h0, const float* c0,
                        const float* y, const float* workspace, float* dy, const float* dhT, const float* dcT, float* dx,
                        float* dh0, float* dc0, const RecWeights& grads);
+
+  // lmStep: embedding rows of ids → every layer (h, c updated in place) → logits [B,V]. B ≤ GEMM_DOT_M.
+  bool (*lm_step)(const LmStepDesc& d, const float* emb, const int32_t* ids, const RecWeights* layers, float* h,
+                  float* c, const float* dec_w, const float* dec_b, float* logits);
 
   void (*sgd_step)(float* param, const float* grad, float* buf, int64_t n, const SgdParams& o);
   void (*adam_step)(float* param, const float* grad, float* m, float* v, int64_t n, const AdamParams& o);

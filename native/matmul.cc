@@ -69,6 +69,9 @@ static inline i64 kpad(i64 kc, Pack pk) { return pk == PK_BF16_AMX ? ceil_div(kc
 // Columns of a packed B block: kc × nc floats within GEMM_NC_BYTES (a share of L2).
 static inline i64 nc_for(i64 kc) { return imax(2, GEMM_NC_BYTES / (kc * NR * 4)) * NR; }
 constexpr i64 DIRECT_M = GEMM_DIRECT_M, DOT_M = GEMM_DOT_M;
+#ifndef RNNLM_PFD
+#define RNNLM_PFD 4
+#endif
 
 // ------------------------------------------------------------------ microkernel
 
@@ -676,7 +679,12 @@ static inline void dot_cols(i64 j, i64 K, float alpha, const float* A, const flo
   for (; k + VL <= K; k += VL) {
     vf bv[Q];
 #pragma GCC unroll 4
-    for (int q = 0; q < Q; q++) bv[q] = ld(b0 + q * ldb + k);
+    for (int q = 0; q < Q; q++) {
+      // The next Q rows of B, a block ahead: a row is only a few KiB, too short a stream for the
+      // hardware prefetchers, so gemv-sized products would wait on every row's first lines.
+      if (k % 16 == 0) __builtin_prefetch(b0 + (RNNLM_PFD * Q + q) * ldb + k);
+      bv[q] = ld(b0 + q * ldb + k);
+    }
 #pragma GCC unroll 4
     for (int i = 0; i < Mr; i++) {
       vf av = ld(A + i * K + k);
@@ -754,7 +762,10 @@ __attribute__((target("avx512f,avx512bf16"))) static void dot_dp_cols(i64 j, i64
   for (i64 k = 0; k < Kp; k += 32) {
     __m512bh bv[Q];
 #pragma GCC unroll 4
-    for (int q = 0; q < Q; q++) bv[q] = load_b(B + (j + q) * ldb + k, K - k);
+    for (int q = 0; q < Q; q++) {
+      __builtin_prefetch(B + (j + RNNLM_PFD * Q + q) * ldb + k);  // the next Q rows, as in dot_cols
+      bv[q] = load_b(B + (j + q) * ldb + k, K - k);
+    }
 #pragma GCC unroll 4
     for (int i = 0; i < Mr; i++) {
       __m512bh av = Ab[(i * Kp + k) / 32];
@@ -941,6 +952,30 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
   });
   for (int t = 0; t < nth && t < 64; t++)
     if (!ok[t]) return false;
+  return true;
+}
+
+bool gemm_dot_cols(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta,
+                   float* C, i64 ldc, bool bf16) {
+  if (M == 0 || n1 <= n0) return true;
+  if (K == 0 || alpha == 0) {
+    for (i64 i = 0; i < M; i++) scale_c(1, n1 - n0, beta, C + i * ldc + n0, ldc);
+    return true;
+  }
+#ifdef RNNLM_DPBF16
+  const Pack pk = pack_kind(bf16);
+  if (pk == PK_BF16_PAIRS || pk == PK_BF16_AMX) {  // as gemm_ld's dot path
+    const i64 Kp = ceil_div(K, 32) * 32;
+    __m512bh* Ab = static_cast<__m512bh*>(scratch(SCRATCH_PANEL, (size_t)(2 * M * Kp)));
+    if (!Ab) return false;
+    rows_to_bf16(A, M, K, Kp, Ab);
+    const uint16_t* Bb = pinned_bf16(B, (n1 - 1) * ldb + K);
+    if (Bb) gemm_dot_dp(M, n0, n1, K, Kp, alpha, Ab, Bb, ldb, beta, C, ldc);
+    else gemm_dot_dp(M, n0, n1, K, Kp, alpha, Ab, B, ldb, beta, C, ldc);
+    return true;
+  }
+#endif
+  gemm_dot_any(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc, bf16);
   return true;
 }
 

@@ -55,6 +55,12 @@ bool gemm_ld(bool transA, bool transB, i64 M, i64 N, i64 K, float alpha, const f
 bool gemm_cols(bool transA, bool transB, i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, i64 lda,
                const float* B, i64 ldb, float beta, float* C, i64 ldc, bool bf16);
 
+// The dot path alone (M ≤ GEMM_DOT_M rows, op(B) = Bᵀ, A contiguous [M,K]) on columns [n0, n1) of
+// C, single-threaded: the bits gemm_ld gives those columns (whatever its split), a pinned bf16
+// copy of B read where there is one. Callable from every thread of a region. False if scratch ran out.
+bool gemm_dot_cols(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta,
+                   float* C, i64 ldc, bool bf16);
+
 // Floats needed to prepack op(B) [K,N] for a gemm of this precision: per KC block, ceil(N/NR)
 // panels of [kc][NR] (AMX: kc rounded up to 32).
 i64 packed_b_floats(i64 K, i64 N, bool bf16);

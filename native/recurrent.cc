@@ -29,6 +29,8 @@
 #include "matmul.h"
 #include "vmath.h"
 
+#include <time.h>
+
 namespace rnnlm {
 namespace RNNLM_ISA {
 
@@ -219,6 +221,161 @@ bool k_rec_forward(const RecDesc& d, const RecWeights& w, const float* x, const 
     if (!ok[q]) return false;
   __builtin_memcpy(hT, y + (T - 1) * BH, sizeof(float) * BH);
   if (lstm && ws) __builtin_memcpy(cT, extra + (T - 1) * BH, sizeof(float) * BH);
+  return true;
+}
+
+// ------------------------------------------------------------------ fused inference step (lmStep)
+
+// One generation step of a stacked recurrent LM in one call: for each layer ONE parallel region in
+// which thread p computes the columns of its hidden units [j0, j1) in every gate block, x · W_ihᵀ
+// then + h · W_hhᵀ (the dot path, as k_rec_forward's per-step gemms at B ≤ GEMM_DOT_M), and then
+// the gate math of those units; then the decoder's dot products and its bias. Every sum is the one
+// the op-by-op path computes (same dot path, same order, bias added the same way), so the bits
+// are the same. New h goes to scratch while other threads may still read h_{t−1}, and is copied
+// back after the last layer; c is updated in place (each unit reads only its own).
+// Threads for lmStep, by measurement: at batch 1 a step is a few hundred µs of gemv reading every
+// weight once, and whether a second thread pays depends on the machine at the moment (a free core
+// doubles the bandwidth; a core shared with other work makes every step wait at the barrier). The
+// thread count never changes the bits, so each model shape keeps a running mean of the step time
+// with 1 thread and with all of them, uses the faster, and retries the other one step in 16.
+struct LmTune {
+  uint64_t key;
+  double ns[2];  // mean step time: [0] 1 thread, [1] pool_threads()
+  int n[2];
+  unsigned calls;
+};
+constexpr int LM_TUNE_SLOTS = 8;
+static LmTune g_lm_tune[LM_TUNE_SLOTS];
+static int g_lm_tune_next = 0;
+
+static double mono_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static LmTune& lm_tune(uint64_t key) {
+  for (LmTune& t : g_lm_tune)
+    if (t.key == key && key) return t;
+  LmTune& t = g_lm_tune[g_lm_tune_next];
+  g_lm_tune_next = (g_lm_tune_next + 1) % LM_TUNE_SLOTS;
+  t = LmTune{key, {0, 0}, {0, 0}, 0};
+  return t;
+}
+
+static bool lm_step_run(const LmStepDesc& d, const float* emb, const int32_t* ids, const RecWeights* layers, float* h,
+                        float* c, const float* dec_w, const float* dec_b, float* logits, int nth);
+
+bool k_lm_step(const LmStepDesc& d, const float* emb, const int32_t* ids, const RecWeights* layers, float* h, float* c,
+               const float* dec_w, const float* dec_b, float* logits) {
+  const int nth = pool_threads();
+  if (nth == 1) return lm_step_run(d, emb, ids, layers, h, c, dec_w, dec_b, logits, 1);
+  uint64_t key = 1469598103934665603ull;
+  auto mix = [&](uint64_t v) { key = (key ^ v) * 1099511628211ull; };
+  mix(d.mode), mix(d.B), mix(d.E), mix(d.V), mix(d.L), mix(d.bf16), mix(nth);
+  for (i64 l = 0; l < d.L; l++) mix(d.H[l]);
+  LmTune& t = lm_tune(key);
+  const int best = t.n[1] > 0 && t.ns[1] < t.ns[0] ? 1 : 0;
+  const int arm = t.n[0] < 3 ? 0 : t.n[1] < 3 ? 1 : (++t.calls % 16 == 0 ? 1 - best : best);
+  const double t0 = mono_ns();
+  const bool ok = lm_step_run(d, emb, ids, layers, h, c, dec_w, dec_b, logits, arm ? nth : 1);
+  const double dt = mono_ns() - t0;
+  t.ns[arm] = t.n[arm] == 0 ? dt : 0.75 * t.ns[arm] + 0.25 * dt;
+  t.n[arm]++;
+  return ok;
+}
+
+static bool lm_step_run(const LmStepDesc& d, const float* emb, const int32_t* ids, const RecWeights* layers, float* h,
+                        float* c, const float* dec_w, const float* dec_b, float* logits, int nth) {
+  const int mode = d.mode, G = gates_of(mode);
+  const bool lstm = mode == MODE_LSTM, gru = mode == MODE_GRU, rnn = !lstm && !gru, bf16 = d.bf16;
+  const i64 B = d.B, E = d.E, V = d.V, L = d.L;
+  i64 Hmax = 0, Hsum = 0;
+  for (i64 l = 0; l < L; l++) {
+    Hmax = imax(Hmax, d.H[l]);
+    Hsum += d.H[l];
+  }
+  const i64 GHmax = G * Hmax;
+  float* ynew = static_cast<float*>(scratch(SCRATCH_REC_W, sizeof(float) * imax(1, B * Hsum)));  // [Σ_l B·H_l]
+  float* Gt = static_cast<float*>(scratch(SCRATCH_REC_G, sizeof(float) * imax(1, B * GHmax)));    // [B, GH]
+  float* Gh = gru ? static_cast<float*>(scratch(SCRATCH_REC_G2, sizeof(float) * B * GHmax)) : nullptr;
+  float* bias = static_cast<float*>(scratch(SCRATCH_REC_S, sizeof(float) * imax(1, 2 * GHmax)));
+  if (!ynew || !Gt || (gru && !Gh) || !bias) return false;
+  // Layer 0's input [B, E]: the embedding row itself for one row, else the rows gathered.
+  const float* x = emb + (i64)ids[0] * E;
+  if (B > 1) {
+    float* xg = static_cast<float*>(scratch(SCRATCH_REC_H, sizeof(float) * B * E));
+    if (!xg) return false;
+    for (i64 b = 0; b < B; b++) __builtin_memcpy(xg + b * E, emb + (i64)ids[b] * E, sizeof(float) * E);
+    x = xg;
+  }
+  bool ok[64];
+  for (int q = 0; q < 64; q++) ok[q] = true;
+  i64 I = E, off = 0;
+  for (i64 l = 0; l < L; l++) {
+    const i64 H = d.H[l], GH = G * H;
+    const RecWeights& w = layers[l];
+    float* bx = bias;
+    float* bh = bias + GH;
+    for (i64 k = 0; k < GH; k++) {  // as k_rec_forward
+      float a = w.b_ih ? w.b_ih[k] : 0.0f, b = w.b_hh ? w.b_hh[k] : 0.0f;
+      bx[k] = gru ? a : a + b;
+      bh[k] = gru ? b : 0.0f;
+    }
+    float* hl = h + off;     // [B,H] h_{t−1}
+    float* yl = ynew + off;  // [B,H] h_t
+    FwdStep s;
+    s.mode = mode;
+    s.B = B;
+    s.H = H;
+    s.GH = GH;
+    s.bx = bx;
+    s.bh = bh;
+    s.Gt = rnn ? yl : Gt;  // RNN: the pre-activations become the output in place, as in k_rec_forward
+    s.Gh = Gh;
+    s.hprev = hl;
+    s.cprev = lstm ? c + off : nullptr;
+    s.cout = lstm ? c + off : nullptr;
+    s.hn = nullptr;
+    s.yt = yl;
+    float* rec = gru ? Gh : s.Gt;
+    const float beta = gru ? 0.0f : 1.0f;
+    // Threads only when the layer's products outweigh a region's start (as gemm_ld's 1e6 flops).
+    const int nt = 2.0 * (double)B * (double)GH * (double)(I + H) < 1e6 ? 1 : nth;
+    parallel(nt, [&](int tid, int n) {
+      i64 j0, j1;
+      split_range(H, tid, n, VL, &j0, &j1);
+      if (j0 >= j1) return;
+      bool r = true;
+      for (int g = 0; g < G && r; g++) r = gemm_dot_cols(B, g * H + j0, g * H + j1, I, 1.0f, x, w.w_ih, I, 0.0f, s.Gt, GH, bf16);
+      for (int g = 0; g < G && r; g++) r = gemm_dot_cols(B, g * H + j0, g * H + j1, H, 1.0f, hl, w.w_hh, H, beta, rec, GH, bf16);
+      if (!r) {
+        ok[tid] = false;
+        return;
+      }
+      forward_gates(s, j0, j1);
+    });
+    for (int q = 0; q < 64; q++)
+      if (!ok[q]) return false;
+    x = yl;
+    I = H;
+    off += B * H;
+  }
+  __builtin_memcpy(h, ynew, sizeof(float) * B * Hsum);
+  // Decoder: logits [B,V] = x · W_decᵀ (+ bias), as linearInto: the gemm's dot path, then the bias.
+  const int nd = 2.0 * (double)B * (double)V * (double)I < 1e6 ? 1 : nth;
+  parallel(nd, [&](int tid, int n) {
+    i64 v0, v1;
+    split_range(V, tid, n, 16, &v0, &v1);
+    if (v0 < v1 && !gemm_dot_cols(B, v0, v1, I, 1.0f, x, dec_w, I, 0.0f, logits, V, bf16)) ok[tid] = false;
+  });
+  for (int q = 0; q < 64; q++)
+    if (!ok[q]) return false;
+  if (dec_b)
+    for (i64 b = 0; b < B; b++) {
+      float* row = logits + b * V;
+      for (i64 v = 0; v < V; v++) row[v] += dec_b[v];
+    }
   return true;
 }
 

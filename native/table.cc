@@ -29,6 +29,8 @@ bool k_rec_forward(const RecDesc&, const RecWeights&, const float*, const float*
                    float*);
 bool k_rec_backward(const RecDesc&, const RecWeights&, const float*, const float*, const float*, const float*,
                     const float*, float*, const float*, const float*, float*, float*, float*, const RecWeights&);
+bool k_lm_step(const LmStepDesc&, const float*, const int32_t*, const RecWeights*, float*, float*, const float*,
+               const float*, float*);
 void k_sgd_step(float*, const float*, float*, int64_t, const SgdParams&);
 void k_adam_step(float*, const float*, float*, float*, int64_t, const AdamParams&);
 
@@ -80,7 +82,7 @@ const KernelTable* kernel_table() {
       RNNLM_STR(RNNLM_ISA), GEMM_MR, GEMM_NR,
       k_gemm, set_bf16_mode, pin_bf16, unpin_bf16, k_add, k_mul, k_axpy, k_scale, k_unary, k_unary_backward, k_add_row_vector, k_sum_rows, k_sum,
       k_sum_squares, k_embedding_forward, k_embedding_backward, k_xent_forward, k_xent_backward, k_log_softmax,
-      k_rec_workspace_size, k_rec_forward, k_rec_backward, k_sgd_step, k_adam_step, k_fma_peak,
+      k_rec_workspace_size, k_rec_forward, k_rec_backward, k_lm_step, k_sgd_step, k_adam_step, k_fma_peak,
   };
   return &t;
 }

@@ -155,8 +155,13 @@ bool is_nullish(Call& c, napi_value v) {
   return t == napi_null || t == napi_undefined;
 }
 
+bool get_f32_value(Call& c, napi_value v, const char* name, bool nullable, F32* out);
+
 bool get_f32(Call& c, int i, const char* name, bool nullable, F32* out) {
-  napi_value v = c.argv[i];
+  return get_f32_value(c, c.argv[i], name, nullable, out);
+}
+
+bool get_f32_value(Call& c, napi_value v, const char* name, bool nullable, F32* out) {
   if (nullable && is_nullish(c, v)) {
     *out = F32();
     return true;
@@ -678,6 +683,113 @@ napi_value RecBackward(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
+// lmStep(mode, B, E, V, hiddenSizes, weights, embedding, ids, h, c, decoderWeight, decoderBias, logits, precision?)
+// hiddenSizes: an array of L numbers; weights: an array of 4·L entries (per layer weightIh,
+// weightHh, biasIh, biasHh; biases may be null).
+napi_value LmStep(napi_env env, napi_callback_info info) {
+  Call c;
+  READ(get_call(env, info, "lmStep", c));
+  rnnlm::RecDesc rd;  // mode only (T, B, I, H are read per layer below)
+  {
+    std::string s;
+    bool found = false;
+    if (get_string(c, 0, &s))
+      for (int k = 0; k < 5; k++)
+        if (s == kModes[k]) {
+          rd.mode = k;
+          found = true;
+        }
+    if (!found) {
+      throw_rnnlm(c, "invalid_argument",
+                  std::string(c.kernel) + ": unknown mode \"" + s + "\"; use one of lstm, gru, rnn_tanh, rnn_relu, rnn_sigmoid");
+      return nullptr;
+    }
+  }
+  i64 B, E, V;
+  READ(get_size(c, 1, "B", &B) && get_size(c, 2, "E", &E) && get_size(c, 3, "V", &V));
+  if (B < 1 || B > 16) {
+    throw_rnnlm(c, "invalid_argument", "lmStep: B = " + num((double)B) + " rows; it takes 1 to 16");
+    return nullptr;
+  }
+  bool is_arr = false;
+  uint32_t L = 0, nw = 0;
+  napi_is_array(env, c.argv[4], &is_arr);
+  if (is_arr) napi_get_array_length(env, c.argv[4], &L);
+  if (!is_arr || L == 0 || L > 64) {
+    throw_rnnlm(c, "invalid_argument", "lmStep: hiddenSizes must be an array of 1 to 64 layer sizes");
+    return nullptr;
+  }
+  napi_is_array(env, c.argv[5], &is_arr);
+  if (is_arr) napi_get_array_length(env, c.argv[5], &nw);
+  if (!is_arr || nw != 4 * L) {
+    throw_rnnlm(c, "invalid_argument", "lmStep: layers must give 4 arrays per layer (weightIh, weightHh, biasIh, biasHh) for " + num(L) + " layers");
+    return nullptr;
+  }
+  i64 H[64];
+  rnnlm::RecWeights w[64];
+  i64 I = E, total = 0;
+  for (uint32_t l = 0; l < L; l++) {
+    napi_value hv;
+    double hd = -1;
+    napi_get_element(env, c.argv[4], l, &hv);
+    if (napi_get_value_double(env, hv, &hd) != napi_ok || !(hd >= 0) || hd != std::floor(hd) || hd > 281474976710656.0) {
+      throw_rnnlm(c, "invalid_argument", "lmStep: hiddenSizes[" + num(l) + "] must be a non-negative integer");
+      return nullptr;
+    }
+    H[l] = (i64)hd;
+    F32 a[4];
+    const char* names[4] = {"weightIh", "weightHh", "biasIh", "biasHh"};
+    for (int k = 0; k < 4; k++) {
+      napi_value v;
+      napi_get_element(env, c.argv[5], 4 * l + k, &v);
+      std::string nm = "layers[" + num(l) + "]." + names[k];
+      READ(get_f32_value(c, v, nm.c_str(), k >= 2, &a[k]));
+    }
+    i64 GH = mul(rnnlm::gates_of(rd.mode), H[l]);
+    READ(need(c, "layers[].weightIh", a[0], mul(GH, I)) && need(c, "layers[].weightHh", a[1], mul(GH, H[l])));
+    if (a[2].null != a[3].null) {
+      throw_rnnlm(c, "invalid_argument", "lmStep: a layer's biasIh and biasHh must both be arrays or both null");
+      return nullptr;
+    }
+    if (!a[2].null) READ(need(c, "layers[].biasIh", a[2], GH) && need(c, "layers[].biasHh", a[3], GH));
+    w[l] = rnnlm::RecWeights{a[0].p, a[1].p, a[2].null ? nullptr : a[2].p, a[3].null ? nullptr : a[3].p};
+    total += mul(B, H[l]);
+    I = H[l];
+  }
+  F32 emb, h, cc, dw, db, logits;
+  I32 ids;
+  READ(get_f32(c, 6, "embedding", false, &emb) && get_i32(c, 7, "ids", &ids) && get_f32(c, 8, "h", false, &h));
+  READ(get_f32(c, 9, "c", true, &cc) && get_f32(c, 10, "decoderWeight", false, &dw) && get_f32(c, 11, "decoderBias", true, &db));
+  READ(get_f32(c, 12, "logits", false, &logits));
+  bool lstm = rd.mode == rnnlm::MODE_LSTM;
+  if (lstm == cc.null) {
+    throw_rnnlm(c, "invalid_argument", "lmStep: c must be given for an LSTM and null otherwise");
+    return nullptr;
+  }
+  if (ids.n < B) {
+    throw_rnnlm(c, "shape_mismatch", "lmStep: ids has " + num((double)ids.n) + " elements but needs " + num((double)B));
+    return nullptr;
+  }
+  READ(need(c, "h", h, total) && need(c, "decoderWeight", dw, mul(V, I)) && need(c, "logits", logits, mul(B, V)));
+  if (lstm) READ(need(c, "c", cc, total));
+  if (!db.null) READ(need(c, "decoderBias", db, V));
+  i64 rows = E == 0 ? 0 : emb.n / E;
+  for (i64 n = 0; n < B && E > 0; n++) {
+    int32_t id = ids.p[n];
+    if (id < 0 || id >= rows) {
+      throw_rnnlm(c, "invalid_argument",
+                  "lmStep: token id " + num(id) + " at position " + num((double)n) + " is outside the vocabulary [0, " +
+                      num((double)rows) + "); check the tokenizer and vocabulary size");
+      return nullptr;
+    }
+  }
+  bool bf16;
+  READ(get_precision(c, 13, &bf16));
+  rnnlm::LmStepDesc d{rd.mode, B, E, V, (i64)L, H, bf16};
+  if (!g_table->lm_step(d, emb.p, ids.p, w, h.p, lstm ? cc.p : nullptr, dw.p, db.null ? nullptr : db.p, logits.p)) oom(c);
+  return undefined(env);
+}
+
 // ------------------------------------------------------------------ optimizers
 
 // sgdStep(param, grad, momentumBuf, lr, momentum, dampening, weightDecay, nesterov, firstStep)
@@ -945,6 +1057,7 @@ NAPI_MODULE_INIT() {
       {"recurrentWorkspaceSize", RecWorkspaceSize},
       {"recurrentForward", RecForward},
       {"recurrentBackward", RecBackward},
+      {"lmStep", LmStep},
       {"sgdStep", SgdStep},
       {"adamStep", AdamStep},
   };

@@ -95,6 +95,38 @@ export interface RecurrentBackwardArgs {
   grads: RecurrentWeights;
 }
 
+/**
+ * The operands of lmStep: one inference step (T = 1) of a stacked recurrent language model for
+ * B ≤ LM_STEP_MAX_B rows: embedding lookup → every recurrent layer → decoder (Linear) logits.
+ * Layer l has hidden size hiddenSizes[l] = H_l and input size E (l = 0) or H_{l−1}.
+ */
+export interface LmStepArgs {
+  mode: RecurrentMode;
+  B: number;
+  /** Embedding size E (layer 0's input). */
+  E: number;
+  /** Hidden size of each layer, H_l; the decoder reads the last one. */
+  hiddenSizes: readonly number[];
+  /** Rows of the decoder (vocabulary V). */
+  V: number;
+  /** Precision of every matrix product (default 'fp32'). */
+  precision?: Precision;
+  embedding: F; // [V_in, E]
+  ids: Int32Array; // [B], checked by the caller against the embedding's rows
+  /** One entry per layer, PyTorch layout. */
+  layers: readonly RecurrentWeights[];
+  /** [Σ_l B·H_l]: layer l's [B,H_l] block at B·Σ_{k<l} H_k (the stacked [L,B,H] layout when all H_l agree). In: h_{t−1}; out: h_t. */
+  h: F;
+  /** Same layout as h, LSTM only (else null). In: c_{t−1}; out: c_t. */
+  c: F | null;
+  decoderWeight: F; // [V, H_last]
+  decoderBias: F | null; // [V]
+  logits: F; // [B, V] out
+}
+
+/** Rows lmStep takes at most: those for which each row's products give the bits of a lone row (the gemm's dot path). */
+export const LM_STEP_MAX_B = 16;
+
 export interface SgdOptions {
   lr: number;
   momentum: number;
@@ -191,6 +223,14 @@ export interface Kernels {
    * overwritten (each null if not needed), the parameter gradients accumulated. May use dy as scratch.
    */
   recurrentBackward(a: RecurrentBackwardArgs): void;
+
+  /**
+   * One fused inference step of a stacked recurrent LM (LmStepArgs): h and c updated in place,
+   * logits [B,V] written. Must give the bits of the op-by-op path on the same backend:
+   * embeddingForward, recurrentForward with T = 1 per layer (no workspace), then
+   * gemm(x, decoderWeightᵀ) and addRowVector(decoderBias). Generation calls it once per token.
+   */
+  lmStep(a: LmStepArgs): void;
 
   // ---------------------------------------------------------------- optimizers (in place, per parameter)
   /** PyTorch torch.optim.SGD for one parameter. momentumBuf is null when momentum = 0. */

@@ -19,12 +19,18 @@
  * rowGroup reads the weights once for still more rows but the native kernel then switches to its
  * blocked path, whose float32 rounding differs in the last bits from a lone row's.
  *
+ * A decoding step of up to LM_STEP_MAX_B (16) rows is ONE backend call (RNNLM.decodeStep, the
+ * lmStep kernel: every layer and the decoder fused, the op-by-op path's bits), on the sequence's
+ * own state when it runs alone, so batch-1 generation allocates nothing per token but its outputs.
+ *
  * Legend: G rows in one forward (≤ rowGroup), L layers, H_l size of layer l, V vocabulary.
  */
 import { noGrad } from '../autograd/graph.js';
 import { RnnlmError } from '../errors.js';
 import type { RNNLM, RNNState } from '../models/rnnlm.js';
+import { LM_STEP_MAX_B } from '../backend/kernels.js';
 import { Rng } from '../tensor/random.js';
+import { allocArray } from '../tensor/tensor.js';
 import type { Tokenizer } from '../tokenizers/tokenizer.js';
 import { logSoftmaxRow, sampleToken } from './sample.js';
 
@@ -113,6 +119,9 @@ export class BatchGenerator {
   /** Offsets of layer l in a B = 1 state: Σ_{k<l} H_k (stacked [L,1,H] and flat layouts alike). */
   private readonly layerOffsets: number[];
   private readonly layerSizes: readonly number[];
+  /** Logits of the last decode step [G,V] and the batch states by G, reused (see decode). */
+  private logits: Float32Array | Float64Array | null = null;
+  private readonly batchStates = new Map<number, RNNState>();
 
   constructor(
     readonly model: RNNLM,
@@ -226,29 +235,65 @@ export class BatchGenerator {
     this.sample(seq, fwd.logits.data.subarray((ids.length - 1) * V, ids.length * V), out); // last position's logits [V]
   }
 
-  /** One forward for G decoding rows: gather their states, step, scatter, sample each row. */
+  /**
+   * One step for G decoding rows: one fused model step (RNNLM.decodeStep) on the sequence's own
+   * state when G = 1, else on a batch state gathered from theirs and scattered back (a forward
+   * beyond LM_STEP_MAX_B rows); then each row samples.
+   */
   private decode(group: Sequence[], out: BatchToken[]): void {
     const G = group.length;
     const V = this.model.config.vocabSize;
     const input = Int32Array.from(group, (s) => s.next);
     const isLstm = group[0]!.state!.c !== null;
-    const state = this.model.initState(G);
+    let logits: Float32Array | Float64Array;
+    if (G === 1) {
+      logits = this.logitsBuffer(G);
+      this.model.decodeStep(input, group[0]!.state!, logits);
+    } else {
+      const state = G <= LM_STEP_MAX_B ? this.batchState(G) : this.model.initState(G);
+      group.forEach((s, g) => {
+        this.copyRow(s.state!.h.data, 1, 0, state.h.data, G, g);
+        if (isLstm) this.copyRow(s.state!.c!.data, 1, 0, state.c!.data, G, g);
+      });
+      let next = state;
+      if (G <= LM_STEP_MAX_B) {
+        logits = this.logitsBuffer(G);
+        this.model.decodeStep(input, state, logits);
+      } else {
+        const fwd = this.model.forward(input, 1, G, state);
+        logits = fwd.logits.data;
+        next = fwd.state;
+      }
+      group.forEach((s, g) => {
+        this.copyRow(next.h.data, G, g, s.state!.h.data, 1, 0);
+        if (isLstm) this.copyRow(next.c!.data, G, g, s.state!.c!.data, 1, 0);
+      });
+    }
     group.forEach((s, g) => {
-      this.copyRow(s.state!.h.data, 1, 0, state.h.data, G, g);
-      if (isLstm) this.copyRow(s.state!.c!.data, 1, 0, state.c!.data, G, g);
-    });
-    const fwd = this.model.forward(input, 1, G, state);
-    group.forEach((s, g) => {
-      this.copyRow(fwd.state.h.data, G, g, s.state!.h.data, 1, 0);
-      if (isLstm) this.copyRow(fwd.state.c!.data, G, g, s.state!.c!.data, 1, 0);
       if (s.feed.length > 0) {
         // Still reading its prompt: the next prompt token is the next input, nothing is sampled.
         s.next = s.feed[0]!;
         s.feed = s.feed.subarray(1);
       } else {
-        this.sample(s, fwd.logits.data.subarray(g * V, (g + 1) * V), out); // row g's logits [V]
+        this.sample(s, logits.subarray(g * V, (g + 1) * V), out); // row g's logits [V]
       }
     });
+  }
+
+  /** The engine's logits block, for at least G rows [G,V] (rewritten by every step). */
+  private logitsBuffer(G: number): Float32Array | Float64Array {
+    const n = G * this.model.config.vocabSize;
+    if (!this.logits || this.logits.length < n) {
+      this.logits = allocArray(this.model.config.dtype, Math.max(n, this.model.config.vocabSize * Math.min(this.rowGroup, LM_STEP_MAX_B)));
+    }
+    return this.logits;
+  }
+
+  /** A state for G rows, kept from step to step (every row is gathered into it before use). */
+  private batchState(G: number): RNNState {
+    let s = this.batchStates.get(G);
+    if (!s) this.batchStates.set(G, (s = this.model.initState(G)));
+    return s;
   }
 
   /**

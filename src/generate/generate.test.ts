@@ -34,15 +34,14 @@ function lastLogProbs(model: RNNLM, ids: number[]): number[] {
   });
 }
 
-/** Records T of every forward call. */
-function countSteps(model: RNNLM): number[] {
-  const Ts: number[] = [];
+/** Records the input ids of every model call: forward (any T) and the fused one-step decodeStep (T = 1). */
+function recordInputs(model: RNNLM): number[][] {
+  const inputs: number[][] = [];
   const forward = model.forward.bind(model);
-  model.forward = (ids, T, B, state = null) => {
-    Ts.push(T);
-    return forward(ids, T, B, state);
-  };
-  return Ts;
+  model.forward = (ids, T, B, state = null) => (inputs.push(Array.from(ids)), forward(ids, T, B, state));
+  const decodeStep = model.decodeStep.bind(model);
+  model.decodeStep = (ids, state, logits) => (inputs.push(Array.from(ids)), decodeStep(ids, state, logits));
+  return inputs;
 }
 
 const take = (model: RNNLM, tok: Tokenizer, opts: GenerateOptions) => [...generateTokens(model, tok, opts)];
@@ -70,20 +69,21 @@ describe('generateTokens', () => {
 
   test('one recurrent step per token: a short prompt one token a step, a long one in one call, then T = 1 only', () => {
     const model = modelFor(charTok);
-    const Ts = countSteps(model);
+    const calls = recordInputs(model);
+    const Ts = (): number[] => calls.map((ids) => ids.length); // B = 1: T of each call
     const out = take(model, charTok, { prompt: 'a bird', maxTokens: 10, seed: 1 });
     assert.equal(out.length, 10);
     // 6 prompt characters one a step (STEP_PROMPT_MAX), then one step per token after the first
     // (the last token's successor is never computed).
-    assert.deepEqual(Ts, Array<number>(6 + 9).fill(1));
-    Ts.length = 0;
+    assert.deepEqual(Ts(), Array<number>(6 + 9).fill(1));
+    calls.length = 0;
     const long = 'a bird '.repeat(10).slice(0, STEP_PROMPT_MAX + 1);
     assert.equal(take(model, charTok, { prompt: long, maxTokens: 10, seed: 1 }).length, 10);
-    assert.deepEqual(Ts, [STEP_PROMPT_MAX + 1, ...Array<number>(9).fill(1)]);
+    assert.deepEqual(Ts(), [STEP_PROMPT_MAX + 1, ...Array<number>(9).fill(1)]);
 
-    Ts.length = 0;
+    calls.length = 0;
     assert.deepEqual(take(model, charTok, { prompt: 'a bird', maxTokens: 0 }), []);
-    assert.deepEqual(Ts, [], 'maxTokens 0 runs no forward at all');
+    assert.deepEqual(Ts(), [], 'maxTokens 0 runs no forward at all');
   });
 
   test('the same seed gives the same tokens; another seed other tokens', () => {
@@ -139,16 +139,12 @@ describe('generateTokens', () => {
 
   test('an empty prompt starts from <eos> (word) or a newline (char)', () => {
     const word = modelFor(wordTok);
-    const wordInputs: number[][] = [];
-    const wf = word.forward.bind(word);
-    word.forward = (ids, T, B, state = null) => (wordInputs.push(Array.from(ids)), wf(ids, T, B, state));
+    const wordInputs = recordInputs(word);
     take(word, wordTok, { maxTokens: 1, seed: 1 });
     assert.deepEqual(wordInputs, [[wordTok.eosId]]);
 
     const char = modelFor(charTok);
-    const charInputs: number[][] = [];
-    const cf = char.forward.bind(char);
-    char.forward = (ids, T, B, state = null) => (charInputs.push(Array.from(ids)), cf(ids, T, B, state));
+    const charInputs = recordInputs(char);
     take(char, charTok, { prompt: '', maxTokens: 1, seed: 1 });
     assert.deepEqual(charInputs, [[charTok.vocab.idOf('\n')]]);
   });

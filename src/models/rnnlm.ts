@@ -12,7 +12,8 @@
  * loss terms (activationPenalty).
  * Legend: T time, B batch, E embedding, H hidden (of the last layer), L layers, V vocabulary.
  */
-import { PRECISIONS, type Precision, RECURRENT_MODES, type RecurrentMode } from '../backend/kernels.js';
+import { kernelsFor } from '../backend/backend.js';
+import { PRECISIONS, type Precision, RECURRENT_MODES, type RecurrentMode, type RecurrentWeights } from '../backend/kernels.js';
 import { type ErrorCode, RnnlmError } from '../errors.js';
 import { Embedding } from '../nn/embedding.js';
 import { uniform_, zeros_ } from '../nn/init.js';
@@ -24,10 +25,11 @@ import { add, reshape, scale } from '../ops/elementwise.js';
 import { meanSquare, timeDiff } from '../ops/regularization.js';
 import { linearCrossEntropy } from '../ops/loss.js';
 import { withMatmulPrecision } from '../ops/precision.js';
+import { checkIds } from '../ops/util.js';
 import { Rng } from '../tensor/random.js';
 import { checkModelSize } from './limits.js';
 import { ScratchBuffer } from '../tensor/scratch.js';
-import type { DType, Tensor } from '../tensor/tensor.js';
+import type { DType, FloatArray, Tensor } from '../tensor/tensor.js';
 
 export interface RNNLMConfig {
   vocabSize: number;
@@ -200,6 +202,40 @@ export class RNNLM extends Module {
       const { features, ...rest } = this.features(ids, T, B, state);
       const d = this.decoder;
       return { loss: linearCrossEntropy(features, d.weight, d.bias, targets, { scratch: this.headScratch }), ...rest };
+    });
+  }
+
+  /**
+   * One inference step (T = 1) for B ≤ LM_STEP_MAX_B rows as ONE backend call (the lmStep
+   * kernel): ids [B] → logits [B,V] written into `logits`, and `state` (B rows, initState's
+   * layout) advanced in place. No graph and no dropout: the bits of forward(ids, 1, B, state)
+   * in eval mode, without its allocations. Generation (generate/batch.ts) runs on it.
+   */
+  decodeStep(ids: Int32Array, state: RNNState, logits: FloatArray): void {
+    const c = this.config;
+    const B = ids.length;
+    checkIds('decodeStep', ids, c.vocabSize);
+    const layers: RecurrentWeights[] = [];
+    for (let l = 0; l < this.rnn.numLayers; l++) {
+      const p = this.rnn.layerParams(l);
+      layers.push({ weightIh: p.weightIh.data, weightHh: p.weightHh.data, biasIh: p.biasIh?.data ?? null, biasHh: p.biasHh?.data ?? null });
+    }
+    const d = this.decoder;
+    kernelsFor(state.h.data).lmStep({
+      mode: c.cell,
+      B,
+      E: c.embedSize,
+      hiddenSizes: this.rnn.hiddenSizes,
+      V: c.vocabSize,
+      precision: c.precision,
+      embedding: this.encoder.weight.data,
+      ids,
+      layers,
+      h: state.h.data,
+      c: state.c?.data ?? null,
+      decoderWeight: d.weight.data,
+      decoderBias: d.bias?.data ?? null,
+      logits,
     });
   }
 

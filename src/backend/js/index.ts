@@ -5,6 +5,7 @@
  */
 import type { Backend } from '../backend.js';
 import type { Kernels } from '../kernels.js';
+import { lmStepComposed } from '../lm-step.js';
 import { add, addRowVector, axpy, mul, scale, sum, sumRows, sumSquares, unary, unaryBackward } from './elementwise.js';
 import { embeddingBackward, embeddingForward } from './embedding.js';
 import { gemm } from './matmul.js';
@@ -32,6 +33,7 @@ export const jsKernels: Kernels = {
   recurrentWorkspaceSize,
   recurrentForward,
   recurrentBackward,
+  lmStep: (a) => lmStepComposed(jsKernels, a),
   sgdStep,
   adamStep,
 };

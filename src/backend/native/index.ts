@@ -52,6 +52,22 @@ interface NativeAddon {
   // The args objects of kernels.ts, flattened: (mode, T, B, I, H, 4 weights, arrays…, precision).
   recurrentForward(...args: unknown[]): void;
   recurrentBackward(...args: unknown[]): void;
+  lmStep(
+    mode: string,
+    B: number,
+    E: number,
+    V: number,
+    hiddenSizes: readonly number[],
+    weights: (F | null)[],
+    embedding: F,
+    ids: Int32Array,
+    h: F,
+    c: F | null,
+    decoderWeight: F,
+    decoderBias: F | null,
+    logits: F,
+    precision?: Precision,
+  ): void;
   sgdStep(p: F, g: F, buf: F | null, lr: number, mu: number, damp: number, wd: number, nesterov: boolean, first: boolean): void;
   adamStep(p: F, g: F, m: F, v: F, lr: number, b1: number, b2: number, eps: number, wd: number, decoupled: boolean, step: number): void;
 }
@@ -191,6 +207,23 @@ export function loadNativeBackend(): Backend | null {
         g.biasIh,
         g.biasHh,
         d.precision,
+      ),
+    lmStep: (s) =>
+      a.lmStep(
+        s.mode,
+        s.B,
+        s.E,
+        s.V,
+        s.hiddenSizes,
+        s.layers.flatMap((w) => [w.weightIh, w.weightHh, w.biasIh, w.biasHh]),
+        s.embedding,
+        s.ids,
+        s.h,
+        s.c,
+        s.decoderWeight,
+        s.decoderBias,
+        s.logits,
+        s.precision,
       ),
     sgdStep: (p, g, buf, o: SgdOptions) => a.sgdStep(p, g, buf, o.lr, o.momentum, o.dampening, o.weightDecay, o.nesterov, o.firstStep),
     adamStep: (p, g, m, v, o: AdamOptions) => a.adamStep(p, g, m, v, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, o.decoupled, o.step),

@@ -22,6 +22,7 @@ import { checkEmbedding } from '../js/embedding.js';
 import { jsKernels } from '../js/index.js';
 import { checkSizes, exactLength, needLength } from '../js/checks.js';
 import { type F, type Kernels, gatesOf } from '../kernels.js';
+import { lmStepComposed } from '../lm-step.js';
 import { type KernelExports, type WasmModule, webAssembly } from './abi.js';
 import { bf16Flag, checkTargets, f32, f32OrNull, i32, int32Sizes, modeCode, oom, unaryCode, weights } from './checks.js';
 import { Heap } from './heap.js';
@@ -408,6 +409,9 @@ export function createWasmBackend(module: WasmModule): WasmBackend {
       x.rnnlm_adam_step(...ptrs, P.length, o.lr, o.beta1, o.beta2, o.eps, o.weightDecay, stepSize, sqrtBc2, decay, +o.decoupled);
       h.finish();
     },
+
+    // No fused export in the module yet: the step composed from this backend's own kernels (same bits).
+    lmStep: (a) => lmStepComposed(kernels, a),
   };
 
   function binary(k: string, fn: (a: number, b: number, out: number, n: number) => void, a0: F, b0: F, out0: F): void {
