@@ -65,6 +65,9 @@ struct KernelTable {
   // Weights converted once for bf16 generation (matmul.h pin_bf16 / unpin_bf16).
   int (*pin_bf16)(const float* src, int64_t n);
   void (*unpin_bf16)(const float* src);
+  // Weights pinned for float32 generation, read packed by the dot path (matmul.h pin_f32 / unpin_f32).
+  int (*pin_f32)(const float* src, int64_t n);
+  void (*unpin_f32)(const float* src);
 
   void (*add)(const float* a, const float* b, float* out, int64_t n);
   void (*mul)(const float* a, const float* b, float* out, int64_t n);

@@ -69,8 +69,12 @@ static inline i64 kpad(i64 kc, Pack pk) { return pk == PK_BF16_AMX ? ceil_div(kc
 // Columns of a packed B block: kc × nc floats within GEMM_NC_BYTES (a share of L2).
 static inline i64 nc_for(i64 kc) { return imax(2, GEMM_NC_BYTES / (kc * NR * 4)) * NR; }
 constexpr i64 DIRECT_M = GEMM_DIRECT_M, DOT_M = GEMM_DOT_M;
+// The dot path prefetches B's rows RNNLM_PFD blocks of Q rows ahead (RNNLM_PFL: the locality hint).
 #ifndef RNNLM_PFD
 #define RNNLM_PFD 4
+#endif
+#ifndef RNNLM_PFL
+#define RNNLM_PFL 3
 #endif
 
 // ------------------------------------------------------------------ microkernel
@@ -682,7 +686,7 @@ static inline void dot_cols(i64 j, i64 K, float alpha, const float* A, const flo
     for (int q = 0; q < Q; q++) {
       // The next Q rows of B, a block ahead: a row is only a few KiB, too short a stream for the
       // hardware prefetchers, so gemv-sized products would wait on every row's first lines.
-      if (k % 16 == 0) __builtin_prefetch(b0 + (RNNLM_PFD * Q + q) * ldb + k);
+      if (k % 16 == 0) __builtin_prefetch(b0 + (RNNLM_PFD * Q + q) * ldb + k, 0, RNNLM_PFL);
       bv[q] = ld(b0 + q * ldb + k);
     }
 #pragma GCC unroll 4
@@ -719,12 +723,68 @@ static inline void dot_cols_m(i64 mr, i64 j, i64 K, float alpha, const float* A,
   }
 }
 
+// dot_cols<Mr, 4, false> on a pinned float32 copy packed in blocks of 4 rows (pinned_f32): block
+// j/4 holds, per VL floats of k, the 4 rows' chunks one after another, so the block is one
+// sequential stream. The same values in the same order as dot_cols: the same bits.
+template <int Mr>
+static inline void dot_cols_packed(i64 j, i64 K, float alpha, const float* A, const float* P, float beta, float* C,
+                                   i64 ldc) {
+  const i64 KV = ceil_div(K, VL) * VL;
+  const float* pb = P + (j / 4) * 4 * KV;  // block of rows j..j+3
+  vf acc[Mr][4];
+  for (int i = 0; i < Mr; i++)
+    for (int q = 0; q < 4; q++) acc[i][q] = vf{};
+  i64 k = 0;
+  for (; k + VL <= K; k += VL) {
+    const float* c = pb + k * 4;  // chunk k/VL of the 4 rows
+    __builtin_prefetch(c + 4 * 1024);
+    vf bv[4];
+#pragma GCC unroll 4
+    for (int q = 0; q < 4; q++) bv[q] = vld(c + q * VL);
+#pragma GCC unroll 4
+    for (int i = 0; i < Mr; i++) {
+      vf av = vld(A + i * K + k);
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; q++) acc[i][q] += av * bv[q];
+    }
+  }
+  if (k < K) {
+    const float* c = pb + k * 4;
+    vf bv[4];
+    for (int q = 0; q < 4; q++) bv[q] = vld_part(c + q * VL, K - k, 0);
+    for (int i = 0; i < Mr; i++) {
+      vf av = vld_part(A + i * K + k, K - k, 0);
+      for (int q = 0; q < 4; q++) acc[i][q] += av * bv[q];
+    }
+  }
+  for (int i = 0; i < Mr; i++)
+    for (int q = 0; q < 4; q++) {
+      float* cp = C + i * ldc + j + q;
+      const float sum = hsum(acc[i][q]);
+      *cp = beta == 0 ? alpha * sum : alpha * sum + beta * *cp;
+    }
+}
+
+static inline void dot_cols_packed_m(i64 mr, i64 j, i64 K, float alpha, const float* A, const float* P, float beta,
+                                     float* C, i64 ldc) {
+  switch (mr) {
+    case 1: dot_cols_packed<1>(j, K, alpha, A, P, beta, C, ldc); break;
+    case 2: dot_cols_packed<2>(j, K, alpha, A, P, beta, C, ldc); break;
+    case 3: dot_cols_packed<3>(j, K, alpha, A, P, beta, C, ldc); break;
+    default: dot_cols_packed<4>(j, K, alpha, A, P, beta, C, ldc); break;
+  }
+}
+
 // Columns [n0,n1) of C for all M rows: per block of 4 columns, the 4 rows of B (4·K floats) stay
 // in L1 while the rows of A pass by 4 at a time, so B is read from memory once for all M rows.
+// P: B's pinned packed copy (float32 only), read for the blocks that start on a multiple of 4.
 template <bool Rb>
 static void gemm_dot(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta,
-                     float* C, i64 ldc) {
+                     float* C, i64 ldc, const float* P = nullptr) {
   i64 j = n0;
+  if (!Rb && P && n0 % 4 == 0)
+    for (; j + 4 <= n1; j += 4)
+      for (i64 i = 0; i < M; i += 4) dot_cols_packed_m(M - i, j, K, alpha, A + i * K, P, beta, C + i * ldc, ldc);
   for (; j + 4 <= n1; j += 4)
     for (i64 i = 0; i < M; i += 4) dot_cols_m<4, Rb>(M - i, j, K, alpha, A + i * K, B, ldb, beta, C + i * ldc, ldc);
   for (; j < n1; j++)
@@ -763,7 +823,7 @@ __attribute__((target("avx512f,avx512bf16"))) static void dot_dp_cols(i64 j, i64
     __m512bh bv[Q];
 #pragma GCC unroll 4
     for (int q = 0; q < Q; q++) {
-      __builtin_prefetch(B + (j + RNNLM_PFD * Q + q) * ldb + k);  // the next Q rows, as in dot_cols
+      __builtin_prefetch(B + (j + RNNLM_PFD * Q + q) * ldb + k, 0, RNNLM_PFL);  // the next Q rows, as in dot_cols
       bv[q] = load_b(B + (j + q) * ldb + k, K - k);
     }
 #pragma GCC unroll 4
@@ -862,10 +922,62 @@ void unpin_bf16(const float* src) {
 #endif
 }
 
+// Pinned float32 weights (Backend.pin while an fp32 model generates): registered here, and packed
+// for dot_cols_packed on their first dot-path use as a matrix of rows of K floats (ldb = K), from
+// the calling thread, before any region. Rows past the last whole block of 4 stay unpacked.
+struct PinnedF32 {
+  const float* src;
+  i64 n;
+  i64 K;  // 0 until packed
+  float* packed;
+};
+static PinnedF32 g_pinned_f32[256];
+static int g_npinned_f32 = 0;
+
+int pin_f32(const float* src, int64_t n) {
+  if (n <= 0 || g_npinned_f32 == 256) return 0;
+  for (int p = 0; p < g_npinned_f32; p++)
+    if (g_pinned_f32[p].src == src) return 0;
+  g_pinned_f32[g_npinned_f32++] = {src, n, 0, nullptr};
+  return 1;
+}
+
+void unpin_f32(const float* src) {
+  for (int p = 0; p < g_npinned_f32; p++)
+    if (g_pinned_f32[p].src == src) {
+      std::free(g_pinned_f32[p].packed);
+      g_pinned_f32[p] = g_pinned_f32[--g_npinned_f32];
+      return;
+    }
+}
+
+const float* dot_packed_b(const float* B, i64 ldb, i64 K, i64 N, bool bf16) {
+  if (bf16 || ldb != K || K <= 0 || N < 4) return nullptr;
+  for (int p = 0; p < g_npinned_f32; p++) {
+    PinnedF32& e = g_pinned_f32[p];
+    if (e.src != B || N * K > e.n) continue;
+    if (e.packed) return e.K == K ? e.packed : nullptr;
+    const i64 KV = ceil_div(K, VL) * VL, blocks = (e.n / K) / 4;
+    float* P = static_cast<float*>(std::aligned_alloc(64, (size_t)ceil_div(blocks * 4 * KV * 4, 64) * 64));
+    if (!P) return nullptr;
+    for (i64 b = 0; b < blocks; b++)
+      for (i64 k = 0; k < KV; k += VL)
+        for (i64 q = 0; q < 4; q++) {
+          float* d = P + b * 4 * KV + k * 4 + q * VL;
+          const float* r = B + (4 * b + q) * K;
+          for (i64 l = 0; l < VL; l++) d[l] = k + l < K ? r[k + l] : 0.0f;
+        }
+    e.K = K;
+    e.packed = P;
+    return P;
+  }
+  return nullptr;
+}
+
 static void gemm_dot_any(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb,
-                         float beta, float* C, i64 ldc, bool bf16) {
+                         float beta, float* C, i64 ldc, bool bf16, const float* P = nullptr) {
   if (bf16) gemm_dot<true>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc);
-  else gemm_dot<false>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc);
+  else gemm_dot<false>(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc, P);
 }
 
 // ------------------------------------------------------------------ drivers
@@ -924,10 +1036,11 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
       return true;
     }
 #endif
+    const float* P = dot_packed_b(B, ldb, K, N, bf16);  // a pinned float32 weight: its packed copy
     parallel(nth, [&](int tid, int n) {
       i64 b, e;
       split_range(N, tid, n, 16, &b, &e);
-      if (b < e) gemm_dot_any(M, b, e, K, alpha, Ar, B, ldb, beta, C, ldc, bf16);
+      if (b < e) gemm_dot_any(M, b, e, K, alpha, Ar, B, ldb, beta, C, ldc, bf16, P);
     });
     return true;
   }
@@ -956,7 +1069,7 @@ bool gemm_ld(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, const float* A,
 }
 
 bool gemm_dot_cols(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta,
-                   float* C, i64 ldc, bool bf16) {
+                   float* C, i64 ldc, bool bf16, const float* P) {
   if (M == 0 || n1 <= n0) return true;
   if (K == 0 || alpha == 0) {
     for (i64 i = 0; i < M; i++) scale_c(1, n1 - n0, beta, C + i * ldc + n0, ldc);
@@ -975,7 +1088,7 @@ bool gemm_dot_cols(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, co
     return true;
   }
 #endif
-  gemm_dot_any(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc, bf16);
+  gemm_dot_any(M, n0, n1, K, alpha, A, B, ldb, beta, C, ldc, bf16, P);
   return true;
 }
 

@@ -58,8 +58,17 @@ bool gemm_cols(bool transA, bool transB, i64 M, i64 n0, i64 n1, i64 K, float alp
 // The dot path alone (M ≤ GEMM_DOT_M rows, op(B) = Bᵀ, A contiguous [M,K]) on columns [n0, n1) of
 // C, single-threaded: the bits gemm_ld gives those columns (whatever its split), a pinned bf16
 // copy of B read where there is one. Callable from every thread of a region. False if scratch ran out.
+// P: dot_packed_b(B, …) (or null), looked up by the caller before the region.
 bool gemm_dot_cols(i64 M, i64 n0, i64 n1, i64 K, float alpha, const float* A, const float* B, i64 ldb, float beta,
-                   float* C, i64 ldc, bool bf16);
+                   float* C, i64 ldc, bool bf16, const float* P = nullptr);
+// Pinned float32 weights (Backend.pin, fp32 generation): until unpin_f32(src), float32 dot-path
+// gemms whose B is the whole pinned array as rows of K floats read a copy packed 4 rows at a time
+// (one sequential stream per block of 4 rows; the same bits). 1 if pinned. Unchanged meanwhile.
+int pin_f32(const float* src, int64_t n);
+void unpin_f32(const float* src);
+// The packed copy of B [N rows, ldb = K] when B is pinned (packing it on first use), else null.
+// Call from the caller's thread, before a region (it may pack).
+const float* dot_packed_b(const float* B, i64 ldb, i64 K, i64 N, bool bf16);
 
 // Floats needed to prepack op(B) [K,N] for a gemm of this precision: per KC block, ceil(N/NR)
 // panels of [kc][NR] (AMX: kc rounded up to 32).

@@ -340,6 +340,8 @@ static bool lm_step_run(const LmStepDesc& d, const float* emb, const int32_t* id
     s.yt = yl;
     float* rec = gru ? Gh : s.Gt;
     const float beta = gru ? 0.0f : 1.0f;
+    const float* Pih = dot_packed_b(w.w_ih, I, I, GH, bf16);  // pinned float32 weights: packed copies
+    const float* Phh = dot_packed_b(w.w_hh, H, H, GH, bf16);
     // Threads only when the layer's products outweigh a region's start (as gemm_ld's 1e6 flops).
     const int nt = 2.0 * (double)B * (double)GH * (double)(I + H) < 1e6 ? 1 : nth;
     parallel(nt, [&](int tid, int n) {
@@ -347,8 +349,8 @@ static bool lm_step_run(const LmStepDesc& d, const float* emb, const int32_t* id
       split_range(H, tid, n, VL, &j0, &j1);
       if (j0 >= j1) return;
       bool r = true;
-      for (int g = 0; g < G && r; g++) r = gemm_dot_cols(B, g * H + j0, g * H + j1, I, 1.0f, x, w.w_ih, I, 0.0f, s.Gt, GH, bf16);
-      for (int g = 0; g < G && r; g++) r = gemm_dot_cols(B, g * H + j0, g * H + j1, H, 1.0f, hl, w.w_hh, H, beta, rec, GH, bf16);
+      for (int g = 0; g < G && r; g++) r = gemm_dot_cols(B, g * H + j0, g * H + j1, I, 1.0f, x, w.w_ih, I, 0.0f, s.Gt, GH, bf16, Pih);
+      for (int g = 0; g < G && r; g++) r = gemm_dot_cols(B, g * H + j0, g * H + j1, H, 1.0f, hl, w.w_hh, H, beta, rec, GH, bf16, Phh);
       if (!r) {
         ok[tid] = false;
         return;
@@ -364,10 +366,11 @@ static bool lm_step_run(const LmStepDesc& d, const float* emb, const int32_t* id
   __builtin_memcpy(h, ynew, sizeof(float) * B * Hsum);
   // Decoder: logits [B,V] = x · W_decᵀ (+ bias), as linearInto: the gemm's dot path, then the bias.
   const int nd = 2.0 * (double)B * (double)V * (double)I < 1e6 ? 1 : nth;
+  const float* Pd = dot_packed_b(dec_w, I, I, V, bf16);
   parallel(nd, [&](int tid, int n) {
     i64 v0, v1;
     split_range(V, tid, n, 16, &v0, &v1);
-    if (v0 < v1 && !gemm_dot_cols(B, v0, v1, I, 1.0f, x, dec_w, I, 0.0f, logits, V, bf16)) ok[tid] = false;
+    if (v0 < v1 && !gemm_dot_cols(B, v0, v1, I, 1.0f, x, dec_w, I, 0.0f, logits, V, bf16, Pd)) ok[tid] = false;
   });
   for (int q = 0; q < 64; q++)
     if (!ok[q]) return false;

@@ -80,7 +80,7 @@ static double k_fma_peak(double ms) {
 const KernelTable* kernel_table() {
   static const KernelTable t = {
       RNNLM_STR(RNNLM_ISA), GEMM_MR, GEMM_NR,
-      k_gemm, set_bf16_mode, pin_bf16, unpin_bf16, k_add, k_mul, k_axpy, k_scale, k_unary, k_unary_backward, k_add_row_vector, k_sum_rows, k_sum,
+      k_gemm, set_bf16_mode, pin_bf16, unpin_bf16, pin_f32, unpin_f32, k_add, k_mul, k_axpy, k_scale, k_unary, k_unary_backward, k_add_row_vector, k_sum_rows, k_sum,
       k_sum_squares, k_embedding_forward, k_embedding_backward, k_xent_forward, k_xent_backward, k_log_softmax,
       k_rec_workspace_size, k_rec_forward, k_rec_backward, k_lm_step, k_sgd_step, k_adam_step, k_fma_peak,
   };

@@ -931,6 +931,26 @@ napi_value UnpinBf16(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// pinF32(weights) → whether pinned; unpinF32(weights).
+napi_value PinF32(napi_env env, napi_callback_info info) {
+  Call c;
+  READ(get_call(env, info, "pinF32", c));
+  F32 w;
+  READ(get_f32(c, 0, "weights", false, &w));
+  napi_value r;
+  napi_get_boolean(env, g_table->pin_f32(w.p, w.n) != 0, &r);
+  return r;
+}
+
+napi_value UnpinF32(napi_env env, napi_callback_info info) {
+  Call c;
+  READ(get_call(env, info, "unpinF32", c));
+  F32 w;
+  READ(get_f32(c, 0, "weights", false, &w));
+  g_table->unpin_f32(w.p);
+  return nullptr;
+}
+
 // setThreads(n) → the thread count in effect.
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   Call c;
@@ -1034,6 +1054,8 @@ NAPI_MODULE_INIT() {
       {"setBf16Mode", SetBf16Mode},
       {"pinBf16", PinBf16},
       {"unpinBf16", UnpinBf16},
+      {"pinF32", PinF32},
+      {"unpinF32", UnpinF32},
       {"fmaPeak", FmaPeak},
       {"poolAccounting", PoolAccounting},
       {"takePoolBusy", TakePoolBusy},

@@ -98,8 +98,8 @@ interface BackendUnderTest {
   k: Kernels;
   /** Switches to this variant (ISA, bf16 path); returns the undo. */
   setup?: () => () => void;
-  /** Native: pins bf16 copies of these weights (Backend.pin); returns the unpin. */
-  pin?: (arrays: Float32Array[]) => () => void;
+  /** Native: pins these weights for products in `precision` (Backend.pin); returns the unpin. */
+  pin?: (arrays: Float32Array[], precision: Precision) => () => void;
   threads?: (n: number) => () => void;
 }
 
@@ -129,7 +129,7 @@ function backendsUnderTest(): BackendUnderTest[] {
           ctl.setIsa(info.isa);
         };
       };
-      const pin = (arrays: Float32Array[]) => native.pin!(arrays, 'bf16');
+      const pin = (arrays: Float32Array[], precision: Precision) => native.pin!(arrays, precision);
       list.push({ name: `native ${isa} bf16 ${mode}`, k: native.kernels, setup, pin, threads });
     }
   }
@@ -153,9 +153,18 @@ for (const be of backendsUnderTest()) {
               // Each variant arranges the call (threads, pinned weights) and returns its undo.
               const variants: [string, (a: LmStepArgs) => () => void][] = [['', () => () => {}]];
               if (be.threads) variants.push([' 1 thread', () => be.threads!(1)], [' 2 threads', () => be.threads!(2)]);
-              if (be.pin && precision === 'bf16') {
+              if (be.pin) {
                 const weights = (a: LmStepArgs) => [a.embedding, a.decoderWeight, ...a.layers.flatMap((w) => [w.weightIh, w.weightHh])] as Float32Array[];
-                variants.push([' pinned', (a) => be.pin!(weights(a))]);
+                variants.push([' pinned', (a) => be.pin!(weights(a), precision)]);
+                // Pinned, then the 2 threads split the packed blocks (columns not on a block of 4 read the rows).
+                variants.push([
+                  ' pinned, 2 threads',
+                  (a) => {
+                    const unpin = be.pin!(weights(a), precision);
+                    const undo = be.threads!(2);
+                    return () => (undo(), unpin());
+                  },
+                ]);
               }
               for (const [label, arrange] of variants) {
                 const got = make(f32, precision);

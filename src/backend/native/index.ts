@@ -32,6 +32,8 @@ interface NativeAddon {
   setBf16Mode(mode: Bf16Mode): Bf16Mode;
   pinBf16(weights: Float32Array): boolean;
   unpinBf16(weights: Float32Array): void;
+  pinF32(weights: Float32Array): boolean;
+  unpinF32(weights: Float32Array): void;
   gemm(ta: boolean, tb: boolean, M: number, N: number, K: number, alpha: number, A: F, B: F, beta: number, C: F, precision?: Precision): void;
   add(a: F, b: F, out: F): void;
   mul(a: F, b: F, out: F): void;
@@ -240,12 +242,13 @@ export function loadNativeBackend(): Backend | null {
     get bf16() {
       return a.info().bf16;
     },
-    // bf16 generation: the weights converted to bf16 once, read by the dot path (half the bytes).
+    // Generation: bf16 weights converted to bf16 once, read by the dot path (half the bytes);
+    // fp32 weights copied once in blocks of 4 rows, so the dot path streams them (same bits).
     pin(arrays, precision) {
-      if (precision !== 'bf16') return () => {};
-      const pinned = arrays.filter((w) => a.pinBf16(w));
+      const [pinOne, unpinOne] = precision === 'bf16' ? [a.pinBf16, a.unpinBf16] : [a.pinF32, a.unpinF32];
+      const pinned = arrays.filter((w) => pinOne(w));
       return () => {
-        for (const w of pinned) a.unpinBf16(w);
+        for (const w of pinned) unpinOne(w);
       };
     },
   };
