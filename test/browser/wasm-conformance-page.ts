@@ -13,7 +13,8 @@ const w = window as unknown as { __conformance: unknown };
 try {
   const b = await loadWasmBackendFrom(new URL('./', import.meta.url));
   runBackendSuite('wasm', b.kernels, { dtypes: ['float32'] });
-  w.__conformance = { description: b.description, shared: b.controls.shared, isolated: crossOriginIsolated, outcomes: await run() };
+  const c = b.controls;
+  w.__conformance = { description: b.description, shared: c.shared, relaxedSimd: c.relaxedSimd, isolated: crossOriginIsolated, outcomes: await run() };
 } catch (e) {
   w.__conformance = { error: e instanceof Error ? e.message : String(e) };
 }

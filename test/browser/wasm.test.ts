@@ -3,7 +3,7 @@
  * the conformance suite (test/conformance/suite.ts, unchanged, through small node:test and
  * node:assert stand-ins in shims/) runs in a page on the kernels the page loads itself — once
  * cross-origin isolated (COOP/COEP headers: the shared-memory build) and once not (the plain
- * build). Skips without Chromium.
+ * build), each in its relaxed-SIMD form (Chromium validates relaxed SIMD). Skips without Chromium.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { BrowserContext } from 'playwright-core';
+import { VARIANTS } from '../../scripts/build-wasm.mjs';
 import { launchChromium, noChromium } from './chromium.js';
 import type { Outcome } from './shims/node-test.js';
 
@@ -39,6 +40,7 @@ interface Report {
   error?: string;
   description?: string;
   shared?: boolean;
+  relaxedSimd?: boolean;
   isolated?: boolean;
   outcomes?: Outcome[];
 }
@@ -68,7 +70,7 @@ describe('wasm backend conformance in Chromium', { skip }, () => {
       ],
     });
     fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="main.js"></script>\n');
-    for (const f of ['rnnlm_kernels.wasm', 'rnnlm_kernels.shared.wasm']) fs.copyFileSync(path.join(root, 'native', 'wasm', f), path.join(site, f));
+    for (const { file } of VARIANTS) fs.copyFileSync(path.join(root, 'native', 'wasm', file), path.join(site, file));
     for (const isolated of [false, true]) servers.push(await serve(site, isolated));
     context = await launchChromium(path.join(tmp, 'profile'));
   });
@@ -90,6 +92,9 @@ describe('wasm backend conformance in Chromium', { skip }, () => {
         assert.equal(r.isolated, isolated);
         assert.equal(r.shared, isolated, 'an isolated page gets shared memory, any other the plain build');
         assert.match(r.description!, /WebAssembly SIMD128/);
+        // Chromium runs relaxed SIMD, so the page takes the relaxed build (gemm multiply-add may fuse: the suite's tolerances allow both).
+        assert.equal(r.relaxedSimd, true, 'Chromium validates relaxed SIMD, so the relaxed build loads');
+        assert.match(r.description!, /relaxed-SIMD multiply-add/);
         const failed = r.outcomes!.filter((o) => o.status === 'fail');
         assert.deepEqual(failed, [], failed.map((f) => `${f.name}: ${f.error}`).join('\n'));
         assert.ok(r.outcomes!.filter((o) => o.status === 'pass').length >= 30, `${r.outcomes!.length} tests ran`);

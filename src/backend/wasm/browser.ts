@@ -4,16 +4,21 @@
  * Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp) gets the
  * shared-memory build, where model parameters live in wasm memory and are never copied; any
  * other page gets the plain build, which copies operands per call, except weights pinned for a
- * generation (generateTokens), which it copies once.
+ * generation (generateTokens), which it copies once. Where the engine runs relaxed SIMD (Chromium
+ * does) the relaxed build of either, whose gemm uses the CPU's FMA.
  * No node:* import: src/web.ts bundles this.
  */
 import { RnnlmError } from '../../errors.js';
-import { webAssembly } from './abi.js';
+import { relaxedSimd, webAssembly } from './abi.js';
 import { type WasmBackend, createWasmBackend } from './index.js';
 
-/** The module files, best first for a page that is (or is not) cross-origin isolated. */
-export function wasmFilesFor(isolated: boolean): string[] {
-  return isolated ? ['rnnlm_kernels.shared.wasm', 'rnnlm_kernels.wasm'] : ['rnnlm_kernels.wasm'];
+/**
+ * The module files, best first for a page that is (or is not) cross-origin isolated, in an engine
+ * that does (or does not) run relaxed SIMD (abi.ts relaxedSimd: then the .relaxed builds first).
+ */
+export function wasmFilesFor(isolated: boolean, relaxed: boolean): string[] {
+  const files = isolated ? ['rnnlm_kernels.shared.wasm', 'rnnlm_kernels.wasm'] : ['rnnlm_kernels.wasm'];
+  return relaxed ? [...files.map((f) => f.replace(/\.wasm$/, '.relaxed.wasm')), ...files] : files;
 }
 
 /** Fetches, compiles and instantiates the kernels from `base` (the URL of the folder holding the .wasm files). */
@@ -22,13 +27,13 @@ export async function loadWasmBackendFrom(base: string | URL): Promise<WasmBacke
   if (!wa) throw new RnnlmError('backend_unavailable', 'this browser has no WebAssembly');
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
   const tried: string[] = [];
-  for (const name of wasmFilesFor(isolated)) {
+  for (const name of wasmFilesFor(isolated, relaxedSimd())) {
     const url = new URL(name, base);
     try {
       const res = await fetch(url);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       const module = await wa.compile(new Uint8Array(await res.arrayBuffer()));
-      return createWasmBackend(module);
+      return createWasmBackend(module, { relaxedSimd: name.endsWith('.relaxed.wasm') });
     } catch (e) {
       tried.push(`${url.href} (${(e as Error).message})`);
     }

@@ -28,7 +28,10 @@ import { Heap } from './heap.js';
 
 /** Knobs and probes for benchmarks and tests. */
 export interface WasmControls {
-  /** Measured single-thread SIMD128 multiply-add throughput of this engine, GFLOP/s (runs ~ms milliseconds). */
+  /**
+   * Measured single-thread multiply-add throughput of this engine, GFLOP/s (runs ~ms milliseconds):
+   * SIMD128 multiply then add, or in a relaxed-SIMD build the relaxed multiply-add the gemm uses.
+   */
   fmaPeakGflops(ms: number): number;
   /**
    * A Float32Array of n zeros inside the module's memory, which kernels use in place (no copy);
@@ -39,6 +42,14 @@ export interface WasmControls {
   allocResident(n: number): Float32Array;
   /** Whether the module's memory is shared (a SharedArrayBuffer: arrays in it stay valid as it grows). */
   readonly shared: boolean;
+  /** Whether this is a relaxed-SIMD build (the gemm's multiply-add is f32x4.relaxed_madd: an FMA where the CPU has one). */
+  readonly relaxedSimd: boolean;
+}
+
+/** What the loader knows about the module it compiled. */
+export interface WasmBuildInfo {
+  /** A relaxed-SIMD build (rnnlm_kernels*.relaxed.wasm). Default false. */
+  relaxedSimd?: boolean;
 }
 
 export interface WasmBackend extends Backend {
@@ -69,7 +80,8 @@ export function instantiateKernels(module: WasmModule): KernelExports {
 }
 
 /** The wasm backend over an instance of native/wasm/rnnlm_kernels.wasm. */
-export function createWasmBackend(module: WasmModule): WasmBackend {
+export function createWasmBackend(module: WasmModule, info: WasmBuildInfo = {}): WasmBackend {
+  const relaxed = info.relaxedSimd === true;
   const x = instantiateKernels(module);
   const h = new Heap(x);
   // A shared memory's views survive growth, so arrays may live in it for good (place());
@@ -434,7 +446,7 @@ export function createWasmBackend(module: WasmModule): WasmBackend {
   const tile = `${x.rnnlm_gemm_mr()}×${x.rnnlm_gemm_nr()}`;
   return {
     name: 'wasm',
-    description: `WebAssembly SIMD128, 1 thread, the native backend's C++ kernels (sgemm tile ${tile}; bf16 emulated; ${shared ? 'parameters in shared wasm memory, other operands copied per call' : 'operands copied into wasm memory per call'})`,
+    description: `WebAssembly SIMD128, 1 thread, the native backend's C++ kernels (sgemm tile ${tile}${relaxed ? ', relaxed-SIMD multiply-add' : ''}; bf16 emulated; ${shared ? 'parameters in shared wasm memory, other operands copied per call' : 'operands copied into wasm memory per call'})`,
     float64: false,
     kernels,
     bf16: 'emulated',
@@ -450,6 +462,7 @@ export function createWasmBackend(module: WasmModule): WasmBackend {
         return alloc(n, 'allocResident');
       },
       shared,
+      relaxedSimd: relaxed,
     },
   };
 

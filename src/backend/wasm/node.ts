@@ -1,17 +1,25 @@
 /**
  * Node loader of the wasm backend: reads native/wasm/rnnlm_kernels.wasm (committed and shipped
  * in the package: no compiler needed) and compiles it synchronously, so backend selection stays
- * synchronous. RNNLM_WASM_PATH points at another build of the module (e.g. the plain-memory one).
+ * synchronous. RNNLM_WASM_PATH points at another build of the module (e.g. the plain-memory one;
+ * a name ending in .relaxed.wasm marks a relaxed-SIMD build).
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { webAssembly } from './abi.js';
+import { relaxedSimd, webAssembly } from './abi.js';
 import { type WasmBackend, createWasmBackend } from './index.js';
 
 // The shared-memory build first (parameters then live in wasm memory, see index.ts), the plain
-// one if this Node cannot make shared memory; each from src/backend/wasm/ (tsx) and from
-// dist/src/backend/wasm/ (built).
-const WASM_PATHS = ['rnnlm_kernels.shared.wasm', 'rnnlm_kernels.wasm'].flatMap((f) => [`../../../native/wasm/${f}`, `../../../../native/wasm/${f}`]);
+// one if this Node cannot make shared memory; the relaxed-SIMD builds before them where this
+// engine validates relaxed SIMD (Node 20: only with --experimental-wasm-relaxed-simd). Each from
+// src/backend/wasm/ (tsx) and from dist/src/backend/wasm/ (built).
+function wasmPaths(relaxed: boolean): string[] {
+  const files = ['rnnlm_kernels.shared.wasm', 'rnnlm_kernels.wasm'];
+  return (relaxed ? [...files.map((f) => f.replace(/\.wasm$/, '.relaxed.wasm')), ...files] : files).flatMap((f) => [
+    `../../../native/wasm/${f}`,
+    `../../../../native/wasm/${f}`,
+  ]);
+}
 
 let cached: { backend: WasmBackend | null; reason: string | null } | null = null;
 
@@ -21,7 +29,7 @@ function load(): { backend: WasmBackend | null; reason: string | null } {
   if (!wa) return (cached = { backend: null, reason: 'this Node has no WebAssembly' });
   const override = process.env.RNNLM_WASM_PATH;
   const tried: string[] = [];
-  for (const rel of override ? [override] : WASM_PATHS) {
+  for (const rel of override ? [override] : wasmPaths(relaxedSimd())) {
     const path = override ? rel : fileURLToPath(new URL(rel, import.meta.url));
     let bytes: Uint8Array;
     try {
@@ -31,7 +39,7 @@ function load(): { backend: WasmBackend | null; reason: string | null } {
       continue;
     }
     try {
-      return (cached = { backend: createWasmBackend(new wa.Module(bytes)), reason: null });
+      return (cached = { backend: createWasmBackend(new wa.Module(bytes), { relaxedSimd: /\.relaxed\.wasm$/.test(path) }), reason: null });
     } catch (e) {
       // A CompileError here is usually an engine without SIMD128 (Node < 16.4).
       tried.push(`${path} (${(e as Error).message})`);
