@@ -3,7 +3,7 @@
  * Builds the WebAssembly backend: the same kernel sources as the native addon (the
  * 'rnnlm_kernel_sources' list of native/binding.gyp, in its portable "generic" form: GCC/clang
  * vector extensions of 4 floats, here lowered to SIMD128) plus native/wasm/ (the C ABI and a
- * one-thread pool), compiled by clang for wasm32-wasi and linked by wasm-ld, four times (VARIANTS):
+ * pool stand-in), compiled by clang for wasm32-wasi and linked by wasm-ld, four times (VARIANTS):
  *   native/wasm/rnnlm_kernels.wasm         plain memory: runs everywhere (any page)
  *   native/wasm/rnnlm_kernels.shared.wasm  shared memory (a SharedArrayBuffer): Node, and pages that
  *                                          are cross-origin isolated. Views of a shared memory stay
@@ -15,7 +15,8 @@
  *                                          RNNLM_MADD), an FMA where the CPU has one. The loaders
  *                                          take them where the engine validates relaxed SIMD
  *                                          (Chromium; Node 20 only with --experimental-wasm-relaxed-simd).
- * The kernels stay single-threaded in all; the shared build only changes what memory is.
+ * The plain builds are single-threaded (pool_single.cc); the shared ones run the kernels' parallel
+ * regions on Web Workers / worker_threads sharing their memory (pool_threads.cc, src/backend/wasm/threads.ts).
  *
  * The .wasm is committed and shipped in the package, so users need no compiler: this script is
  * for developers who change native/. Next to it, rnnlm_kernels.wasm.json records a hash of the
@@ -63,13 +64,25 @@ const CFLAGS = [
 // A reactor (no main; _initialize runs the constructors), 1 MiB of stack (wasm-ld's default is
 // 64 KiB), memory that grows on demand up to wasm32's 4 GiB.
 const LDFLAGS = ['--target=wasm32-wasi', '-mexec-model=reactor', '-nostdlib++', '-Wl,--strip-all', '-Wl,-z,stack-size=1048576', '-Wl,--max-memory=4294967296'];
-// Shared memory needs the atomics and bulk-memory features; wasi-libc's objects (malloc, memcpy)
-// are built without them, which is safe here because one thread ever runs in the module, so the
-// linker's feature check is turned off.
-const SHARED_CFLAGS = ['-matomics', '-mbulk-memory'];
-const SHARED_LDFLAGS = ['-Wl,--shared-memory', '-Wl,--no-check-features'];
-// Relaxed SIMD: f32x4.relaxed_madd in the gemm (common.h RNNLM_MADD) and the throughput probe.
-const RELAXED_CFLAGS = ['-mrelaxed-simd', '-DRNNLM_RELAXED_MADD'];
+// Shared memory needs the atomics and bulk-memory features. The shared builds run threads
+// (pool_threads.cc: workers instantiate the same module on the same memory), so the memory is
+// imported (the JS side makes it: 4 MiB to start, SHARED_MEMORY_PAGES in src/backend/wasm/abi.ts)
+// and __stack_pointer is exported (each worker sets its own stack; mutable-globals). wasi-libc's
+// objects (malloc, memcpy) are built without atomics, which is safe because pool_threads.cc
+// serialises every malloc and free under a lock, so the linker's feature check is turned off.
+const SHARED_CFLAGS = ['-matomics', '-mbulk-memory', '-mmutable-globals', '-DRNNLM_WASM_THREADS'];
+const SHARED_LDFLAGS = [
+  '-Wl,--shared-memory',
+  '-Wl,--no-check-features',
+  '-Wl,--import-memory',
+  '-Wl,--initial-memory=4194304',
+  '-Wl,--export=__stack_pointer',
+];
+/** The pool stand-in of each memory kind (the other one is left out of the build). */
+const POOL = { plain: 'pool_single.cc', shared: 'pool_threads.cc' };
+// Relaxed SIMD: f32x4.relaxed_madd in the gemm (common.h RNNLM_MADD) and the throughput probe,
+// and a 4×8 gemm tile (matmul.h): V8's 6×8 tile spills (4×8 measured 1.9× faster in Node 20).
+const RELAXED_CFLAGS = ['-mrelaxed-simd', '-DRNNLM_RELAXED_MADD', '-DRNNLM_GEMM_MR=4'];
 const RELAXED_MIN_CLANG = 16;
 
 /** The builds: file name in native/wasm/, shared memory, relaxed SIMD. */
@@ -115,7 +128,7 @@ export function sourceHash() {
     h.update(readFileSync(f));
     h.update('\n');
   }
-  h.update(JSON.stringify(VARIANTS.map((v) => [v.file, flagsOf(v)])));
+  h.update(JSON.stringify([VARIANTS.map((v) => [v.file, flagsOf(v)]), POOL]));
   return h.digest('hex');
 }
 
@@ -156,8 +169,10 @@ function build() {
   const wasm = {};
   let bytes = 0;
   try {
-    const sources = [...kernelSources(), ...wasmInputs().filter((f) => f.startsWith(wasmDir) && f.endsWith('.cc'))];
+    const own = wasmInputs().filter((f) => f.startsWith(wasmDir) && f.endsWith('.cc'));
     for (const v of VARIANTS) {
+      const skip = join(wasmDir, v.shared ? POOL.plain : POOL.shared);
+      const sources = [...kernelSources(), ...own.filter((f) => f !== skip)];
       const { cflags, ldflags } = flagsOf(v);
       const cc = v.relaxed ? relaxed : clang;
       const out = join(wasmDir, v.file);

@@ -29,7 +29,7 @@ test('the hash covers every kernel source of the addon and the wasm-only sources
   const sources = kernelSources();
   assert.ok(sources.length >= 7, 'binding.gyp lists the kernel sources');
   for (const f of sources) assert.ok(inputs.includes(f), `${f} is hashed`);
-  for (const f of ['exports.cc', 'pool_single.cc', 'common.h', 'vmath.h', 'kernels.h']) {
+  for (const f of ['exports.cc', 'pool_single.cc', 'pool_threads.cc', 'common.h', 'vmath.h', 'kernels.h', 'matmul.h']) {
     assert.ok(
       inputs.some((i) => i.endsWith(`/${f}`)),
       `${f} is hashed`,

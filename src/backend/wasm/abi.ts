@@ -12,6 +12,11 @@ type Ptr = number;
 export interface KernelExports {
   memory: WasmMemory;
   _initialize?: () => void;
+  /** The threaded (shared-memory) builds only: native/wasm/pool_threads.cc. */
+  rnnlm_threads?: () => number;
+  rnnlm_set_threads?: (n: number) => number;
+  rnnlm_worker?: (id: number, stackLo: Ptr, stackHi: Ptr) => void;
+  __stack_pointer?: { value: number };
   rnnlm_alloc(bytes: number): Ptr;
   rnnlm_free(p: Ptr): void;
   rnnlm_gemm_mr(): number;
@@ -119,8 +124,15 @@ export interface WasmModule {
   readonly __wasmModule?: never;
 }
 
+/**
+ * The shared memory the threaded builds import (env.memory): its initial size is the module's
+ * (scripts/build-wasm.mjs: --initial-memory=4194304, 64 pages of 64 KiB), its maximum wasm32's 4 GiB.
+ */
+export const SHARED_MEMORY_PAGES = { initial: 64, maximum: 65536 } as const;
+
 interface WebAssemblyApi {
-  Module: { new (bytes: Uint8Array): WasmModule; imports(m: WasmModule): { module: string; name: string }[] };
+  Module: { new (bytes: Uint8Array): WasmModule; imports(m: WasmModule): { module: string; name: string; kind: string }[] };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (m: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
   compile(bytes: Uint8Array): Promise<WasmModule>;
   validate(bytes: Uint8Array): boolean;
