@@ -6,6 +6,7 @@
  *   node [--experimental-wasm-relaxed-simd] --import tsx bench/wasm-lm.ts [--threads 1,2] [--tokens 300]
  */
 import { parseArgs } from 'node:util';
+import '../src/node.js';
 import { loadWasmBackend, wasmUnavailableReason } from '../src/backend/wasm/node.js';
 import { lmTask } from './wasm-lm-task.js';
 

@@ -3,7 +3,9 @@
  * WebAssembly SIMD128 (scripts/build-wasm.mjs → native/wasm/rnnlm_kernels.wasm, shipped in the
  * package), wrapped as a Backend. Every argument is checked first (checks.ts, as napi/binding.cc
  * does for the addon: same errors, same messages), because the C kernels trust their arguments.
- * Single-threaded; float32 only (float64 work goes to js through kernelsFor).
+ * float32 only (float64 work goes to js through kernelsFor). The shared-memory builds run the
+ * kernels' parallel regions on workers too (threads.ts) when the loader passes a way to start
+ * them; the plain builds, and any build without one, run on the caller's thread alone.
  *
  * Platform-neutral: createWasmBackend takes a compiled module; ./node.ts reads the file in Node,
  * ./browser.ts fetches and compiles it in a page.
