@@ -30,6 +30,9 @@ function wasmPaths(relaxed: boolean): string[] {
 export const spawnNodeWorker: SpawnWorker = (source, data) => {
   const w = new Worker(`const { workerData } = require('node:worker_threads');\n${source}\nrnnlmWorker(workerData);`, { eval: true, workerData: data });
   w.unref();
+  // A worker that fails to start never comes online, so regions just run without it; without a
+  // listener its 'error' event would throw in this thread instead.
+  w.on('error', () => {});
   return w;
 };
 
