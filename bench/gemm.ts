@@ -17,10 +17,11 @@
  * what the same run gives with both cores to itself.
  *
  *   node --import tsx bench/gemm.ts [--all] [--isa avx512|avx2|generic] [--ms 800] [--precision bf16] [--threads 1,2]
- *   node --import tsx bench/gemm.ts --backend wasm [--all] [--ms 800]
+ *   node --import tsx bench/gemm.ts --backend wasm [--all] [--ms 800] [--threads 1,2]
  *
- * --backend wasm times the same kernels compiled to WebAssembly SIMD128 (one thread, wall clock
- * only), twice per shape: with operands in JS arrays (copied into wasm memory per call, as the
+ * --backend wasm times the same kernels compiled to WebAssembly SIMD128 (one thread unless
+ * --threads: the shared build's worker_threads; wall clock only; the relaxed-SIMD build with
+ * node --experimental-wasm-relaxed-simd), twice per shape: with operands in JS arrays (copied into wasm memory per call, as the
  * backend does for ordinary tensors) and with operands already in wasm memory (no copy). Its
  * percentages are of the 128-bit SIMD peak of one core, measured by the addon's probes (when it is
  * built): its generic build's multiply + add (SIMD128 has no FMA) and half its AVX2 FMA rate;
@@ -96,42 +97,49 @@ if (opt('--backend') === 'wasm') {
   const fma128 = ctl?.setIsa('avx2') ? ctl.fmaPeakGflops(300) / 2 : null;
   if (best) ctl?.setIsa(best);
   ctl?.setThreads(1);
-  console.log(`wasm backend: ${wasm.description}; precision ${precision}`);
+  const wasmThreads = opt('--threads') ? threadList : [1];
+  console.log(`wasm backend: ${wasm.description}; precision ${precision}; threads ${wasmThreads.join(', ')}`);
   console.log(
     `128-bit peak of one core: ${mulAdd.toFixed(1)} GFLOP/s multiply + add (${ctl ? "the addon's generic probe" : "the module's own probe"}, "%mad")` +
       `${fma128 ? `, ${fma128.toFixed(1)} GFLOP/s with FMA (half the AVX2 probe, "%fma")` : ''}; wasm memory ops copied or in place\n`,
   );
-  const cols = ['wasm copied', '%mad', '%fma', 'in place', '%mad', 'native generic', `native ${best ?? '-'}`];
-  console.log(`${'shape'.padEnd(24)}${cols.map((c) => c.padStart(c.startsWith('%') ? 6 : 15)).join('')}`);
-  const pct = (g: number, peak: number | null): string => (peak ? `${((100 * g) / peak).toFixed(0)}%` : '-').padStart(6);
-  for (const [label, ta, tb, M, N, K] of shapes) {
-    const A = rand(M * K);
-    const B = rand(K * N);
-    const C = rand(M * N);
-    const flops = 2 * M * N * K;
-    const copied = wallRates(() => wasm.kernels.gemm(ta, tb, M, N, K, 1, A, B, 0, C, precision), flops);
-    // One block, allocated after the copied runs grew the kernels' scratch: the memory does not
-    // grow again, so these views stay valid (a grown memory detaches every view of it).
-    const block = wasm.controls.allocResident(A.length + B.length + C.length);
-    const rA = block.subarray(0, A.length);
-    const rB = block.subarray(A.length, A.length + B.length);
-    const rC = block.subarray(A.length + B.length);
-    rA.set(A);
-    rB.set(B);
-    rC.set(C);
-    const inPlace = wallRates(() => wasm.kernels.gemm(ta, tb, M, N, K, 1, rA, rB, 0, rC, precision), flops);
-    const onIsa = (isa: string): string => {
-      if (!native || !ctl?.setIsa(isa)) return '-'.padStart(15);
-      const r = wallRates(() => native.kernels.gemm(ta, tb, M, N, K, 1, A, B, 0, C, precision), flops);
-      ctl.setIsa(best!);
-      return r.best.toFixed(1).padStart(15);
-    };
-    console.log(
-      `${label.padEnd(24)}${copied.best.toFixed(1).padStart(15)}${pct(copied.best, mulAdd)}${pct(copied.best, fma128)}` +
-        `${inPlace.best.toFixed(1).padStart(15)}${pct(inPlace.best, mulAdd)}${onIsa('generic')}${onIsa(best ?? '')}`,
-    );
+  const cols = ['threads', 'wasm copied', '%mad', '%fma', 'in place', '%mad', '%fma', 'native generic', `native ${best ?? '-'}`];
+  console.log(`${'shape'.padEnd(24)}${cols.map((c) => c.padStart(c.startsWith('%') ? 6 : c === 'threads' ? 8 : 15)).join('')}`);
+  // Percentages are of one core's peak times the threads.
+  const pct = (g: number, peak: number | null): string => (peak ? `${((100 * g) / (peak * threads)).toFixed(0)}%` : '-').padStart(6);
+  let threads = 1;
+  for (const want of wasmThreads) {
+    wasm.controls.setThreads(want);
+    threads = await wasm.controls.threadsReady(20_000);
+    for (const [label, ta, tb, M, N, K] of shapes) {
+      const A = rand(M * K);
+      const B = rand(K * N);
+      const C = rand(M * N);
+      const flops = 2 * M * N * K;
+      const copied = wallRates(() => wasm.kernels.gemm(ta, tb, M, N, K, 1, A, B, 0, C, precision), flops);
+      // One block, allocated after the copied runs grew the kernels' scratch: the memory does not
+      // grow again, so these views stay valid (a grown memory detaches every view of it).
+      const block = wasm.controls.allocResident(A.length + B.length + C.length);
+      const rA = block.subarray(0, A.length);
+      const rB = block.subarray(A.length, A.length + B.length);
+      const rC = block.subarray(A.length + B.length);
+      rA.set(A);
+      rB.set(B);
+      rC.set(C);
+      const inPlace = wallRates(() => wasm.kernels.gemm(ta, tb, M, N, K, 1, rA, rB, 0, rC, precision), flops);
+      const onIsa = (isa: string): string => {
+        if (!native || !ctl?.setIsa(isa) || threads !== 1) return '-'.padStart(15);
+        const r = wallRates(() => native.kernels.gemm(ta, tb, M, N, K, 1, A, B, 0, C, precision), flops);
+        ctl.setIsa(best!);
+        return r.best.toFixed(1).padStart(15);
+      };
+      console.log(
+        `${label.padEnd(24)}${String(threads).padStart(8)}${copied.best.toFixed(1).padStart(15)}${pct(copied.best, mulAdd)}${pct(copied.best, fma128)}` +
+          `${inPlace.best.toFixed(1).padStart(15)}${pct(inPlace.best, mulAdd)}${pct(inPlace.best, fma128)}${onIsa('generic')}${onIsa(best ?? '')}`,
+      );
+    }
   }
-  console.log('(GFLOP/s, best of runs over --ms each, one thread; "native" columns: the addon on one thread)');
+  console.log('(GFLOP/s, best of runs over --ms each; "native" columns: the addon on one thread, with the one-thread wasm rows)');
   process.exit(0);
 }
 

@@ -71,6 +71,16 @@ static inline float hmax(vf v) {
   for (int i = 1; i < VL; i++) m = v[i] > m ? v[i] : m;
   return m;
 }
+// acc += a·b for the gemm's inner products. Where a build defines RNNLM_RELAXED_MADD (the
+// WebAssembly relaxed-SIMD build, scripts/build-wasm.mjs: SIMD128 has no FMA) it is
+// f32x4.relaxed_madd, which the engine runs fused or as multiply then add, whichever the CPU
+// does fast; everywhere else it is the plain expression, so the native builds (an FMA under
+// -mfma -ffp-contract=fast) and the plain SIMD128 build compile exactly as before.
+#ifdef RNNLM_RELAXED_MADD
+#define RNNLM_MADD(acc, a, b) ((acc) = __builtin_wasm_relaxed_madd_f32x4((a), (b), (acc)))
+#else
+#define RNNLM_MADD(acc, a, b) ((acc) += (a) * (b))
+#endif
 static inline i64 imin(i64 a, i64 b) { return a < b ? a : b; }
 static inline i64 imax(i64 a, i64 b) { return a > b ? a : b; }
 static inline i64 ceil_div(i64 a, i64 b) { return (a + b - 1) / b; }

@@ -139,7 +139,7 @@ static inline void ukernel(i64 kc, const float* __restrict a, const float* __res
     for (int i = 0; i < MRr; i++) {
       vf ai = vbc(a[i]);
 #pragma GCC unroll 4
-      for (int j = 0; j < NV; j++) acc[i][j] += ai * bv[j];
+      for (int j = 0; j < NV; j++) RNNLM_MADD(acc[i][j], ai, bv[j]);
     }
     a += MR;
     b += ldbk;
@@ -693,7 +693,7 @@ static inline void dot_cols(i64 j, i64 K, float alpha, const float* A, const flo
     for (int i = 0; i < Mr; i++) {
       vf av = ld(A + i * K + k);
 #pragma GCC unroll 4
-      for (int q = 0; q < Q; q++) acc[i][q] += av * bv[q];
+      for (int q = 0; q < Q; q++) RNNLM_MADD(acc[i][q], av, bv[q]);
     }
   }
   if (k < K) {
@@ -701,7 +701,7 @@ static inline void dot_cols(i64 j, i64 K, float alpha, const float* A, const flo
     for (int q = 0; q < Q; q++) bv[q] = ldp(b0 + q * ldb + k, K - k);
     for (int i = 0; i < Mr; i++) {
       vf av = ldp(A + i * K + k, K - k);
-      for (int q = 0; q < Q; q++) acc[i][q] += av * bv[q];
+      for (int q = 0; q < Q; q++) RNNLM_MADD(acc[i][q], av, bv[q]);
     }
   }
   for (int i = 0; i < Mr; i++)

@@ -16,7 +16,13 @@ constexpr int GEMM_MR = 12, GEMM_NR = 32;  // 24 zmm accumulators
 #elif RNNLM_VL == 8
 constexpr int GEMM_MR = 6, GEMM_NR = 16;  // 12 ymm accumulators
 #else
-constexpr int GEMM_MR = 6, GEMM_NR = 8;  // 12 xmm/NEON accumulators
+// 12 xmm/NEON accumulators. The wasm relaxed-SIMD builds take RNNLM_GEMM_MR=4 (build-wasm.mjs):
+// in V8, 12 accumulators + 2 B vectors + a broadcast leave too few of the 16 xmm registers, and
+// the spilling 6×8 tile ran at half the speed of 4×8 (src/backend/wasm/README.md).
+#ifndef RNNLM_GEMM_MR
+#define RNNLM_GEMM_MR 6
+#endif
+constexpr int GEMM_MR = RNNLM_GEMM_MR, GEMM_NR = 8;
 #endif
 // Measured on Zen 5 (48 KiB L1d, 1 MiB L2): KC 768 / 256 KiB B blocks is within a few % of the
 // best of KC 384–768 × 256–448 KiB on every benchmark shape (bench/gemm.ts).

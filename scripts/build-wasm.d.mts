@@ -1,7 +1,7 @@
 /** Types of scripts/build-wasm.mjs, for the test that checks the committed .wasm is current. */
-export declare const wasmPath: string;
-export declare const sharedWasmPath: string;
 export declare const manifestPath: string;
+/** The builds: file name in native/wasm/, shared memory, relaxed SIMD. */
+export declare const VARIANTS: readonly { file: string; shared: boolean; relaxed: boolean }[];
 /** The kernel sources listed in native/binding.gyp (absolute paths). */
 export declare function kernelSources(): string[];
 /** Every file the .wasm is built from (absolute paths, sorted). */

@@ -10,12 +10,13 @@ import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { VARIANTS } from '../../scripts/build-wasm.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '../..');
 const STATIC_FILES = ['index.html', 'style.css'];
-/** The wasm backend's kernels (both memory kinds), served next to main.js (src/backend/wasm/browser.ts). */
-const WASM_FILES = ['rnnlm_kernels.wasm', 'rnnlm_kernels.shared.wasm'].map((f) => path.join(repoRoot, 'native', 'wasm', f));
+/** The wasm backend's kernels (every build: memory kinds, relaxed SIMD), served next to main.js (src/backend/wasm/browser.ts). */
+const WASM_FILES = VARIANTS.map((v) => path.join(repoRoot, 'native', 'wasm', v.file));
 
 /** Fails resolution of every Node built-in, with the importer in the message. */
 export const noNodeBuiltins = {

@@ -17,9 +17,12 @@ typedef int32_t i32;
 
 static const KernelTable* K() { return rnnlm::generic::kernel_table(); }
 
-// 64-byte aligned memory for the caller's operands (the size rounded up to 64 bytes).
+// 64-byte aligned memory for the caller's operands (the size rounded up to 64 bytes). The
+// threaded builds define these in pool_threads.cc, under the lock that serialises malloc.
+#ifndef RNNLM_WASM_THREADS
 EXPORT(rnnlm_alloc) void* rnnlm_alloc(i32 bytes) { return aligned_alloc(64, ((size_t)bytes + 63) & ~(size_t)63); }
 EXPORT(rnnlm_free) void rnnlm_free(void* p) { free(p); }
+#endif
 EXPORT(rnnlm_gemm_mr) i32 rnnlm_gemm_mr() { return K()->gemm_mr; }
 EXPORT(rnnlm_gemm_nr) i32 rnnlm_gemm_nr() { return K()->gemm_nr; }
 EXPORT(rnnlm_fma_peak) double rnnlm_fma_peak(double ms) { return K()->fma_peak_gflops(ms); }

@@ -13,7 +13,7 @@ export const noChromium: string | false = existsSync(CHROMIUM)
   ? false
   : `no Chromium at ${CHROMIUM}: install it (Debian: apt-get install -y chromium) or set CHROMIUM_PATH to run the browser tests`;
 
-export function launchChromium(profileDir: string, viewport?: { width: number; height: number }): Promise<BrowserContext> {
+export function launchChromium(profileDir: string, viewport?: { width: number; height: number }, extraArgs: string[] = []): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profileDir, {
     ...(viewport ? { viewport } : {}),
     executablePath: CHROMIUM,
@@ -27,6 +27,7 @@ export function launchChromium(profileDir: string, viewport?: { width: number; h
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

@@ -3,7 +3,8 @@
  * the conformance suite (test/conformance/suite.ts, unchanged, through small node:test and
  * node:assert stand-ins in shims/) runs in a page on the kernels the page loads itself — once
  * cross-origin isolated (COOP/COEP headers: the shared-memory build) and once not (the plain
- * build). Skips without Chromium.
+ * build), each in its relaxed-SIMD form (Chromium validates relaxed SIMD); the isolated page runs
+ * it on two threads (the page's and a Web Worker, threads.ts). Skips without Chromium.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -15,6 +16,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { BrowserContext } from 'playwright-core';
+import { VARIANTS } from '../../scripts/build-wasm.mjs';
 import { launchChromium, noChromium } from './chromium.js';
 import type { Outcome } from './shims/node-test.js';
 
@@ -39,6 +41,9 @@ interface Report {
   error?: string;
   description?: string;
   shared?: boolean;
+  relaxedSimd?: boolean;
+  threads?: number;
+  threadsAfter?: number;
   isolated?: boolean;
   outcomes?: Outcome[];
 }
@@ -68,7 +73,7 @@ describe('wasm backend conformance in Chromium', { skip }, () => {
       ],
     });
     fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="main.js"></script>\n');
-    for (const f of ['rnnlm_kernels.wasm', 'rnnlm_kernels.shared.wasm']) fs.copyFileSync(path.join(root, 'native', 'wasm', f), path.join(site, f));
+    for (const { file } of VARIANTS) fs.copyFileSync(path.join(root, 'native', 'wasm', file), path.join(site, file));
     for (const isolated of [false, true]) servers.push(await serve(site, isolated));
     context = await launchChromium(path.join(tmp, 'profile'));
   });
@@ -80,7 +85,7 @@ describe('wasm backend conformance in Chromium', { skip }, () => {
   });
 
   for (const isolated of [false, true]) {
-    test(`the suite passes on the ${isolated ? 'shared-memory build (cross-origin isolated page)' : 'plain build (ordinary page)'}`, async () => {
+    test(`the suite passes on the ${isolated ? 'shared-memory build on two threads (cross-origin isolated page)' : 'plain build (ordinary page)'}`, async () => {
       const page = await context.newPage();
       try {
         await page.goto(`http://127.0.0.1:${(servers[isolated ? 1 : 0]!.address() as AddressInfo).port}/`);
@@ -90,6 +95,12 @@ describe('wasm backend conformance in Chromium', { skip }, () => {
         assert.equal(r.isolated, isolated);
         assert.equal(r.shared, isolated, 'an isolated page gets shared memory, any other the plain build');
         assert.match(r.description!, /WebAssembly SIMD128/);
+        // Chromium runs relaxed SIMD, so the page takes the relaxed build (gemm multiply-add may fuse: the suite's tolerances allow both).
+        assert.equal(r.relaxedSimd, true, 'Chromium validates relaxed SIMD, so the relaxed build loads');
+        assert.match(r.description!, /relaxed-SIMD multiply-add/);
+        // Isolated: the shared build runs the suite on the page's thread and a Web Worker.
+        assert.equal(r.threads, isolated ? 2 : 1, 'threads online when the suite started');
+        assert.equal(r.threadsAfter, r.threads);
         const failed = r.outcomes!.filter((o) => o.status === 'fail');
         assert.deepEqual(failed, [], failed.map((f) => `${f.name}: ${f.error}`).join('\n'));
         assert.ok(r.outcomes!.filter((o) => o.status === 'pass').length >= 30, `${r.outcomes!.length} tests ran`);

@@ -17,10 +17,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium, noChromium } from './chromium.js';
 import { buildWeb } from '../../apps/web/build.mjs';
 import { registerBackend, setBackend } from '../../src/backend/backend.js';
+import { relaxedSimd } from '../../src/backend/wasm/abi.js';
 import { loadWasmBackend } from '../../src/backend/wasm/node.js';
 import { CharTokenizer, RNNLM, type Tokenizer, generate, loadLanguageModel, noGrad, saveLanguageModel, trainLanguageModel } from '../../src/index.js';
 import { logSoftmaxRow } from '../../src/generate/sample.js';
@@ -72,10 +74,16 @@ const CONTENT_TYPES: Record<string, string> = {
   '.map': 'application/json',
 };
 
+// Chromium runs relaxed SIMD, so the page loads a relaxed build (its gemm multiply-add fuses); Node
+// 20 validates relaxed SIMD only behind a V8 flag, turned on here (before the module is compiled)
+// so that Node computes with the same kernels.
+if (!relaxedSimd()) setFlagsFromString('--experimental-wasm-relaxed-simd');
+
 /** fn() on the wasm backend, as the page runs it (the same kernels give the same numbers in Node and Chromium). */
 function onWasm<T>(fn: () => T): T {
   const wasm = loadWasmBackend();
   if (!wasm) throw new Error('the wasm backend does not load in Node');
+  assert.equal(wasm.controls.relaxedSimd, true, 'Node loads the relaxed build, as Chromium does');
   registerBackend(wasm);
   setBackend('wasm');
   try {

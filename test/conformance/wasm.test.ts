@@ -5,6 +5,8 @@
  * copy of operands into its memory (heap.ts) must be invisible — arrays already in its memory
  * (run in place) give bit-identical results, aliased operands stay aliased, and the part of an
  * array past a kernel's extent is never touched.
+ * It runs on two threads (the shared-memory build's worker_threads), and checks that results do
+ * not depend on the thread count.
  * Skipped, with the reason printed, when the module is missing or this Node cannot run it.
  *
  * Dimension legend: M/N/K gemm sizes, T time, B batch, I input, H hidden, V vocab, E embedding.
@@ -25,15 +27,79 @@ if (!wasm) {
   test('wasm backend conformance', { skip: reason }, () => {});
 } else {
   const k = wasm.kernels;
+  // Two threads (the caller and a worker) whatever the CPU count, so the suite runs threaded.
+  wasm.controls.setThreads(2);
+  await wasm.controls.threadsReady(20_000);
   runBackendSuite('wasm', k, { dtypes: ['float32'] });
   describe('wasm backend at scale', () => scaleTests(k, 'wasm'));
   describe('wasm backend input checks', () => inputChecks(k));
 
-  test('declares itself float32-only, SIMD128, one thread, bf16 emulated', () => {
+  test('declares itself float32-only, SIMD128, bf16 emulated, with its threads', () => {
     assert.equal(wasm.name, 'wasm');
     assert.equal(wasm.float64, false);
     assert.equal(wasm.bf16, 'emulated');
-    assert.match(wasm.description, /SIMD128, 1 thread/);
+    assert.match(wasm.description, /SIMD128, (1 thread|\d+ threads \(workers\)),/);
+  });
+
+  // The shared-memory build runs parallel regions on worker_threads (threads.ts, pool_threads.cc).
+  test('threads: workers come online, and results do not depend on the thread count', async () => {
+    const c = wasm.controls;
+    assert.equal(c.shared, true, 'Node loads the shared-memory (threaded) build');
+    assert.equal(c.threads(), 2, 'the suite above ran on two threads');
+    c.setThreads(1);
+    const rng = new Rng(7);
+    const [M, N, K] = [70, 530, 400];
+    const A = rand(rng, M * K);
+    const B = rand(rng, K * N);
+    const A2 = rand(rng, 200 * 900);
+    const B2 = rand(rng, 900 * 70);
+    const big = rand(rng, 300_000);
+    const p = recurrentProblem(new Rng(8), 'lstm', { T: 3, B: 8, I: 9, H: 90 });
+    const run = () => {
+      const C = new Float32Array(M * N); // threads split the columns
+      k.gemm(false, true, M, N, K, 1, A, B, 0, C);
+      const C2 = new Float32Array(200 * 70); // threads split the rows
+      k.gemm(false, false, 200, 70, 900, 1, A2, B2, 0, C2);
+      const y = new Float32Array(3 * 8 * 90);
+      const ws = new Float32Array(k.recurrentWorkspaceSize(p.desc));
+      k.recurrentForward({ desc: p.desc, w: p.w, x: p.x, h0: p.h0, c0: p.c0, y, hT: new Float32Array(720), cT: new Float32Array(720), workspace: ws });
+      const g = {
+        weightIh: new Float32Array(p.w.weightIh.length),
+        weightHh: new Float32Array(p.w.weightHh.length),
+        biasIh: new Float32Array(360),
+        biasHh: new Float32Array(360),
+      };
+      const dx = new Float32Array(p.x.length);
+      k.recurrentBackward({
+        desc: p.desc,
+        w: p.w,
+        x: p.x,
+        h0: p.h0,
+        c0: p.c0,
+        y,
+        workspace: ws,
+        dy: Float32Array.from(y),
+        dhT: null,
+        dcT: null,
+        dx,
+        dh0: null,
+        dc0: null,
+        grads: g,
+      });
+      const tanh = new Float32Array(big.length);
+      k.unary('tanh', big, tanh);
+      return { C, C2, y, dx, gih: g.weightIh, ghh: g.weightHh, tanh, sum: k.sum(big) };
+    };
+    try {
+      const one = run();
+      assert.equal(c.setThreads(2), 2);
+      assert.equal(await c.threadsReady(20_000), 2, 'a worker came online');
+      assert.match(wasm.description, /2 threads \(workers\)/);
+      const two = run();
+      for (const key of Object.keys(one) as (keyof typeof one)[]) assert.deepEqual(two[key], one[key], key);
+    } finally {
+      c.setThreads(2);
+    }
   });
 
   describe('operands in the module memory', () => {

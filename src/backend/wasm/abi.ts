@@ -12,6 +12,11 @@ type Ptr = number;
 export interface KernelExports {
   memory: WasmMemory;
   _initialize?: () => void;
+  /** The threaded (shared-memory) builds only: native/wasm/pool_threads.cc. */
+  rnnlm_threads?: () => number;
+  rnnlm_set_threads?: (n: number) => number;
+  rnnlm_worker?: (id: number, stackLo: Ptr, stackHi: Ptr) => void;
+  __stack_pointer?: { value: number };
   rnnlm_alloc(bytes: number): Ptr;
   rnnlm_free(p: Ptr): void;
   rnnlm_gemm_mr(): number;
@@ -119,13 +124,79 @@ export interface WasmModule {
   readonly __wasmModule?: never;
 }
 
+/**
+ * The shared memory the threaded builds import (env.memory): its initial size is the module's
+ * (scripts/build-wasm.mjs: --initial-memory=4194304, 64 pages of 64 KiB), its maximum wasm32's 4 GiB.
+ */
+export const SHARED_MEMORY_PAGES = { initial: 64, maximum: 65536 } as const;
+
 interface WebAssemblyApi {
-  Module: { new (bytes: Uint8Array): WasmModule; imports(m: WasmModule): { module: string; name: string }[] };
+  Module: { new (bytes: Uint8Array): WasmModule; imports(m: WasmModule): { module: string; name: string; kind: string }[] };
+  Memory: new (d: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Instance: new (m: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
   compile(bytes: Uint8Array): Promise<WasmModule>;
+  validate(bytes: Uint8Array): boolean;
 }
 
 /** The engine's WebAssembly object, or null where there is none. */
 export function webAssembly(): WebAssemblyApi | null {
   return (globalThis as { WebAssembly?: WebAssemblyApi }).WebAssembly ?? null;
+}
+
+/**
+ * The smallest module that uses relaxed SIMD: one function (v128, v128, v128) → v128 returning
+ * f32x4.relaxed_madd of its arguments (opcode 0xfd 0x105, the standardised encoding).
+ */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0x00,
+  0x61,
+  0x73,
+  0x6d,
+  0x01,
+  0x00,
+  0x00,
+  0x00, // magic, version 1
+  0x01,
+  0x08,
+  0x01,
+  0x60,
+  0x03,
+  0x7b,
+  0x7b,
+  0x7b,
+  0x01,
+  0x7b, // type section: (v128 v128 v128) → v128
+  0x03,
+  0x02,
+  0x01,
+  0x00, // function section: one function of type 0
+  0x0a,
+  0x0d,
+  0x01,
+  0x0b,
+  0x00,
+  0x20,
+  0x00,
+  0x20,
+  0x01,
+  0x20,
+  0x02,
+  0xfd,
+  0x85,
+  0x02,
+  0x0b, // code: local.get 0 1 2, relaxed_madd, end
+]);
+
+/**
+ * Whether this engine runs relaxed SIMD (then the rnnlm_kernels*.relaxed.wasm builds load, whose
+ * gemm multiply-add may fuse). Chromium has it; Node 20 (V8 11.3) only with
+ * --experimental-wasm-relaxed-simd.
+ */
+export function relaxedSimd(): boolean {
+  const wa = webAssembly();
+  try {
+    return wa?.validate(RELAXED_SIMD_PROBE) === true;
+  } catch {
+    return false;
+  }
 }

@@ -3,7 +3,9 @@
  * WebAssembly SIMD128 (scripts/build-wasm.mjs → native/wasm/rnnlm_kernels.wasm, shipped in the
  * package), wrapped as a Backend. Every argument is checked first (checks.ts, as napi/binding.cc
  * does for the addon: same errors, same messages), because the C kernels trust their arguments.
- * Single-threaded; float32 only (float64 work goes to js through kernelsFor).
+ * float32 only (float64 work goes to js through kernelsFor). The shared-memory builds run the
+ * kernels' parallel regions on workers too (threads.ts) when the loader passes a way to start
+ * them; the plain builds, and any build without one, run on the caller's thread alone.
  *
  * Platform-neutral: createWasmBackend takes a compiled module; ./node.ts reads the file in Node,
  * ./browser.ts fetches and compiles it in a page.
@@ -23,13 +25,17 @@ import { jsKernels } from '../js/index.js';
 import { checkSizes, exactLength, needLength } from '../js/checks.js';
 import { type F, type Kernels, gatesOf } from '../kernels.js';
 import { lmStepComposed } from '../lm-step.js';
-import { type KernelExports, type WasmModule, webAssembly } from './abi.js';
+import { type KernelExports, SHARED_MEMORY_PAGES, type WasmModule, webAssembly } from './abi.js';
 import { bf16Flag, checkTargets, f32, f32OrNull, i32, int32Sizes, modeCode, oom, unaryCode, weights } from './checks.js';
 import { Heap } from './heap.js';
+import { type SpawnWorker, WasmThreads, isThreaded } from './threads.js';
 
 /** Knobs and probes for benchmarks and tests. */
 export interface WasmControls {
-  /** Measured single-thread SIMD128 multiply-add throughput of this engine, GFLOP/s (runs ~ms milliseconds). */
+  /**
+   * Measured single-thread multiply-add throughput of this engine, GFLOP/s (runs ~ms milliseconds):
+   * SIMD128 multiply then add, or in a relaxed-SIMD build the relaxed multiply-add the gemm uses.
+   */
   fmaPeakGflops(ms: number): number;
   /**
    * A Float32Array of n zeros inside the module's memory, which kernels use in place (no copy);
@@ -40,6 +46,27 @@ export interface WasmControls {
   allocResident(n: number): Float32Array;
   /** Whether the module's memory is shared (a SharedArrayBuffer: arrays in it stay valid as it grows). */
   readonly shared: boolean;
+  /** Whether this is a relaxed-SIMD build (the gemm's multiply-add is f32x4.relaxed_madd: an FMA where the CPU has one). */
+  readonly relaxedSimd: boolean;
+  /**
+   * Lets parallel regions use up to n threads (the caller and n − 1 workers, started on demand;
+   * threads.ts); returns the count set. 1 where the build or the loader has no threads.
+   */
+  setThreads(n: number): number;
+  /** Threads a parallel region uses now (workers still starting are not counted). */
+  threads(): number;
+  /** Resolves with threads() once every thread set is online (or after timeoutMs). */
+  threadsReady(timeoutMs?: number): Promise<number>;
+}
+
+/** What the loader knows about the module it compiled, and how it starts threads. */
+export interface WasmBuildInfo {
+  /** A relaxed-SIMD build (rnnlm_kernels*.relaxed.wasm). Default false. */
+  relaxedSimd?: boolean;
+  /** Starts a worker (threads.ts); without it, or with a build that has no threads, one thread. */
+  spawnWorker?: SpawnWorker;
+  /** Threads to start with (default 1; the loaders pass the CPU count or RNNLM_THREADS). */
+  threads?: number;
 }
 
 export interface WasmBackend extends Backend {
@@ -54,7 +81,11 @@ export function instantiateKernels(module: WasmModule): KernelExports {
   // The one WASI function the kernels reach (clock_gettime, for the throughput probe): a
   // monotonic clock in ns. There is no per-thread CPU clock here, so both clocks read it.
   const now = (globalThis as { performance?: { now(): number } }).performance;
+  // The threaded builds import their (shared) memory, so that workers can run on it too.
+  const importsMemory = wa.Module.imports(module).some((i) => i.module === 'env' && i.name === 'memory' && i.kind === 'memory');
+  const memory = importsMemory ? new wa.Memory({ ...SHARED_MEMORY_PAGES, shared: true }) : null;
   const imports = {
+    ...(memory ? { env: { memory } } : {}),
     wasi_snapshot_preview1: {
       clock_time_get: (_id: number, _precision: bigint, out: number): number => {
         const ns = BigInt(Math.round((now ? now.now() : Date.now()) * 1e6));
@@ -64,19 +95,22 @@ export function instantiateKernels(module: WasmModule): KernelExports {
     },
   };
   const inst = new wa.Instance(module, imports);
-  x = inst.exports as unknown as KernelExports;
+  x = (memory ? { ...inst.exports, memory } : inst.exports) as unknown as KernelExports;
   x._initialize?.();
   return x;
 }
 
 /** The wasm backend over an instance of native/wasm/rnnlm_kernels.wasm. */
-export function createWasmBackend(module: WasmModule): WasmBackend {
+export function createWasmBackend(module: WasmModule, info: WasmBuildInfo = {}): WasmBackend {
+  const relaxed = info.relaxedSimd === true;
   const x = instantiateKernels(module);
   const h = new Heap(x);
   // A shared memory's views survive growth, so arrays may live in it for good (place());
   // a plain one detaches every view when it grows, so only per-call copies are safe there.
   const shared = typeof SharedArrayBuffer !== 'undefined' && x.memory.buffer instanceof SharedArrayBuffer;
   const freeing = new FinalizationRegistry<number>((p) => x.rnnlm_free(p));
+  const pool = info.spawnWorker && isThreaded(x) ? new WasmThreads(module, x, info.spawnWorker) : null;
+  pool?.setThreads(info.threads ?? 1);
 
   const kernels: Kernels = {
     gemm(ta, tb, M, N, K, alpha, A0, B0, beta, C0, precision) {
@@ -438,7 +472,10 @@ export function createWasmBackend(module: WasmModule): WasmBackend {
   const tile = `${x.rnnlm_gemm_mr()}×${x.rnnlm_gemm_nr()}`;
   return {
     name: 'wasm',
-    description: `WebAssembly SIMD128, 1 thread, the native backend's C++ kernels (sgemm tile ${tile}; bf16 emulated; ${shared ? 'parameters in shared wasm memory, other operands copied per call' : 'operands copied into wasm memory per call'})`,
+    get description() {
+      const n = pool ? pool.configured : 1;
+      return `WebAssembly SIMD128, ${n === 1 ? '1 thread' : `${n} threads (workers)`}, the native backend's C++ kernels (sgemm tile ${tile}${relaxed ? ', relaxed-SIMD multiply-add' : ''}; bf16 emulated; ${shared ? 'parameters in shared wasm memory, other operands copied per call' : 'operands copied into wasm memory per call'})`;
+    },
     float64: false,
     kernels,
     bf16: 'emulated',
@@ -454,6 +491,10 @@ export function createWasmBackend(module: WasmModule): WasmBackend {
         return alloc(n, 'allocResident');
       },
       shared,
+      relaxedSimd: relaxed,
+      setThreads: (n) => (pool ? pool.setThreads(n) : 1),
+      threads: () => (pool ? pool.threads() : 1),
+      threadsReady: async (timeoutMs) => (pool ? pool.ready(timeoutMs) : 1),
     },
   };
 
