@@ -189,6 +189,8 @@ interface RunFile {
   started: string;
   opts: BenchOptions;
   reports: SideReport[];
+  /** 1-minute load average at the start and the end. */
+  load?: [number, number];
 }
 
 let started = new Date().toISOString();
@@ -196,7 +198,7 @@ const load0 = os.loadavg()[0]!;
 const reports: SideReport[] = [];
 if (a.merge) {
   const runs = a.merge.split(',').map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as RunFile);
-  started = runs.map((r) => r.started).join(', ');
+  started = runs.map((r) => `${r.started}${r.load ? ` (load ${r.load[0].toFixed(2)} → ${r.load[1].toFixed(2)})` : ''}`).join(', ');
   for (const r of runs) reports.push(...r.reports.map((x) => ({ ...x, rows: x.rows.map((row) => ({ ...row, opts: r.opts })) })));
 } else if (a.env === 'node') {
   for (const s of sides) {
@@ -205,8 +207,20 @@ if (a.merge) {
   }
 } else reports.push(...(await runChromium()));
 
+// Merged runs: one row per side and formulation, the tasks of its runs side by side.
+const rows: (SideResult & { opts?: BenchOptions })[] = [];
+for (const row of reports.flatMap((r) => r.rows) as (SideResult & { opts?: BenchOptions })[]) {
+  const same = a.merge ? rows.find((x) => x.side === row.side && x.formulation === row.formulation) : undefined;
+  if (!same) {
+    rows.push({ ...row });
+    continue;
+  }
+  for (const [k, v] of Object.entries(row)) {
+    // A row's opts note its training settings, so they come from the run that trained.
+    if (v !== undefined && (k !== 'opts' || row.trainTokensPerSecond !== undefined)) Object.assign(same, { [k]: v });
+  }
+}
 // The fastest TF.js configuration per task is the reference of every ratio.
-const rows = reports.flatMap((r) => r.rows);
 const tfRows = rows.filter((r) => r.formulation);
 const bestGen = Math.min(...tfRows.map((r) => r.genMsPerToken ?? Number.POSITIVE_INFINITY));
 const bestEval = Math.max(...tfRows.map((r) => r.evalCharsPerSecond ?? 0));
@@ -215,7 +229,8 @@ const ratio = (x: number | undefined, best: number, inverse: boolean): string =>
   x === undefined || !Number.isFinite(best) || best === 0 ? '' : ` (${(inverse ? best / x : x / best).toFixed(2)}×)`;
 
 const out: string[] = [];
-out.push(`rnnlm vs TensorFlow.js, ${a.env}; ${started}; load ${load0.toFixed(2)} → ${os.loadavg()[0]!.toFixed(2)}`);
+const load1 = os.loadavg()[0]!;
+out.push(`rnnlm vs TensorFlow.js, ${a.env}; ${started}${a.merge ? '' : `; load ${load0.toFixed(2)} → ${load1.toFixed(2)}`}`);
 out.push(
   `generation: B = 1, ${opts.genTokens} tokens after ${opts.genWarmup}; evaluation: ${opts.evalChars} characters, B = ${opts.evalBatch}, windows of ${opts.evalBptt}, state carried; ` +
     `training: B = ${opts.trainBatch} × T = ${opts.trainBptt}, ${opts.trainWindows} windows after ${opts.trainWarmup}, SGD, no clipping. Ratios: against the fastest TF.js row.`,
@@ -231,7 +246,7 @@ const notes = (r: SideResult & { opts?: BenchOptions }): string => {
     d.push(`training: ${r.opts.trainWindows} window(s) after ${r.opts.trainWarmup}`);
   return d.length ? ` (${d.join('; ')})` : '';
 };
-for (const r of rows as (SideResult & { opts?: BenchOptions })[]) {
+for (const r of rows) {
   out.push(
     `| ${r.side}${r.formulation ? ` ${r.formulation}` : ''}${notes(r)} | ${r.checkMaxAbsDiff === undefined ? '–' : r.checkMaxAbsDiff.toExponential(1)} | ` +
       `${fmt(r.genMsPerToken, 3)}${ratio(r.genMsPerToken, bestGen, true)} | ${fmt(r.evalCharsPerSecond, 0)}${ratio(r.evalCharsPerSecond, bestEval, false)} | ` +
@@ -239,7 +254,7 @@ for (const r of rows as (SideResult & { opts?: BenchOptions })[]) {
   );
 }
 process.stdout.write(`${out.join('\n')}\n`);
-if (a.json && !a.merge) fs.writeFileSync(a.json, JSON.stringify({ env: a.env, started, opts, reports } satisfies RunFile, null, 2));
+if (a.json && !a.merge) fs.writeFileSync(a.json, JSON.stringify({ env: a.env, started, opts, reports, load: [load0, load1] } satisfies RunFile, null, 2));
 
 const bad = rows.filter((r) => r.checkMaxAbsDiff !== undefined && !(r.checkMaxAbsDiff <= CHECK_TOL));
 if (bad.length || reports.some((r) => r.error)) {
