@@ -3,7 +3,9 @@
  * CHROMIUM_PATH or /usr/bin/chromium, one persistent profile per test file, flags that keep the
  * browser off the network (no sync, updates, QUIC or background requests).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
 import { type BrowserContext, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -30,4 +32,22 @@ export function launchChromium(profileDir: string, viewport?: { width: number; h
       ...extraArgs,
     ],
   });
+}
+
+const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.txt': 'text/plain; charset=utf-8' };
+
+/**
+ * Serves the files of `dir` (flat: the URL's last path segment names the file) on 127.0.0.1 at a
+ * free port; with `isolated`, every response carries the headers that make a page cross-origin
+ * isolated (COOP same-origin + COEP require-corp: SharedArrayBuffer and wasm threads).
+ */
+export function serveDir(dir: string, isolated: boolean): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const file = path.join(dir, path.basename(new URL(req.url ?? '/', 'http://x').pathname) || 'index.html');
+    if (!existsSync(file)) return void res.writeHead(404).end();
+    const headers: Record<string, string> = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' };
+    if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
+    res.writeHead(200, headers).end(readFileSync(file));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -17,25 +17,12 @@ import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
 import type { BrowserContext } from 'playwright-core';
 import { VARIANTS } from '../../scripts/build-wasm.mjs';
-import { launchChromium, noChromium } from './chromium.js';
+import { launchChromium, noChromium, serveDir } from './chromium.js';
 import type { Outcome } from './shims/node-test.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const skip = noChromium;
-
-/** Serves `dir`; with `isolated`, every response carries the headers that make a page cross-origin isolated. */
-function serve(dir: string, isolated: boolean): Promise<http.Server> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-  const server = http.createServer((req, res) => {
-    const file = path.join(dir, path.basename(new URL(req.url ?? '/', 'http://x').pathname) || 'index.html');
-    if (!fs.existsSync(file)) return void res.writeHead(404).end();
-    const headers: Record<string, string> = { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' };
-    if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
-    res.writeHead(200, headers).end(fs.readFileSync(file));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 interface Report {
   error?: string;
@@ -74,7 +61,7 @@ describe('wasm backend conformance in Chromium', { skip }, () => {
     });
     fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="main.js"></script>\n');
     for (const { file } of VARIANTS) fs.copyFileSync(path.join(root, 'native', 'wasm', file), path.join(site, file));
-    for (const isolated of [false, true]) servers.push(await serve(site, isolated));
+    for (const isolated of [false, true]) servers.push(await serveDir(site, isolated));
     context = await launchChromium(path.join(tmp, 'profile'));
   });
 
