@@ -137,24 +137,15 @@ function runNodeSide(side: string): SideReport {
 }
 
 async function runChromium(): Promise<SideReport[]> {
-  const esbuild = await import('esbuild');
-  const { launchChromium, noChromium, serveDir } = await import('../test/browser/chromium.js');
+  const { bundlePage, launchChromium, noChromium, serveDir } = await import('../test/browser/chromium.js');
   if (noChromium) fail(noChromium);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-tfjs-bench-'));
   const site = path.join(tmp, 'site');
   // Not apps/web/build.mjs's buildWeb: its no-Node-built-ins guard rejects the Emscripten glue of
   // tfjs-backend-wasm, which requires fs, path, os, … on its Node-only branch; they stay external.
-  await esbuild.build({
-    entryPoints: { main: path.join(here, 'tfjs-page.ts') },
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: ['es2022'],
-    outdir: site,
-    logLevel: 'silent',
+  await bundlePage(path.join(here, 'tfjs-page.ts'), site, {
     external: ['fs', 'path', 'os', 'worker_threads', 'perf_hooks', 'crypto', 'util'],
   });
-  fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="main.js"></script>\n');
   const tfWasm = path.join(REPO, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
   for (const f of fs.readdirSync(tfWasm).filter((f) => f.endsWith('.wasm'))) fs.copyFileSync(path.join(tfWasm, f), path.join(site, f));
   for (const f of ['rnnlm_kernels.wasm', 'rnnlm_kernels.shared.wasm']) fs.copyFileSync(path.join(REPO, 'native', 'wasm', f), path.join(site, f));

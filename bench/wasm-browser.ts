@@ -13,15 +13,13 @@
  * ms/token (batch 1) and evaluation characters/s (batch 10, bptt 35).
  */
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import * as esbuild from 'esbuild';
 import { VARIANTS } from '../scripts/build-wasm.mjs';
-import { launchChromium, noChromium } from '../test/browser/chromium.js';
+import { bundlePage, launchChromium, noChromium, serveDir } from '../test/browser/chromium.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -44,27 +42,10 @@ const files = a.files ? a.files.split(',') : VARIANTS.filter((v) => v.shared ===
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-wasm-bench-'));
 const site = path.join(tmp, 'site');
-await esbuild.build({
-  entryPoints: { main: path.join(here, 'wasm-browser-page.ts') },
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: ['es2022'],
-  outdir: site,
-  logLevel: 'silent',
-});
-fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="main.js"></script>\n');
+await bundlePage(path.join(here, 'wasm-browser-page.ts'), site);
 for (const { file } of VARIANTS) fs.copyFileSync(path.join(root, 'native', 'wasm', file), path.join(site, file));
 
-const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm' };
-const server = http.createServer((req, res) => {
-  const f = path.join(site, path.basename(new URL(req.url ?? '/', 'http://x').pathname) || 'index.html');
-  if (!fs.existsSync(f)) return void res.writeHead(404).end();
-  const headers: Record<string, string> = { 'content-type': types[path.extname(f)] ?? 'application/octet-stream' };
-  if (a.isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
-  res.writeHead(200, headers).end(fs.readFileSync(f));
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const server = await serveDir(site, a.isolated === true);
 const context = await launchChromium(path.join(tmp, 'profile'), undefined, a['js-flags'] ? [`--js-flags=${a['js-flags']}`] : []);
 try {
   const port = (server.address() as AddressInfo).port;

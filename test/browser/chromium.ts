@@ -3,9 +3,10 @@
  * CHROMIUM_PATH or /usr/bin/chromium, one persistent profile per test file, flags that keep the
  * browser off the network (no sync, updates, QUIC or background requests).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
+import * as esbuild from 'esbuild';
 import { type BrowserContext, chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -50,4 +51,22 @@ export function serveDir(dir: string, isolated: boolean): Promise<http.Server> {
     res.writeHead(200, headers).end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+/**
+ * Bundles a page script (`entry`) into `site/main.js` for the browser (ESM, es2022) and writes the
+ * `site/index.html` that loads it. `options` adds to the esbuild options (plugins, externals).
+ */
+export async function bundlePage(entry: string, site: string, options: esbuild.BuildOptions = {}): Promise<void> {
+  await esbuild.build({
+    entryPoints: { main: entry },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['es2022'],
+    outdir: site,
+    logLevel: 'silent',
+    ...options,
+  });
+  writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="main.js"></script>\n');
 }

@@ -14,10 +14,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import * as esbuild from 'esbuild';
 import type { BrowserContext } from 'playwright-core';
 import { VARIANTS } from '../../scripts/build-wasm.mjs';
-import { launchChromium, noChromium, serveDir } from './chromium.js';
+import { bundlePage, launchChromium, noChromium, serveDir } from './chromium.js';
 import type { Outcome } from './shims/node-test.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,14 +43,7 @@ describe('wasm backend conformance in Chromium', { skip }, () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnlm-wasm-page-'));
     const site = path.join(tmp, 'site');
     const shims: Record<string, string> = { 'node:test': 'node-test.ts', 'node:assert/strict': 'node-assert.ts' };
-    await esbuild.build({
-      entryPoints: { main: path.join(here, 'wasm-conformance-page.ts') },
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: ['es2022'],
-      outdir: site,
-      logLevel: 'silent',
+    await bundlePage(path.join(here, 'wasm-conformance-page.ts'), site, {
       plugins: [
         {
           name: 'node-test-shims',
@@ -59,7 +51,6 @@ describe('wasm backend conformance in Chromium', { skip }, () => {
         },
       ],
     });
-    fs.writeFileSync(path.join(site, 'index.html'), '<!doctype html><meta charset="utf-8"><script type="module" src="main.js"></script>\n');
     for (const { file } of VARIANTS) fs.copyFileSync(path.join(root, 'native', 'wasm', file), path.join(site, file));
     for (const isolated of [false, true]) servers.push(await serveDir(site, isolated));
     context = await launchChromium(path.join(tmp, 'profile'));
